@@ -1,0 +1,158 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
+
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// SendNoticeInput is one notice for one attempt of a takedown.
+type SendNoticeInput struct {
+	Confirm takedown.Confirm `json:"confirm"`
+	Notice  platforms.Notice `json:"notice"`
+}
+
+// SendNoticeResult says what became of the notice.
+type SendNoticeResult struct {
+	Submission platforms.Submission `json:"submission"`
+	// Uncertain is true when an earlier try of this same attempt died in the
+	// middle of sending: whether the platform received it is unknown, and it
+	// is not sent again (at most once per attempt). The deadline and the
+	// reminder that follows it cover a notice that was in fact lost.
+	Uncertain bool `json:"uncertain,omitempty"`
+}
+
+// SendNotice sends a notice at most once per idempotency key. The key is
+// claimed in PostgreSQL before anything leaves the system; a retry that finds
+// the claim already sent returns the recorded submission, and one that finds
+// it still "sending" knows an earlier try died midway and does not send again.
+func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNoticeResult, error) {
+	n := in.Notice
+	if n.Key == "" {
+		return SendNoticeResult{}, nonRetryable("bad_input", errors.New("notice without idempotency key"))
+	}
+	ad, err := a.adapter(n.Content.Platform)
+	if err != nil {
+		return SendNoticeResult{}, err
+	}
+	// The workflow may have been started while the API's transaction failed;
+	// make sure the projection exists before writing to it.
+	if err := a.Store.EnsureTakedown(ctx, in.Confirm); err != nil {
+		return SendNoticeResult{}, fmt.Errorf("ensure takedown %s: %w", in.Confirm.TakedownID, err)
+	}
+
+	rec, claimed, err := a.Store.ClaimNotice(ctx, takedown.NoticeClaim{
+		Key: n.Key, TakedownID: in.Confirm.TakedownID, Attempt: n.Attempt, Priority: n.Priority,
+	})
+	if err != nil {
+		return SendNoticeResult{}, fmt.Errorf("claim notice %s: %w", n.Key, err)
+	}
+	if !claimed {
+		switch rec.State {
+		case takedown.NoticeSent, takedown.NoticeAwaitingPortal:
+			res := SendNoticeResult{Submission: submissionFrom(rec)}
+			return res, a.recordSent(ctx, in, res)
+		default:
+			// "sending" (or already "uncertain"): a previous try died between
+			// the claim and the record. Never send twice.
+			if err := a.Store.MarkNoticeUncertain(ctx, n.Key); err != nil {
+				return SendNoticeResult{}, fmt.Errorf("mark notice %s uncertain: %w", n.Key, err)
+			}
+			a.Logger.Warn("notice outcome uncertain; not re-sending",
+				"takedown_id", in.Confirm.TakedownID, "platform", n.Content.Platform, "attempt", n.Attempt)
+			res := SendNoticeResult{Uncertain: true, Submission: submissionFrom(rec)}
+			return res, a.recordSent(ctx, in, res)
+		}
+	}
+
+	activity.RecordHeartbeat(ctx, "claimed")
+	sub, err := ad.Send(ctx, n)
+	if err != nil {
+		// The adapters report failures where the platform did not take the
+		// notice, so the claim is released for the next try.
+		if merr := a.Store.MarkNoticeFailed(context.WithoutCancel(ctx), n.Key, err.Error()); merr != nil {
+			return SendNoticeResult{}, fmt.Errorf("send notice %s: %w (and releasing the claim failed: %v)", n.Key, err, merr)
+		}
+		return SendNoticeResult{}, platformError("send notice", err)
+	}
+	if sub.SentAt.IsZero() {
+		sub.SentAt = a.Now()
+	}
+	state := takedown.NoticeSent
+	if sub.AwaitingPortal {
+		state = takedown.NoticeAwaitingPortal
+	}
+	// Recording must not be abandoned because the activity's context ended:
+	// the notice has left the system.
+	rctx := context.WithoutCancel(ctx)
+	if err := a.Store.MarkNoticeSent(rctx, n.Key, string(sub.Channel), sub.Reference, sub.PlatformReference, sub.SentAt, state); err != nil {
+		return SendNoticeResult{}, fmt.Errorf("record sent notice %s: %w", n.Key, err)
+	}
+	res := SendNoticeResult{Submission: sub}
+	return res, a.recordSent(rctx, in, res)
+}
+
+func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res SendNoticeResult) error {
+	sub := res.Submission
+	status := takedown.StatusNoticeSent
+	kind := "notice_sent"
+	if sub.AwaitingPortal {
+		status, kind = takedown.StatusAwaitingPortal, "portal_task_created"
+	}
+	if res.Uncertain {
+		kind = "notice_uncertain"
+	}
+	at := sub.SentAt
+	if at.IsZero() {
+		at = a.Now()
+	}
+	detail := map[string]any{
+		"attempt":   in.Notice.Attempt,
+		"channel":   string(sub.Channel),
+		"reference": sub.Reference,
+		"priority":  in.Notice.Priority,
+	}
+	if sub.PlatformReference != "" {
+		detail["platform_reference"] = sub.PlatformReference
+	}
+	t := takedown.Transition{
+		TakedownID: in.Confirm.TakedownID,
+		EventKey:   fmt.Sprintf("notice:%d", in.Notice.Attempt),
+		Kind:       kind,
+		At:         at,
+		Status:     status,
+		Detail:     detail,
+	}
+	if !sub.AwaitingPortal {
+		t.NoticeSentAt = &at
+	}
+	if _, err := a.Store.RecordTransition(ctx, t); err != nil {
+		return fmt.Errorf("record notice for takedown %s: %w", in.Confirm.TakedownID, err)
+	}
+	return nil
+}
+
+func submissionFrom(rec takedown.Notice) platforms.Submission {
+	s := platforms.Submission{
+		Channel:           platforms.Channel(rec.Channel),
+		Reference:         rec.Reference,
+		PlatformReference: rec.PlatformReference,
+		AwaitingPortal:    rec.State == takedown.NoticeAwaitingPortal,
+	}
+	if rec.SentAt != nil {
+		s.SentAt = *rec.SentAt
+	}
+	return s
+}
+
+// NoticeKey is the idempotency key of one attempt's notice: the same
+// takedown, platform and attempt always give the same key.
+func NoticeKey(takedownID uuid.UUID, p platforms.Platform, attempt int) string {
+	return fmt.Sprintf("%s:%s:%d", takedownID, p, attempt)
+}

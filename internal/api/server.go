@@ -1,0 +1,119 @@
+// Package api is the HTTP API used by commission staff, supervisors and
+// auditors. Every route but /healthz needs a bearer token, and each checks the
+// caller's role.
+package api
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/workflows"
+)
+
+const maxBody = 1 << 20
+
+// Store is what the API needs from the database.
+type Store interface {
+	Ping(ctx context.Context) error
+	UserByToken(ctx context.Context, token string) (takedown.User, error)
+	CreateItem(ctx context.Context, it store.NewItem) (takedown.Item, error)
+	GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error)
+	ConfirmItem(ctx context.Context, c store.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
+	GetTakedown(ctx context.Context, id uuid.UUID) (takedown.Takedown, error)
+	ListTakedowns(ctx context.Context, f store.TakedownFilter) ([]takedown.Takedown, string, error)
+	AppendAudit(ctx context.Context, e store.AuditEntry) error
+}
+
+// Engine starts workflows and answers whether the engine is up.
+type Engine interface {
+	Start(ctx context.Context, workflowID string, in workflows.Input) error
+	Healthy(ctx context.Context) error
+}
+
+// Policy resolves a takedown's timing and the wording of its notice.
+type Policy interface {
+	For(p platforms.Platform, c platforms.Category) workflows.Policy
+	Notice() (language, legalGround string)
+}
+
+// Config wires the server.
+type Config struct {
+	Store  Store
+	Engine Engine
+	Policy Policy
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	store  Store
+	engine Engine
+	policy Policy
+	logger *slog.Logger
+	now    func() time.Time
+	mux    *http.ServeMux
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:  cfg.Store,
+		engine: cfg.Engine,
+		policy: cfg.Policy,
+		logger: cmp.Or(cfg.Logger, slog.Default()),
+		now:    cfg.Now,
+		mux:    http.NewServeMux(),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	all := []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor, takedown.RoleAuditor}
+	staff := []takedown.Role{takedown.RoleStaff}
+
+	s.mux.Handle("GET /healthz", s.wrap(s.healthz))
+	s.mux.Handle("POST /api/v1/items", s.auth(staff, s.createItem))
+	s.mux.Handle("GET /api/v1/items/{id}", s.auth(all, s.getItem))
+	s.mux.Handle("POST /api/v1/items/{id}/confirm", s.auth(staff, s.confirmItem))
+	s.mux.Handle("GET /api/v1/takedowns", s.auth(all, s.listTakedowns))
+	s.mux.Handle("GET /api/v1/takedowns/{id}", s.auth(all, s.getTakedown))
+	s.mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return errorf(http.StatusNotFound, "not_found", "no such route")
+	}))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"api": "ok", "database": "ok", "engine": "ok"}
+	healthy := true
+	if err := s.store.Ping(ctx); err != nil {
+		checks["database"], healthy = "unavailable", false
+		s.logger.Warn("health: database", "err", err)
+	}
+	if err := s.engine.Healthy(ctx); err != nil {
+		checks["engine"], healthy = "unavailable", false
+		s.logger.Warn("health: engine", "err", err)
+	}
+	status := http.StatusOK
+	if !healthy {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "degraded"}[healthy], "checks": checks})
+	return nil
+}

@@ -1,0 +1,139 @@
+// Package takedown holds the domain types shared by the store, the HTTP API,
+// the activities and the workflows: reported items, the takedowns that follow
+// them, what happened to each, and who may do what.
+package takedown
+
+import (
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// Role is what a user may do.
+type Role string
+
+const (
+	RoleStaff      Role = "staff"
+	RoleSupervisor Role = "supervisor"
+	RoleAuditor    Role = "auditor"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	return r == RoleStaff || r == RoleSupervisor || r == RoleAuditor
+}
+
+// User is an authenticated caller. Tokens are never held here: only their hash
+// is stored.
+type User struct {
+	ID        uuid.UUID `json:"id"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ItemStatus is where a reported item stands before its takedown starts.
+type ItemStatus string
+
+const (
+	ItemPendingReview ItemStatus = "pending_review"
+	ItemConfirmed     ItemStatus = "confirmed"
+)
+
+// Item is one reported URL.
+type Item struct {
+	ID        uuid.UUID          `json:"id"`
+	URL       string             `json:"url"`
+	Platform  platforms.Platform `json:"platform"`
+	ContentID string             `json:"content_id"`
+	Category  platforms.Category `json:"category"`
+	Note      string             `json:"note,omitempty"`
+	Status    ItemStatus         `json:"status"`
+	CreatedBy uuid.UUID          `json:"created_by"`
+	CreatedAt time.Time          `json:"created_at"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	// TakedownID is set once the item is confirmed.
+	TakedownID *uuid.UUID `json:"takedown_id,omitempty"`
+}
+
+// Status is where a takedown stands.
+type Status string
+
+const (
+	StatusPending        Status = "pending"         // confirmed, notice not yet sent
+	StatusNoticeSent     Status = "notice_sent"     // waiting for the platform, probing
+	StatusAwaitingPortal Status = "awaiting_portal" // a person must file the notice on the platform's portal
+	StatusRemoved        Status = "removed"         // a probe confirmed the content is gone
+	StatusWithheld       Status = "withheld"        // geo-restricted in KR instead of removed
+	StatusRejected       Status = "rejected"        // the platform refused
+	StatusBlocked        Status = "blocked"         // domestic ISPs confirmed blocking
+	StatusWithdrawn      Status = "withdrawn"       // staff cancelled
+	StatusFailed         Status = "failed"          // the notice could not be sent at all
+)
+
+// Terminal reports whether s ends a takedown.
+func (s Status) Terminal() bool {
+	switch s {
+	case StatusRemoved, StatusWithheld, StatusRejected, StatusBlocked, StatusWithdrawn, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// Statuses lists every status, for validating filters.
+var Statuses = []Status{StatusPending, StatusNoticeSent, StatusAwaitingPortal, StatusRemoved,
+	StatusWithheld, StatusRejected, StatusBlocked, StatusWithdrawn, StatusFailed}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, t := range Statuses {
+		if s == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Takedown follows one confirmed item until its content is gone.
+type Takedown struct {
+	ID              uuid.UUID          `json:"id"`
+	ItemID          uuid.UUID          `json:"item_id"`
+	WorkflowID      string             `json:"workflow_id"`
+	Platform        platforms.Platform `json:"platform"`
+	ContentID       string             `json:"content_id"`
+	URL             string             `json:"url"`
+	Category        platforms.Category `json:"category"`
+	Status          Status             `json:"status"`
+	EscalationLevel int                `json:"escalation_level"`
+	Deadline        *time.Time         `json:"deadline,omitempty"`
+	ConfirmedBy     uuid.UUID          `json:"confirmed_by"`
+	CreatedAt       time.Time          `json:"created_at"`
+	UpdatedAt       time.Time          `json:"updated_at"`
+	NoticeSentAt    *time.Time         `json:"notice_sent_at,omitempty"`
+	RemovedAt       *time.Time         `json:"removed_at,omitempty"`
+	ClosedAt        *time.Time         `json:"closed_at,omitempty"`
+	Events          []Event            `json:"events,omitempty"`
+}
+
+// Event is one thing that happened to a takedown. Events are append-only.
+type Event struct {
+	Seq    int64          `json:"seq"`
+	At     time.Time      `json:"at"`
+	Kind   string         `json:"kind"`
+	Status Status         `json:"status,omitempty"`
+	Detail map[string]any `json:"detail,omitempty"`
+}
+
+// Errors the store returns at its boundary, so callers never see pgx.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrDuplicate = errors.New("already exists")
+	ErrConflict  = errors.New("conflicting state")
+)
+
+// WorkflowID derives a takedown's workflow id from its id, so that starting it
+// twice is refused by the engine.
+func WorkflowID(takedownID uuid.UUID) string { return "takedown-" + takedownID.String() }

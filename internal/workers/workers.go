@@ -1,0 +1,77 @@
+// Package workers runs the Temporal workers of a takedown deployment: one for
+// workflows and bookkeeping, and one per platform for sends and one for
+// probes, so that each platform's rate limit is enforced by the engine across
+// every worker process.
+package workers
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/takedown-oss/takedown/activities"
+	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/workflows"
+)
+
+// Rates caps how fast each platform is called, in activities per second
+// across all workers (0 = unlimited).
+type Rates struct {
+	Send  map[platforms.Platform]float64
+	Probe map[platforms.Platform]float64
+}
+
+// Set is a group of running workers.
+type Set struct{ ws []worker.Worker }
+
+// Start registers the workflows and activities and starts polling.
+func Start(c client.Client, acts *activities.Activities, rates Rates) (*Set, error) {
+	s := &Set{}
+	main := worker.New(c, workflows.TaskQueue, worker.Options{
+		// A bug in workflow code must fail loudly in tests, but in production
+		// a panicking workflow task is retried so a fix can be deployed.
+		WorkflowPanicPolicy: worker.BlockWorkflow,
+		WorkerStopTimeout:   StopTimeout,
+	})
+	main.RegisterWorkflowWithOptions(workflows.Takedown, workflow.RegisterOptions{Name: "Takedown"})
+	main.RegisterActivity(acts.RecordEvent)
+	s.ws = append(s.ws, main)
+
+	for _, p := range platforms.All {
+		send := worker.New(c, workflows.SendQueue(p), worker.Options{
+			TaskQueueActivitiesPerSecond: rates.Send[p],
+			DisableWorkflowWorker:        true,
+			WorkerStopTimeout:            StopTimeout,
+		})
+		send.RegisterActivity(acts.SendNotice)
+		probe := worker.New(c, workflows.ProbeQueue(p), worker.Options{
+			TaskQueueActivitiesPerSecond: rates.Probe[p],
+			DisableWorkflowWorker:        true,
+			WorkerStopTimeout:            StopTimeout,
+		})
+		probe.RegisterActivity(acts.Probe)
+		s.ws = append(s.ws, send, probe)
+	}
+	for i, w := range s.ws {
+		if err := w.Start(); err != nil {
+			for _, started := range s.ws[:i] {
+				started.Stop()
+			}
+			return nil, fmt.Errorf("start worker: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// Stop stops every worker, letting running activities finish first.
+func (s *Set) Stop() {
+	for _, w := range s.ws {
+		w.Stop()
+	}
+}
+
+// StopTimeout is how long running activities get to finish on shutdown.
+const StopTimeout = 10 * time.Second
