@@ -537,12 +537,7 @@ func parseAbsolute(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		// url.Parse's message quotes the whole input; keep only its reason.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, malformed("%v", err)
+		return nil, malformed("%s", parseFailure(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, unsupported("scheme %s is not supported; use an http or https URL", quoteClip(u.Scheme))
@@ -551,6 +546,23 @@ func parseAbsolute(raw string) (*url.URL, error) {
 		return nil, malformed("no host after the scheme")
 	}
 	return u, nil
+}
+
+// parseFailure words a url.Parse error for staff. url.Parse's own messages
+// quote the input, or the part of it at fault, which may be a victim's data.
+func parseFailure(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "invalid port"):
+		return "the port after the host is not a number"
+	case strings.Contains(msg, "in host name"), strings.Contains(msg, "invalid IP-literal"):
+		return "the host contains characters no host name has"
+	case strings.Contains(msg, "escape"):
+		return "bad percent-encoding"
+	case strings.Contains(msg, "userinfo"):
+		return "bad user name before the host"
+	}
+	return "cannot be read as a URL"
 }
 
 // withScheme adds https:// to input that has no scheme. "t.me:443/…" has a
@@ -596,7 +608,12 @@ func checkHost(u *url.URL) (string, error) {
 	// Only ASCII is folded: strings.ToLower would turn the Kelvin sign into
 	// 'k' and let a look-alike host pass for facebook.com.
 	if !allBytes(host, func(b byte) bool { return b < utf8.RuneSelf }) {
-		return "", unsupported("host %s is not a platform the system handles", quoteClip(host))
+		return "", unsupported("this internationalized host is not a platform the system handles")
+	}
+	// url.Parse lets through sub-delimiters ("<", "!", "*", …) that no DNS
+	// name holds; refusing them here also keeps them out of messages.
+	if !allBytes(host, func(b byte) bool { return isAlnum(b) || b == '.' || b == '-' || b == '_' }) {
+		return "", malformed("the host contains characters no host name has")
 	}
 	return strings.ToLower(host), nil
 }

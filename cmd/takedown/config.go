@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/takedown-oss/takedown/internal/policy"
+	"github.com/takedown-oss/takedown/internal/workers"
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// env reads configuration from the environment; it is the only place that does.
+type env struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *env) str(key, def string) string {
+	if v := strings.TrimSpace(e.getenv(key)); v != "" {
+		return v
+	}
+	return def
+}
+
+// secret reads KEY, or the file named by KEY_FILE, so secrets can come from a
+// mounted file instead of the process environment.
+func (e *env) secret(key string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	if path := e.getenv(key + "_FILE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %w", key, err))
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return ""
+}
+
+func (e *env) int(key string, def int) int {
+	v := e.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not an integer", key, v))
+	}
+	return n
+}
+
+func (e *env) float(key string, def float64) float64 {
+	v := e.getenv(key)
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a non-negative number", key, v))
+	}
+	return f
+}
+
+func (e *env) err() error { return errors.Join(e.errs...) }
+
+// common is the configuration every command shares.
+type common struct {
+	LogLevel    slog.Level
+	LogFormat   string
+	PolicyFile  string
+	Policy      policy.Policy
+	DatabaseURL string
+	Temporal    string
+	Namespace   string
+	Rates       workers.Rates
+}
+
+func loadCommon(e *env) common {
+	c := common{
+		LogFormat:   e.str("TAKEDOWN_LOG_FORMAT", "text"),
+		PolicyFile:  e.str("TAKEDOWN_POLICY_FILE", ""),
+		DatabaseURL: e.str("DATABASE_URL", ""),
+		Temporal:    e.str("TEMPORAL_ADDRESS", ""),
+		Namespace:   e.str("TEMPORAL_NAMESPACE", "default"),
+		Rates:       workers.Rates{Send: map[platforms.Platform]float64{}, Probe: map[platforms.Platform]float64{}},
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(e.str("TAKEDOWN_LOG_LEVEL", "info"))); err != nil {
+		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_LOG_LEVEL: %w", err))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_LOG_FORMAT: must be text or json"))
+	}
+	p, err := policy.Load(c.PolicyFile)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_POLICY_FILE: %w", err))
+	}
+	c.Policy = p
+	for _, pl := range platforms.All {
+		up := strings.ToUpper(string(pl))
+		c.Rates.Send[pl] = e.float("TAKEDOWN_SEND_RATE_"+up, defaultSendRate[pl])
+		c.Rates.Probe[pl] = e.float("TAKEDOWN_PROBE_RATE_"+up, 0)
+	}
+	return c
+}
+
+// defaultSendRate keeps each platform under its published limits. YouTube's
+// default quota is 10,000 units a day and a report costs 50: 200 a day.
+var defaultSendRate = map[platforms.Platform]float64{
+	platforms.YouTube:  200.0 / 86400,
+	platforms.Telegram: 1,
+	platforms.X:        1,
+	platforms.Meta:     1,
+}
+
+func newLogger(c common, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/takedown-oss/takedown/internal/devstack"
+)
+
+func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data-dir", "./.takedown", "where the engine, PostgreSQL and simulator keep their state")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the HTTP API")
+	uiAddr := fs.String("ui", "127.0.0.1:8233", "address of the Temporal Web UI")
+	temporalPort := fs.Int("temporal-port", 7233, "gRPC port of the embedded Temporal engine")
+	simAddr := fs.String("simulator", "127.0.0.1:8090", "address of the platform simulator's HTTP server")
+	smtpAddr := fs.String("smtp", "127.0.0.1:2525", "address of the platform simulator's SMTP server")
+	removeAfter := fs.Duration("remove-after", 2*time.Second, "how long simulated platforms take to remove content after a notice")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e := &env{getenv: getenv}
+	c := loadCommon(e)
+	if err := e.err(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	logger := newLogger(c, stderr)
+
+	dir, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	stack, err := devstack.Start(ctx, devstack.Config{
+		DataDir:           dir,
+		HTTPAddr:          *httpAddr,
+		UIAddr:            *uiAddr,
+		TemporalAddress:   c.Temporal,
+		TemporalPort:      *temporalPort,
+		Namespace:         c.Namespace,
+		DatabaseURL:       c.DatabaseURL,
+		SimulatorHTTPAddr: *simAddr,
+		SimulatorSMTPAddr: *smtpAddr,
+		RemoveAfter:       *removeAfter,
+		Policy:            c.Policy,
+		Logger:            logger,
+	})
+	if err != nil {
+		return err
+	}
+	creds := filepath.Join(dir, "dev-credentials.json")
+	if err := stack.WriteCredentials(creds); err != nil {
+		stack.Stop(context.WithoutCancel(ctx))
+		return err
+	}
+	fmt.Fprintf(stdout, `takedown is running.
+  API           %s
+  Temporal UI   %s
+  Temporal      %s
+  PostgreSQL    %s
+  Simulator     %s (SMTP %s)
+  credentials   %s (bearer tokens for staff, supervisor, auditor)
+Press Ctrl-C to stop.
+`, stack.APIURL, stack.UIURL, stack.TemporalAddr, redactURL(stack.DatabaseURL), stack.SimulatorURL, stack.SMTPAddr, creds)
+
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping…")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	stack.Stop(sctx)
+	return nil
+}

@@ -1,0 +1,65 @@
+// Command takedown runs the takedown orchestrator.
+//
+//	takedown dev       the whole system in one process, for development
+//	takedown serve     the HTTP API, against an external Temporal and PostgreSQL
+//	takedown worker    the Temporal workers, against the same
+//	takedown migrate   apply database migrations and exit
+//	takedown simulate  the platform simulator alone
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "takedown:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: takedown <command> [flags]
+
+commands:
+  dev        run everything in one process (embedded Temporal, private PostgreSQL,
+             platform simulator, workers, API, Temporal Web UI)
+  serve      run the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS)
+  worker     run the Temporal workers (needs DATABASE_URL and TEMPORAL_ADDRESS)
+  migrate    apply database migrations (needs DATABASE_URL)
+  simulate   run the platform simulator alone
+
+Run 'takedown <command> -h' for the command's flags. Configuration is read
+from the environment; see README.md.
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "dev":
+		return runDev(ctx, rest, getenv, stdout, stderr)
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "worker":
+		return runWorker(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, rest, getenv, stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

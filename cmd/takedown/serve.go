@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/takedown-oss/takedown/activities"
+	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/api"
+	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/workers"
+	"github.com/takedown-oss/takedown/workflows"
+)
+
+// requireExternal checks the settings serve and worker cannot do without:
+// they never start an embedded engine or a private database.
+func requireExternal(c common) error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is required"))
+	}
+	if c.Temporal == "" {
+		errs = append(errs, errors.New("TEMPORAL_ADDRESS is required (host:port of the Temporal frontend)"))
+	}
+	return errors.Join(errs...)
+}
+
+func dialTemporal(ctx context.Context, c common, logger *slog.Logger) (client.Client, error) {
+	cl, err := client.DialContext(ctx, client.Options{
+		HostPort: c.Temporal, Namespace: c.Namespace,
+		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.Temporal, err)
+	}
+	return cl, nil
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e := &env{getenv: getenv}
+	c := loadCommon(e)
+	addr := e.str("TAKEDOWN_HTTP_ADDR", "127.0.0.1:8080")
+	if err := errors.Join(e.err(), requireExternal(c)); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	logger := newLogger(c, stderr)
+
+	st, err := store.Open(ctx, store.Config{URL: c.DatabaseURL, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	srv := api.New(api.Config{Store: st, Engine: workflows.Starter{Client: tc}, Policy: c.Policy, Logger: logger.With("component", "api")})
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(l) }()
+	fmt.Fprintf(stdout, "takedown API listening on http://%s\n", l.Addr())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
+
+func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e := &env{getenv: getenv}
+	c := loadCommon(e)
+	acfg := loadAdapters(e)
+	if err := errors.Join(e.err(), requireExternal(c)); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	logger := newLogger(c, stderr)
+
+	st, err := store.Open(ctx, store.Config{URL: c.DatabaseURL, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := dialTemporal(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	ads, err := adapters.Build(acfg, &http.Client{Timeout: 30 * time.Second}, logger)
+	if err != nil {
+		return fmt.Errorf("configure platform adapters: %w", err)
+	}
+	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Logger: logger.With("component", "activities")})
+	if err != nil {
+		return err
+	}
+	ws, err := workers.Start(tc, acts, c.Rates)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "takedown workers polling %s (namespace %s)\n", c.Temporal, c.Namespace)
+	<-ctx.Done()
+	ws.Stop()
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e := &env{getenv: getenv}
+	c := loadCommon(e)
+	if c.DatabaseURL == "" {
+		e.errs = append(e.errs, errors.New("DATABASE_URL is required"))
+	}
+	if err := e.err(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if err := store.Migrate(ctx, c.DatabaseURL, newLogger(c, stderr)); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}

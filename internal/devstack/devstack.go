@@ -1,0 +1,260 @@
+// Package devstack runs the whole system in one process for development and
+// end-to-end tests: a real embedded Temporal engine persisted in SQLite, a
+// private PostgreSQL cluster, the platform simulator, the workers, the HTTP
+// API and the Temporal Web UI.
+package devstack
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/takedown-oss/takedown/activities"
+	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/api"
+	"github.com/takedown-oss/takedown/internal/engine"
+	"github.com/takedown-oss/takedown/internal/pgcluster"
+	"github.com/takedown-oss/takedown/internal/policy"
+	"github.com/takedown-oss/takedown/internal/simulator"
+	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/internal/workers"
+	"github.com/takedown-oss/takedown/workflows"
+)
+
+// Config says where the stack keeps its state and where it listens. Empty
+// addresses pick free ports.
+type Config struct {
+	DataDir string
+	// HTTPAddr is the API's address (e.g. 127.0.0.1:8080).
+	HTTPAddr string
+	// UIAddr is the Temporal Web UI's address.
+	UIAddr string
+	// TemporalAddress, when set, uses that cluster instead of the embedded engine.
+	TemporalAddress string
+	// TemporalPort is the embedded engine's frontend port (0 = free port).
+	TemporalPort int
+	Namespace    string
+	// DatabaseURL, when set, uses that database instead of a private cluster.
+	DatabaseURL string
+	// SimulatorHTTPAddr and SimulatorSMTPAddr are where the simulator listens.
+	SimulatorHTTPAddr string
+	SimulatorSMTPAddr string
+	// RemoveAfter is how long simulated platforms take to remove content.
+	RemoveAfter time.Duration
+	Policy      policy.Policy
+	// Ephemeral keeps the engine in memory and the database unsynced: for tests.
+	Ephemeral bool
+	Logger    *slog.Logger
+}
+
+// Stack is the running system.
+type Stack struct {
+	APIURL       string
+	UIURL        string
+	TemporalAddr string
+	DatabaseURL  string
+	SimulatorURL string
+	SMTPAddr     string
+	Tokens       map[takedown.Role]string
+	Client       client.Client
+	Simulator    *simulator.Simulator
+	Store        *store.Store
+
+	logger  *slog.Logger
+	closers []func(context.Context) error
+}
+
+// Credentials is what `takedown dev` writes for people and scripts.
+type Credentials struct {
+	API        string            `json:"api"`
+	TemporalUI string            `json:"temporal_ui"`
+	Temporal   string            `json:"temporal"`
+	Simulator  string            `json:"simulator"`
+	Tokens     map[string]string `json:"tokens"`
+}
+
+// Start brings every part up in dependency order. On failure, what was
+// started is stopped again.
+func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	logger := cmp.Or(cfg.Logger, slog.Default())
+	cfg.Namespace = cmp.Or(cfg.Namespace, "default")
+	if cfg.DataDir == "" {
+		return nil, errors.New("devstack: data dir is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s := &Stack{logger: logger}
+	defer func() {
+		if err != nil {
+			s.Stop(context.WithoutCancel(ctx))
+		}
+	}()
+
+	// PostgreSQL.
+	s.DatabaseURL = cfg.DatabaseURL
+	if s.DatabaseURL == "" {
+		pg, err := pgcluster.Start(ctx, pgcluster.Config{
+			Dir: filepath.Join(cfg.DataDir, "postgres"), Ephemeral: cfg.Ephemeral, Logger: logger,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start private PostgreSQL: %w", err)
+		}
+		s.closers = append(s.closers, pg.Stop)
+		s.DatabaseURL = pg.URL()
+	}
+	if err := store.Migrate(ctx, s.DatabaseURL, logger); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Config{URL: s.DatabaseURL, Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s.Store = st
+	s.closers = append(s.closers, func(context.Context) error { st.Close(); return nil })
+
+	// Temporal.
+	s.TemporalAddr = cfg.TemporalAddress
+	if s.TemporalAddr == "" {
+		ecfg := engine.Config{
+			FrontendPort:     cfg.TemporalPort,
+			Namespace:        cfg.Namespace,
+			SearchAttributes: workflows.SearchAttributeTypes,
+			Logger:           logger,
+		}
+		if !cfg.Ephemeral {
+			ecfg.DatabaseFile = filepath.Join(cfg.DataDir, "temporal.sqlite")
+		}
+		eng, err := engine.Start(ecfg)
+		if err != nil {
+			return nil, fmt.Errorf("start embedded Temporal: %w", err)
+		}
+		s.closers = append(s.closers, func(context.Context) error { return eng.Stop() })
+		s.TemporalAddr = eng.HostPort()
+	}
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort: s.TemporalAddr, Namespace: cfg.Namespace,
+		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", s.TemporalAddr, err)
+	}
+	s.Client = c
+	s.closers = append(s.closers, func(context.Context) error { c.Close(); return nil })
+
+	// The platform simulator, and every adapter pointed at it.
+	sim, err := simulator.Start(ctx, simulator.StartConfig{
+		HTTPAddr: cmp.Or(cfg.SimulatorHTTPAddr, "127.0.0.1:0"),
+		SMTPAddr: cmp.Or(cfg.SimulatorSMTPAddr, "127.0.0.1:0"),
+		Config: simulator.Config{
+			Logger:      logger.With("component", "simulator"),
+			RemoveAfter: cmp.Or(cfg.RemoveAfter, 2*time.Second),
+			StatePath:   filepath.Join(cfg.DataDir, "simulator.json"),
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start platform simulator: %w", err)
+	}
+	s.closers = append(s.closers, func(context.Context) error { return sim.Close() })
+	s.Simulator = sim.Simulator
+	s.SimulatorURL, s.SMTPAddr = sim.HTTPURL(), sim.SMTPAddr()
+
+	ads, err := adapters.Build(adapters.ForSimulator(s.SimulatorURL, s.SMTPAddr), &http.Client{Timeout: 30 * time.Second}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("build adapters: %w", err)
+	}
+	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Logger: logger.With("component", "activities")})
+	if err != nil {
+		return nil, err
+	}
+	ws, err := workers.Start(c, acts, workers.Rates{})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func(context.Context) error { ws.Stop(); return nil })
+
+	// Demo users, with fresh tokens on every start.
+	s.Tokens = map[takedown.Role]string{}
+	for _, r := range []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor, takedown.RoleAuditor} {
+		tok, err := store.NewToken()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := st.UpsertUserToken(ctx, "demo-"+string(r), r, tok); err != nil {
+			return nil, fmt.Errorf("create demo user %s: %w", r, err)
+		}
+		s.Tokens[r] = tok
+	}
+
+	// The API.
+	srv := api.New(api.Config{
+		Store: st, Engine: workflows.Starter{Client: c}, Policy: cfg.Policy,
+		Logger: logger.With("component", "api"),
+	})
+	l, err := net.Listen("tcp", cmp.Or(cfg.HTTPAddr, "127.0.0.1:0"))
+	if err != nil {
+		return nil, fmt.Errorf("listen for the API: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("API server stopped", "err", err)
+		}
+	}()
+	s.closers = append(s.closers, hs.Shutdown)
+	s.APIURL = "http://" + l.Addr().String()
+
+	// The Temporal Web UI.
+	ui, uiURL, err := startUI(cmp.Or(cfg.UIAddr, "127.0.0.1:0"), s.TemporalAddr, cfg.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func(context.Context) error { ui.Stop(); return nil })
+	s.UIURL = uiURL
+	return s, nil
+}
+
+// Credentials returns what a person needs to use the stack.
+func (s *Stack) Credentials() Credentials {
+	toks := map[string]string{}
+	for r, t := range s.Tokens {
+		toks[string(r)] = t
+	}
+	return Credentials{API: s.APIURL, TemporalUI: s.UIURL, Temporal: s.TemporalAddr, Simulator: s.SimulatorURL, Tokens: toks}
+}
+
+// WriteCredentials writes the credentials file, readable by its owner only:
+// it holds bearer tokens.
+func (s *Stack) WriteCredentials(path string) error {
+	b, err := json.MarshalIndent(s.Credentials(), "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write credentials: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// Stop stops everything in reverse order of starting.
+func (s *Stack) Stop(ctx context.Context) {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](ctx); err != nil {
+			s.logger.Warn("stopping", "err", err)
+		}
+	}
+	s.closers = nil
+}

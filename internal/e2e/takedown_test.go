@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// waitStatus polls the API until the takedown reaches want.
+func waitStatus(t *testing.T, id string, want takedown.Status, within time.Duration) takedown.Takedown {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var td takedown.Takedown
+	for time.Now().Before(deadline) {
+		if code := call(t, takedown.RoleAuditor, "GET", "/api/v1/takedowns/"+id, nil, &td); code != http.StatusOK {
+			t.Fatalf("get takedown: %d", code)
+		}
+		if td.Status == want {
+			return td
+		}
+		if td.Status.Terminal() {
+			t.Fatalf("takedown ended %s, want %s; events %+v", td.Status, want, td.Events)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("takedown still %s after %s, want %s; events %+v", td.Status, within, want, td.Events)
+	return td
+}
+
+func TestTakedownEndToEndEveryPlatform(t *testing.T) {
+	cases := []struct {
+		name     string
+		url      string
+		platform platforms.Platform
+		id       string
+	}{
+		{"youtube watch URL", "https://www.youtube.com/watch?v=e2eYtVid001", platforms.YouTube, "e2eYtVid001"},
+		{"telegram post", "https://t.me/E2EChannel/4242", platforms.Telegram, "e2echannel/4242"},
+		{"x status", "https://x.com/someone/status/1790000000000000001", platforms.X, "1790000000000000001"},
+		{"instagram post", "https://www.instagram.com/p/E2EinstaPost/", platforms.Meta, "instagram/E2EinstaPost"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var it takedown.Item
+			if code := call(t, takedown.RoleStaff, "POST", "/api/v1/items",
+				map[string]string{"url": tc.url, "category": "deepfake_sexual"}, &it); code != http.StatusCreated {
+				t.Fatalf("create item: %d", code)
+			}
+			if it.Platform != tc.platform || it.ContentID != tc.id || it.Status != takedown.ItemPendingReview {
+				t.Fatalf("item = %+v", it)
+			}
+			var conf struct {
+				TakedownID string `json:"takedown_id"`
+				WorkflowID string `json:"workflow_id"`
+			}
+			if code := call(t, takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", nil, &conf); code != http.StatusAccepted {
+				t.Fatalf("confirm: %d", code)
+			}
+			td := waitStatus(t, conf.TakedownID, takedown.StatusRemoved, 90*time.Second)
+			if td.RemovedAt == nil || td.NoticeSentAt == nil || td.ClosedAt == nil {
+				t.Errorf("timestamps missing: %+v", td)
+			}
+			var kinds []string
+			for _, e := range td.Events {
+				kinds = append(kinds, e.Kind)
+			}
+			if got := strings.Join(kinds, ","); got != "confirmed,notice_sent,removed" {
+				t.Errorf("events = %s, want confirmed,notice_sent,removed", got)
+			}
+			if n := stack.Simulator.NoticeCount(string(tc.platform), tc.id); n != 1 {
+				t.Errorf("simulator received %d notices, want exactly 1", n)
+			}
+			// The engine holds the history auditors replay.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			desc, err := stack.Client.DescribeWorkflowExecution(ctx, conf.WorkflowID, "")
+			if err != nil {
+				t.Fatalf("describe workflow: %v", err)
+			}
+			if s := desc.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+				t.Errorf("workflow status = %s", s)
+			}
+		})
+	}
+}

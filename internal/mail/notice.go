@@ -1,0 +1,180 @@
+package mail
+
+import (
+	"errors"
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"text/template"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// Machine-readable headers a receiving system can route on without parsing
+// the text. X-Takedown-Reference is ours (the one a reply should quote, also
+// in the subject); X-Takedown-Case is the regulator's own case number, the
+// same across reminders of one takedown.
+const (
+	HeaderReference  gomail.Header = "X-Takedown-Reference"
+	HeaderKey        gomail.Header = "X-Takedown-Key"
+	HeaderContentURL gomail.Header = "X-Takedown-Content-Url"
+	HeaderPlatform   gomail.Header = "X-Takedown-Platform"
+	HeaderPriority   gomail.Header = "X-Takedown-Priority"
+	HeaderCategory   gomail.Header = "X-Takedown-Category"
+	HeaderCase       gomail.Header = "X-Takedown-Case"
+)
+
+// categoryWords names each category in the words a platform's reviewer reads.
+var categoryWords = map[platforms.Category]struct{ ko, en string }{
+	platforms.DeepfakeSexual: {"불법 합성 성적 영상물", "Sexually explicit deepfake"},
+	platforms.NCII:           {"비동의 촬영·유포 성적 영상물", "Non-consensual intimate imagery"},
+	platforms.CSAM:           {"아동·청소년 성착취물", "Child sexual abuse material"},
+	platforms.Sextortion:     {"성적 영상물을 이용한 협박", "Sextortion"},
+	platforms.OtherIllegal:   {"기타 불법 정보", "Other illegal content"},
+}
+
+// noticeData is what the body template reads.
+type noticeData struct {
+	Platform    string
+	Reference   string // ours
+	Case        string // the regulator's
+	URL         string
+	CategoryKO  string
+	CategoryEN  string
+	LegalGround string
+	Evidence    string
+	Priority    bool
+}
+
+// The staff note (Notice.Note) is deliberately left out: it may hold the
+// victim's details, which the platform does not need to find the content.
+var bodyTemplate = template.Must(template.New("notice").Parse(`{{.Platform}} 신고 담당자 귀하,
+{{if .Priority}}
+[긴급 우선 처리 요청]
+{{end}}
+아래 콘텐츠는 대한민국 법률상 불법정보에 해당하므로 삭제를 요청합니다.
+
+  접수번호: {{.Reference}} (회신 시 이 번호를 인용해 주십시오)
+{{- if .Case}}
+  사건번호: {{.Case}}{{end}}
+  콘텐츠 URL: {{.URL}}
+  유형: {{.CategoryKO}}
+{{- if .LegalGround}}
+  법적 근거: {{.LegalGround}}{{end}}
+{{- if .Evidence}}
+  증거 해시: {{.Evidence}}{{end}}
+
+요청 사항: {{if .Priority}}피해가 진행 중인 긴급 사안입니다. 위 콘텐츠를 즉시 삭제해 주십시오.{{else}}위 콘텐츠를 삭제해 주십시오.{{end}} 전 세계에서 삭제할 수 없는 경우 대한민국에서의 접근을 제한하고 그 사실을 알려 주십시오.
+회신 방법: 처리 결과를 이 메일에 회신으로 알려 주십시오. 제목의 접수번호({{.Reference}})를 그대로 유지해 주십시오.
+
+----------------------------------------------------------------------
+
+To the {{.Platform}} trust and safety team,
+{{if .Priority}}
+[PRIORITY REQUEST]
+{{end}}
+The content below is illegal under the law of the Republic of Korea. We request its removal.
+
+  Our reference: {{.Reference}} (please quote it in any reply)
+{{- if .Case}}
+  Case reference: {{.Case}}{{end}}
+  Content URL: {{.URL}}
+  Category: {{.CategoryEN}}
+{{- if .LegalGround}}
+  Legal ground: {{.LegalGround}}{{end}}
+{{- if .Evidence}}
+  Evidence digest: {{.Evidence}}{{end}}
+
+Requested action: {{if .Priority}}this is an urgent case of ongoing harm; please remove the content immediately.{{else}}please remove the content.{{end}} If it cannot be removed globally, restrict access to it from the Republic of Korea and tell us so.
+How to reply: reply to this e-mail with the outcome, keeping the reference {{.Reference}} in the subject.
+
+--
+이 통지는 자동으로 생성되었습니다. 식별 정보는 X-Takedown-* 헤더에 있습니다.
+This notice was generated automatically; its identifiers are in the X-Takedown-* headers.
+`))
+
+// message composes the e-mail for n and returns it with its Message-ID.
+func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*gomail.Msg, string, error) {
+	if n.Key == "" {
+		return nil, "", errors.New("notice without idempotency key")
+	}
+	if n.Content.URL == "" {
+		return nil, "", errors.New("notice without content URL")
+	}
+	if strings.ContainsAny(n.Content.URL, " \r\n") {
+		return nil, "", errors.New("content URL contains white space")
+	}
+	words, ok := categoryWords[n.Category]
+	if !ok {
+		return nil, "", fmt.Errorf("unknown category %q", n.Category)
+	}
+	if platformLabel == "" {
+		platformLabel = string(n.Content.Platform)
+	}
+	rcpt, err := netmail.ParseAddress(to)
+	if err != nil {
+		return nil, "", fmt.Errorf("recipient %q: %w", to, err)
+	}
+	for _, v := range []string{n.Key, n.Reference, platformLabel} {
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, "", errors.New("header value contains a line break")
+		}
+	}
+
+	ref := platforms.NoticeReference(n.Key)
+	data := noticeData{
+		Platform:    platformLabel,
+		Reference:   ref,
+		Case:        n.Reference,
+		URL:         n.Content.URL,
+		CategoryKO:  words.ko,
+		CategoryEN:  words.en,
+		LegalGround: oneLine(n.LegalGround),
+		Evidence:    oneLine(n.EvidenceDigest),
+		Priority:    n.Priority,
+	}
+	var body strings.Builder
+	if err := bodyTemplate.Execute(&body, data); err != nil {
+		return nil, "", fmt.Errorf("render body: %w", err)
+	}
+
+	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	msg.FromMailAddress(s.from)
+	msg.ToMailAddress(rcpt)
+	msg.Subject(subject(ref, words.en, words.ko, n.Priority))
+	msg.SetDateWithValue(s.now())
+	id := s.MessageID(n.Key)
+	msg.SetMessageIDWithValue(strings.Trim(id, "<>"))
+	msg.SetGenHeader(gomail.HeaderContentLang, "ko, en")
+	msg.SetGenHeader(HeaderReference, ref)
+	msg.SetGenHeader(HeaderKey, n.Key)
+	msg.SetGenHeader(HeaderContentURL, n.Content.URL)
+	msg.SetGenHeader(HeaderPlatform, platformLabel)
+	msg.SetGenHeader(HeaderCategory, string(n.Category))
+	if n.Reference != "" {
+		msg.SetGenHeader(HeaderCase, n.Reference)
+	}
+	if n.Priority {
+		msg.SetGenHeader(HeaderPriority, "yes")
+		msg.SetImportance(gomail.ImportanceHigh)
+	} else {
+		msg.SetGenHeader(HeaderPriority, "no")
+	}
+	msg.SetBodyString(gomail.TypeTextPlain, body.String())
+	return msg, id, nil
+}
+
+func subject(ref, en, ko string, priority bool) string {
+	s := "[Takedown request " + ref + "] "
+	if priority {
+		s += "PRIORITY / 긴급: "
+	}
+	return s + en + " / " + ko
+}
+
+// oneLine keeps a free-text field from breaking the body's layout.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
