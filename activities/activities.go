@@ -30,8 +30,10 @@ type Store interface {
 type Activities struct {
 	Store    Store
 	Adapters map[platforms.Platform]platforms.Adapter
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Blocker sends access-blocking orders; nil disables the last rung.
+	Blocker Blocker
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // New fills defaults and checks that every platform has an adapter.

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -113,10 +114,11 @@ func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res Sen
 		at = a.Now()
 	}
 	detail := map[string]any{
-		"attempt":   in.Notice.Attempt,
-		"channel":   string(sub.Channel),
-		"reference": sub.Reference,
-		"priority":  in.Notice.Priority,
+		"notice_kind": string(cmp.Or(in.Notice.Kind, platforms.KindNotice)),
+		"attempt":     in.Notice.Attempt,
+		"channel":     string(sub.Channel),
+		"reference":   sub.Reference,
+		"priority":    in.Notice.Priority,
 	}
 	if sub.PlatformReference != "" {
 		detail["platform_reference"] = sub.PlatformReference

@@ -4,23 +4,48 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
-// ErrStillPresent is the retryable failure that keeps a probe going: the
-// activity's retry policy is the polling schedule, so waiting for removal
-// costs no history events however long it takes.
-const ErrStillPresent = "still_present"
+// Error types the workflow and the retry policy see.
+const (
+	// ErrStillPresent keeps a probe going: the activity's retry policy is
+	// the polling schedule, so waiting for removal costs no history events
+	// however long it takes.
+	ErrStillPresent = "still_present"
+	// ErrUnconfirmed means one probe saw the content gone and a second, a
+	// little later, must agree before it counts as removed.
+	ErrUnconfirmed = "removal_unconfirmed"
+)
 
-// ProbeInput names the content to probe.
+// ProbeInput names the content to probe and what counts as an answer.
 type ProbeInput struct {
 	Content platforms.Content `json:"content"`
 	// UntilGone makes a present (or unknown) answer fail the attempt so that
 	// the retry policy probes again; without it one answer is returned as is.
 	UntilGone bool `json:"until_gone"`
+	// WithheldIsPresent keeps probing through a geo-restriction, for
+	// policies that do not accept withholding as an outcome.
+	WithheldIsPresent bool `json:"withheld_is_present,omitempty"`
+	// ConfirmGap, when set, requires two probes this far apart to both see
+	// the content gone. The first sighting is carried to the next attempt in
+	// the heartbeat details, so confirming costs no history events either.
+	ConfirmGap time.Duration `json:"confirm_gap,omitempty"`
+	// Record, when set, is written to the database with the answer once
+	// there is one; the probe's result goes into its detail.
+	Record *takedown.Transition `json:"record,omitempty"`
+}
+
+// sighting is carried between attempts in the heartbeat details.
+type sighting struct {
+	State platforms.ProbeState `json:"state"`
+	At    time.Time            `json:"at"`
 }
 
 // Probe asks the platform whether the content is still reachable.
@@ -29,10 +54,14 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 	if err != nil {
 		return platforms.ProbeResult{}, err
 	}
+	var prev sighting
+	if in.ConfirmGap > 0 && activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &prev)
+	}
 	res, err := ad.Probe(ctx, in.Content)
 	if err != nil {
 		pe := platforms.Classify(err)
-		// A probe that the platform refuses (expired token, misconfigured
+		// A probe the platform refuses (an expired token, a misconfigured
 		// endpoint) is still retried: an operator can fix it while the
 		// takedown waits, and giving up would lose the takedown.
 		if pe.Kind == platforms.KindRateLimited {
@@ -45,9 +74,31 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 	if res.CheckedAt.IsZero() {
 		res.CheckedAt = a.Now()
 	}
-	if in.UntilGone && (res.State == platforms.StatePresent || res.State == platforms.StateUnknown) {
+	gone := res.State == platforms.StateRemoved || (res.State == platforms.StateWithheld && !in.WithheldIsPresent)
+	if in.UntilGone && !gone {
+		if in.ConfirmGap > 0 {
+			activity.RecordHeartbeat(ctx, sighting{})
+		}
 		return res, temporal.NewApplicationError(
-			fmt.Sprintf("content %s: %s %s", in.Content.Platform, res.State, res.Reason), ErrStillPresent)
+			fmt.Sprintf("content on %s: %s %s", in.Content.Platform, res.State, res.Reason), ErrStillPresent)
+	}
+	if in.UntilGone && in.ConfirmGap > 0 && prev.State != res.State {
+		// First sighting: remember it and look again after the gap.
+		activity.RecordHeartbeat(ctx, sighting{State: res.State, At: res.CheckedAt})
+		return res, temporal.NewApplicationErrorWithOptions(
+			fmt.Sprintf("content on %s looks %s; confirming", in.Content.Platform, res.State), ErrUnconfirmed,
+			temporal.ApplicationErrorOptions{NextRetryDelay: in.ConfirmGap})
+	}
+	if in.Record != nil {
+		t := *in.Record
+		t.At = res.CheckedAt
+		t.Detail = map[string]any{"state": string(res.State), "reason": res.Reason}
+		if len(res.Countries) > 0 {
+			t.Detail["countries"] = res.Countries
+		}
+		if _, err := a.Store.RecordTransition(ctx, t); err != nil {
+			return res, fmt.Errorf("record probe of takedown %s: %w", t.TakedownID, err)
+		}
 	}
 	return res, nil
 }

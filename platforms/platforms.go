@@ -92,7 +92,23 @@ type Notice struct {
 	// Priority asks for the platform's priority channel (hotline,
 	// trusted-flagger route) instead of the ordinary one.
 	Priority bool `json:"priority,omitempty"`
+	// Kind says where on the escalation ladder this notice is, so that the
+	// wording can say "reminder" or "further information".
+	Kind NoticeKind `json:"kind,omitempty"`
+	// Information is added material: an answer to the platform's question,
+	// or an appeal against a rejection.
+	Information string `json:"information,omitempty"`
 }
+
+// NoticeKind is the role of a notice on the escalation ladder.
+type NoticeKind string
+
+const (
+	KindNotice   NoticeKind = "notice"    // the first request
+	KindReminder NoticeKind = "reminder"  // the deadline passed
+	KindPriority NoticeKind = "priority"  // re-sent through the priority channel
+	KindFollowUp NoticeKind = "follow_up" // an answer to a question, or an appeal
+)
 
 // Submission is what sending a notice returned.
 type Submission struct {

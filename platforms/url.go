@@ -464,6 +464,8 @@ func parseInstagram(t target) (Content, error) {
 		return instagramContent(s[1]), nil
 	case len(s) == 0:
 		return Content{}, unsupported("the %s home page is not content; use a post or reel URL", t.host)
+	case len(s) == 1 && isInstagramKind(s[0]):
+		return Content{}, unsupported("this %s URL has no shortcode after /%s/", t.host, asciiLower(s[0]))
 	case isOneOf(s[0], "stories"):
 		return Content{}, unsupported("%s stories are not supported; use a post or reel URL", t.host)
 	case len(s) == 1:
@@ -565,15 +567,16 @@ func parseFailure(err error) string {
 	return "cannot be read as a URL"
 }
 
-// withScheme adds https:// to input that has no scheme. "t.me:443/…" has a
-// colon before any slash but is a host and port, told apart from a scheme by
-// the dot that no scheme in practice contains.
+// withScheme adds https:// to input that has no scheme. "t.me:443/…" and
+// "localhost:8080" have a colon before any slash but are a host and port, told
+// apart from a scheme by the dot no scheme in practice contains, or by the
+// digits that follow.
 func withScheme(s string) (string, error) {
 	if strings.HasPrefix(s, "//") {
 		return "https:" + s, nil
 	}
 	i := strings.IndexAny(s, ":/?#")
-	if i > 0 && s[i] == ':' && isSchemeName(s[:i]) && !strings.Contains(s[:i], ".") {
+	if i > 0 && s[i] == ':' && isSchemeName(s[:i]) && !strings.Contains(s[:i], ".") && !startsWithPort(s[i+1:]) {
 		scheme := strings.ToLower(s[:i])
 		if scheme != "http" && scheme != "https" {
 			return "", unsupported("scheme %s is not supported; use an http or https URL", quoteClip(scheme))
@@ -581,6 +584,16 @@ func withScheme(s string) (string, error) {
 		return s, nil
 	}
 	return "https://" + s, nil
+}
+
+// startsWithPort reports whether s, what follows a colon, is a port number
+// ending the authority.
+func startsWithPort(s string) bool {
+	end := strings.IndexAny(s, "/?#")
+	if end < 0 {
+		end = len(s)
+	}
+	return end > 0 && allBytes(s[:end], isDigit)
 }
 
 func isSchemeName(s string) bool {

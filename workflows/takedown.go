@@ -1,16 +1,15 @@
 // Package workflows holds the durable logic of a takedown: what happens in
-// which order, how long to wait, and what to record. It contains no I/O: every
-// side effect is an activity, so the engine can replay a takedown's history
-// against this code and reach the same decisions.
+// which order, how long to wait, who may decide what, and what to record. It
+// contains no I/O: every side effect is an activity, so the engine can replay
+// a takedown's history against this code and reach the same decisions.
 package workflows
 
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
-	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -23,7 +22,7 @@ import (
 const TaskQueue = "takedown"
 
 // SendQueue is the task queue for one platform's outbound notices. Each has
-// its own queue so that a platform's global rate limit can be enforced by the
+// its own queue so that a platform's global rate limit is enforced by the
 // engine across every worker (TaskQueueActivitiesPerSecond).
 func SendQueue(p platforms.Platform) string { return "takedown-send-" + string(p) }
 
@@ -31,205 +30,502 @@ func SendQueue(p platforms.Platform) string { return "takedown-send-" + string(p
 // from sends so probing never eats the sending budget.
 func ProbeQueue(p platforms.Platform) string { return "takedown-probe-" + string(p) }
 
-// Input starts one takedown.
-type Input struct {
-	TakedownID  uuid.UUID          `json:"takedown_id"`
-	ItemID      uuid.UUID          `json:"item_id"`
-	Content     platforms.Content  `json:"content"`
-	Category    platforms.Category `json:"category"`
-	Note        string             `json:"note,omitempty"`
-	ConfirmedBy uuid.UUID          `json:"confirmed_by"`
-	// Reference is the regulator's own reference for the request.
-	Reference   string `json:"reference"`
-	LegalGround string `json:"legal_ground"`
-	Language    string `json:"language"`
-	Policy      Policy `json:"policy"`
-}
+// Escalation levels.
+const (
+	LevelNotice   = 0
+	LevelReminder = 1
+	LevelPriority = 2
+	LevelApproval = 3
+	LevelBlocking = 4
+)
 
-// Policy is the timing a takedown follows, resolved from the operator's
-// policy file when the takedown starts so that a later change of the file
-// does not alter a running takedown's history.
-type Policy struct {
-	// Deadline runs from the notice to confirmed removal.
-	Deadline time.Duration `json:"deadline"`
-	// ProbeInitial is the first wait between probes; it grows by
-	// ProbeBackoff up to ProbeMax.
-	ProbeInitial time.Duration `json:"probe_initial"`
-	ProbeMax     time.Duration `json:"probe_max"`
-	ProbeBackoff float64       `json:"probe_backoff"`
-}
+// continueAfter bounds one run's history well under the engine's limits even
+// if the engine never suggests continuing as new.
+const continueAfter = 1500
 
-// Result is how a takedown ended.
-type Result struct {
-	Status     takedown.Status       `json:"status"`
-	Submission platforms.Submission  `json:"submission"`
-	Probe      platforms.ProbeResult `json:"probe"`
-}
-
-// State answers the "state" query.
-type State struct {
-	Status   takedown.Status `json:"status"`
-	Attempt  int             `json:"attempt"`
-	Deadline time.Time       `json:"deadline,omitzero"`
-	Overdue  bool            `json:"overdue"`
-}
-
-// QueryState is the name of the status query.
-const QueryState = "state"
-
-// Takedown follows one confirmed item: it sends the notice, probes the
-// platform until the content is confirmed gone, and records each step.
+// Takedown follows one confirmed item until its content is confirmed gone,
+// geo-restricted, blocked by domestic ISPs, refused for good or withdrawn.
 func Takedown(ctx workflow.Context, in Input) (Result, error) {
-	st := &State{Status: takedown.StatusPending, Attempt: 1}
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return *st, nil }); err != nil {
-		return Result{}, fmt.Errorf("register query: %w", err)
+	r := &run{in: in, st: State{Status: takedown.StatusPending}}
+	if in.Resume != nil {
+		r.st = *in.Resume
+		r.in.Resume = nil
 	}
-	var a *activities.Activities
-	confirm := takedown.Confirm{
-		ItemID: in.ItemID, TakedownID: in.TakedownID,
-		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ConfirmedBy: in.ConfirmedBy,
+	if err := r.register(ctx); err != nil {
+		return Result{}, err
 	}
-
-	record := func(t takedown.Transition) error {
-		t.TakedownID = in.TakedownID
-		t.At = workflow.Now(ctx)
-		rctx := workflow.WithActivityOptions(ctx, bookkeepingOptions())
-		return workflow.ExecuteActivity(rctx, a.RecordEvent, t).Get(rctx, nil)
-	}
-
-	// 1. Send the notice.
-	notice := platforms.Notice{
-		Key:         activities.NoticeKey(in.TakedownID, in.Content.Platform, st.Attempt),
-		Content:     in.Content,
-		Category:    in.Category,
-		LegalGround: in.LegalGround,
-		Reference:   in.Reference,
-		Language:    in.Language,
-		Note:        in.Note,
-		Attempt:     st.Attempt,
-	}
-	sctx := workflow.WithActivityOptions(ctx, sendOptions(in.Content.Platform))
-	var sent activities.SendNoticeResult
-	if err := workflow.ExecuteActivity(sctx, a.SendNotice, activities.SendNoticeInput{Confirm: confirm, Notice: notice}).Get(sctx, &sent); err != nil {
-		st.Status = takedown.StatusFailed
-		if rerr := record(takedown.Transition{
-			EventKey: "failed", Kind: "notice_failed", Status: takedown.StatusFailed, Closed: true,
-			Detail: map[string]any{"error": errorSummary(err)},
-		}); rerr != nil {
-			return Result{}, rerr
+	if in.Resume == nil {
+		if err := r.sendNotice(ctx, platforms.KindNotice, false, ""); err != nil {
+			return r.failed(ctx, err)
 		}
-		return Result{Status: st.Status}, nil
+	} else {
+		r.arm(ctx)
 	}
-	st.Status = takedown.StatusNoticeSent
-	if sent.Submission.AwaitingPortal {
-		st.Status = takedown.StatusAwaitingPortal
+	if r.st.Level < LevelBlocking {
+		r.startProbe(ctx)
+	} else {
+		r.startBlockedCheck(ctx)
 	}
-	st.Deadline = workflow.Now(ctx).Add(in.Policy.Deadline)
+	return r.loop(ctx)
+}
 
-	// 2. Probe until the content is gone, racing the deadline.
-	pctx := workflow.WithActivityOptions(ctx, probeOptions(in.Content.Platform, in.Policy))
-	probe := workflow.ExecuteActivity(pctx, a.Probe, activities.ProbeInput{Content: in.Content, UntilGone: true})
-	tctx, cancelTimer := workflow.WithCancel(ctx)
-	deadline := workflow.NewTimerWithOptions(tctx, in.Policy.Deadline, workflow.TimerOptions{Summary: "removal deadline"})
+type run struct {
+	in   Input
+	st   State
+	acts *activities.Activities // nil: only its methods' names are used
 
-	var result platforms.ProbeResult
-	var probeErr error
-	done := false
-	for !done {
+	pending []action
+	wake    workflow.Channel
+
+	timer       workflow.Future
+	cancelTimer workflow.CancelFunc
+	timerFor    int // the level whose rung the timer ends
+
+	probe       workflow.Future
+	cancelProbe workflow.CancelFunc
+	probeResult platforms.ProbeResult
+
+	blocked     workflow.Future
+	cancelBlock workflow.CancelFunc
+
+	result *Result
+	err    error
+}
+
+// action is a validated human decision waiting for the main loop.
+type action struct {
+	reply     *Reply
+	decision  *EscalationDecision
+	extension *Extension
+	withdraw  *Withdrawal
+	info      *Information
+}
+
+func (r *run) loop(ctx workflow.Context) (Result, error) {
+	for r.result == nil {
 		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(probe, func(f workflow.Future) {
-			probeErr = f.Get(ctx, &result)
-			var te *temporal.TimeoutError
-			if errors.As(probeErr, &te) {
-				// One probe activity covers a probing window; when it ends
-				// without an answer, probing goes on with a fresh one.
-				probe = workflow.ExecuteActivity(pctx, a.Probe, activities.ProbeInput{Content: in.Content, UntilGone: true})
-				return
-			}
-			done = true
-		})
-		if !st.Overdue {
-			sel.AddFuture(deadline, func(f workflow.Future) {
-				if f.Get(ctx, nil) == nil {
-					st.Overdue = true
-				}
-			})
+		if r.probe != nil {
+			sel.AddFuture(r.probe, func(f workflow.Future) { r.onProbe(ctx, f) })
 		}
+		if r.blocked != nil {
+			sel.AddFuture(r.blocked, func(f workflow.Future) { r.onBlocked(ctx, f) })
+		}
+		if r.timer != nil {
+			sel.AddFuture(r.timer, func(f workflow.Future) { r.onTimer(ctx, f) })
+		}
+		sel.AddReceive(r.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		sel.Select(ctx)
-		if st.Overdue && !done {
-			// Escalation hangs off this point; for now the deadline is
-			// recorded so supervisors see the takedown as overdue.
-			if err := record(takedown.Transition{EventKey: "deadline:1", Kind: "deadline_passed",
-				Detail: map[string]any{"deadline": st.Deadline}}); err != nil {
+		for len(r.pending) > 0 && r.result == nil {
+			a := r.pending[0]
+			r.pending = r.pending[1:]
+			if err := r.handle(ctx, a); err != nil {
 				return Result{}, err
 			}
 		}
+		if r.result == nil && len(r.pending) == 0 {
+			info := workflow.GetInfo(ctx)
+			if info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > continueAfter {
+				return r.continueAsNew(ctx)
+			}
+		}
 	}
-	cancelTimer()
-	if probeErr != nil {
-		return Result{}, fmt.Errorf("probe %s: %w", in.Content.Platform, probeErr)
+	if r.err != nil {
+		return Result{}, r.err
 	}
+	return *r.result, nil
+}
 
-	// 3. Record the outcome.
-	status := takedown.StatusRemoved
-	kind := "removed"
-	t := takedown.Transition{EventKey: "outcome", Closed: true,
-		Detail: map[string]any{"reason": result.Reason, "checked_at": result.CheckedAt}}
-	if result.State == platforms.StateWithheld {
-		status, kind = takedown.StatusWithheld, "withheld"
-		t.Detail["countries"] = result.Countries
-	} else {
-		at := result.CheckedAt
-		t.RemovedAt = &at
-	}
-	t.Status, t.Kind = status, kind
-	t.Detail["within_deadline"] = !st.Overdue
-	if err := record(t); err != nil {
+func (r *run) timerForResume() int { return r.st.Level }
+
+func (r *run) continueAsNew(ctx workflow.Context) (Result, error) {
+	// Decisions accepted but not yet acted on must not be lost.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return Result{}, err
 	}
-	st.Status = status
-	return Result{Status: status, Submission: sent.Submission, Probe: result}, nil
+	r.stopTimer()
+	r.stopProbe()
+	if r.cancelBlock != nil {
+		r.cancelBlock()
+	}
+	next := r.in
+	st := r.st
+	next.Resume = &st
+	return Result{}, workflow.NewContinueAsNewError(ctx, Takedown, next)
 }
 
-func bookkeepingOptions() workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		TaskQueue:           TaskQueue,
-		StartToCloseTimeout: 30 * time.Second,
-		// PostgreSQL may be down for a while; the takedown waits for it.
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+// --- sending ---------------------------------------------------------------
+
+func (r *run) sendNotice(ctx workflow.Context, kind platforms.NoticeKind, priority bool, information string) error {
+	r.st.Attempt++
+	n := platforms.Notice{
+		Key:         activities.NoticeKey(r.in.TakedownID, r.in.Content.Platform, r.st.Attempt),
+		Content:     r.in.Content,
+		Category:    r.in.Category,
+		LegalGround: r.in.LegalGround,
+		Reference:   r.in.Reference,
+		Language:    r.in.Language,
+		Note:        r.in.Note,
+		Attempt:     r.st.Attempt,
+		Priority:    priority,
+		Kind:        kind,
+		Information: information,
+	}
+	confirm := takedown.Confirm{
+		ItemID: r.in.ItemID, TakedownID: r.in.TakedownID,
+		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ConfirmedBy: r.in.ConfirmedBy,
+	}
+	sctx := workflow.WithActivityOptions(ctx, sendOptions(r.in.Content.Platform))
+	var sent activities.SendNoticeResult
+	if err := workflow.ExecuteActivity(sctx, r.acts.SendNotice, activities.SendNoticeInput{Confirm: confirm, Notice: n}).Get(sctx, &sent); err != nil {
+		return err
+	}
+	now := workflow.Now(ctx)
+	if r.st.FirstNotice.IsZero() {
+		r.st.FirstNotice = now
+	}
+	if sent.Submission.AwaitingPortal {
+		r.st.Status = takedown.StatusAwaitingPortal
+		r.setRung(ctx, now.Add(r.in.Policy.PortalDeadline), r.st.Level)
+		return nil
+	}
+	r.st.Status = takedown.StatusNoticeSent
+	if kind == platforms.KindNotice {
+		// The removal deadline runs from the notice the platform can act on.
+		r.st.Deadline = now.Add(r.in.Policy.Deadline)
+		r.st.Overdue = false
+		r.setRung(ctx, r.st.Deadline, LevelNotice)
+		return r.record(ctx, takedown.Transition{Kind: "deadline_set", Deadline: &r.st.Deadline,
+			Detail: map[string]any{"deadline": r.st.Deadline}})
+	}
+	return nil
+}
+
+func (r *run) failed(ctx workflow.Context, err error) (Result, error) {
+	r.st.Status = takedown.StatusFailed
+	if rerr := r.record(ctx, takedown.Transition{Kind: "notice_failed", Status: takedown.StatusFailed, Closed: true,
+		Detail: map[string]any{"error": errorSummary(err)}}); rerr != nil {
+		return Result{}, rerr
+	}
+	return Result{Status: takedown.StatusFailed}, nil
+}
+
+// --- the clock ---------------------------------------------------------------
+
+// setRung arms the timer that ends the current rung of the ladder.
+func (r *run) setRung(ctx workflow.Context, at time.Time, level int) {
+	r.stopTimer()
+	r.timerFor = level
+	d := at.Sub(workflow.Now(ctx))
+	if d < 0 {
+		d = 0
+	}
+	tctx, cancel := workflow.WithCancel(ctx)
+	r.cancelTimer = cancel
+	r.timer = workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: rungSummary(level, r.st.Status)})
+	r.st.Paused = 0
+	r.st.NextAt = at
+}
+
+func (r *run) arm(ctx workflow.Context) {
+	if r.st.Paused == 0 && !r.st.NextAt.IsZero() {
+		r.setRung(ctx, r.st.NextAt, r.timerForResume())
 	}
 }
 
-func sendOptions(p platforms.Platform) workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		TaskQueue:           SendQueue(p),
-		StartToCloseTimeout: 2 * time.Minute,
-		// A platform may throttle us for a day (YouTube's quota); keep trying
-		// for a week before giving the notice up as failed.
-		ScheduleToCloseTimeout: 7 * 24 * time.Hour,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
-		},
+func (r *run) stopTimer() {
+	if r.cancelTimer != nil {
+		r.cancelTimer()
+	}
+	r.timer, r.cancelTimer = nil, nil
+}
+
+func rungSummary(level int, st takedown.Status) string {
+	if st == takedown.StatusAwaitingPortal {
+		return "portal filing deadline"
+	}
+	switch level {
+	case LevelNotice:
+		return "removal deadline"
+	case LevelReminder:
+		return "deadline after reminder"
+	default:
+		return "deadline after priority notice"
 	}
 }
 
-// probeWindow is how long one probe activity keeps retrying.
-const probeWindow = 7 * 24 * time.Hour
-
-func probeOptions(p platforms.Platform, pol Policy) workflow.ActivityOptions {
-	return workflow.ActivityOptions{
-		TaskQueue:           ProbeQueue(p),
-		StartToCloseTimeout: time.Minute,
-		// Retries are the polling schedule and add no history events; the
-		// window bounds one activity, after which the workflow starts another.
-		ScheduleToCloseTimeout: probeWindow,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    pol.ProbeInitial,
-			BackoffCoefficient: pol.ProbeBackoff,
-			MaximumInterval:    pol.ProbeMax,
-			MaximumAttempts:    math.MaxInt32, // bounded by the window, not by a count
-		},
+func (r *run) onTimer(ctx workflow.Context, f workflow.Future) {
+	r.timer, r.cancelTimer = nil, nil
+	if err := f.Get(ctx, nil); err != nil {
+		return // cancelled: the deadline moved
 	}
+	if err := r.climb(ctx); err != nil {
+		r.fail(err)
+	}
+}
+
+// climb takes the next rung of the escalation ladder.
+func (r *run) climb(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	if r.st.Status == takedown.StatusAwaitingPortal {
+		r.st.Overdue = true
+		return r.record(ctx, takedown.Transition{Kind: "portal_overdue", Detail: map[string]any{"level": r.st.Level}})
+	}
+	r.st.Overdue, r.st.WasOverdue = true, true
+	switch r.st.Level {
+	case LevelNotice:
+		r.st.Level = LevelReminder
+		if err := r.record(ctx, takedown.Transition{Kind: "deadline_passed", EscalationLevel: ptr(LevelReminder),
+			Detail: map[string]any{"deadline": r.st.Deadline}}); err != nil {
+			return err
+		}
+		if err := r.sendNotice(ctx, platforms.KindReminder, false, ""); err != nil {
+			return r.recordSendFailure(ctx, err)
+		}
+		r.setRung(ctx, now.Add(r.in.Policy.ReminderDeadline), LevelReminder)
+	case LevelReminder:
+		r.st.Level = LevelPriority
+		if err := r.record(ctx, takedown.Transition{Kind: "supervisor_alerted", EscalationLevel: ptr(LevelPriority),
+			Detail: map[string]any{"reason": "no removal after the reminder"}}); err != nil {
+			return err
+		}
+		if err := r.sendNotice(ctx, platforms.KindPriority, true, ""); err != nil {
+			return r.recordSendFailure(ctx, err)
+		}
+		r.setRung(ctx, now.Add(r.in.Policy.PriorityDeadline), LevelPriority)
+	case LevelPriority:
+		r.st.Level = LevelApproval
+		r.st.BlockingAsked = true
+		r.st.Status = takedown.StatusAwaitingApproval
+		return r.record(ctx, takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
+			EscalationLevel: ptr(LevelApproval)})
+	}
+	return nil
+}
+
+// recordSendFailure keeps a takedown alive when a reminder cannot be sent:
+// the ladder goes on, and the failure is on the record.
+func (r *run) recordSendFailure(ctx workflow.Context, err error) error {
+	return r.record(ctx, takedown.Transition{Kind: "notice_failed", Detail: map[string]any{"error": errorSummary(err), "attempt": r.st.Attempt}})
+}
+
+// --- probing -------------------------------------------------------------------
+
+func (r *run) startProbe(ctx workflow.Context) {
+	r.stopProbe()
+	pctx, cancel := workflow.WithCancel(ctx)
+	pctx = workflow.WithActivityOptions(pctx, probeOptions(r.in.Content.Platform, r.in.Policy))
+	r.cancelProbe = cancel
+	r.probe = workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
+		Content:           r.in.Content,
+		UntilGone:         true,
+		WithheldIsPresent: r.in.Policy.EscalateWithheld,
+		ConfirmGap:        r.in.Policy.ConfirmGap,
+	})
+}
+
+func (r *run) stopProbe() {
+	if r.cancelProbe != nil {
+		r.cancelProbe()
+	}
+	r.probe, r.cancelProbe = nil, nil
+}
+
+func (r *run) onProbe(ctx workflow.Context, f workflow.Future) {
+	r.probe, r.cancelProbe = nil, nil
+	var res platforms.ProbeResult
+	err := f.Get(ctx, &res)
+	var ce *temporal.CanceledError
+	switch {
+	case errors.As(err, &ce):
+		return
+	case windowEnded(err):
+		// One probe activity covers a window; probing goes on in a new one.
+		r.startProbe(ctx)
+		return
+	case err != nil:
+		r.fail(fmt.Errorf("probe %s: %w", r.in.Content.Platform, err))
+		return
+	}
+	r.probeResult = res
+	var oerr error
+	if res.State == platforms.StateWithheld {
+		oerr = r.finish(ctx, takedown.StatusWithheld, "withheld", res)
+	} else {
+		oerr = r.removed(ctx, res)
+	}
+	if oerr != nil {
+		r.fail(oerr)
+	}
+}
+
+// removed records confirmed removal, then, if the policy says so, waits and
+// checks again: content that came back reopens the takedown.
+func (r *run) removed(ctx workflow.Context, res platforms.ProbeResult) error {
+	r.stopTimer()
+	at := res.CheckedAt
+	r.st.Status = takedown.StatusRemoved
+	r.st.Overdue = false
+	if err := r.record(ctx, takedown.Transition{Kind: "removed", Status: takedown.StatusRemoved, RemovedAt: &at, Closed: true,
+		Detail: map[string]any{"reason": res.Reason, "within_deadline": !r.st.WasOverdue, "level": r.st.Level}}); err != nil {
+		return err
+	}
+	if r.in.Policy.RecheckAfter <= 0 {
+		r.result = &Result{Status: takedown.StatusRemoved, Probe: res}
+		return nil
+	}
+	if err := workflow.NewTimerWithOptions(ctx, r.in.Policy.RecheckAfter,
+		workflow.TimerOptions{Summary: "re-check after removal"}).Get(ctx, nil); err != nil {
+		return err
+	}
+	r.st.Seq++
+	pctx := workflow.WithActivityOptions(ctx, probeOptions(r.in.Content.Platform, r.in.Policy))
+	var again platforms.ProbeResult
+	err := workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
+		Content: r.in.Content,
+		Record: &takedown.Transition{TakedownID: r.in.TakedownID,
+			EventKey: fmt.Sprintf("rechecked:%d", r.st.Seq), Kind: "rechecked"},
+	}).Get(ctx, &again)
+	if err != nil {
+		return err
+	}
+	if again.State != platforms.StatePresent {
+		r.result = &Result{Status: takedown.StatusRemoved, Probe: res}
+		return nil
+	}
+	return r.reopen(ctx)
+}
+
+func (r *run) reopen(ctx workflow.Context) error {
+	r.st.Reopened++
+	r.st.Level = LevelNotice
+	r.st.WasOverdue = false
+	if err := r.record(ctx, takedown.Transition{Kind: "reappeared", Status: takedown.StatusNoticeSent, Reopened: true,
+		EscalationLevel: ptr(LevelNotice), Detail: map[string]any{"reopened": r.st.Reopened}}); err != nil {
+		return err
+	}
+	if err := r.sendNotice(ctx, platforms.KindNotice, false, ""); err != nil {
+		return r.recordSendFailure(ctx, err)
+	}
+	r.startProbe(ctx)
+	return nil
+}
+
+// --- blocking ------------------------------------------------------------------
+
+func (r *run) orderBlocking(ctx workflow.Context, d EscalationDecision) error {
+	r.stopTimer()
+	r.stopProbe()
+	r.st.Level = LevelBlocking
+	r.st.Status = takedown.StatusBlocking
+	sctx := workflow.WithActivityOptions(ctx, sendOptions(r.in.Content.Platform))
+	sctx = workflow.WithTaskQueue(sctx, TaskQueue)
+	err := workflow.ExecuteActivity(sctx, r.acts.SendBlockingOrder, activities.BlockingOrder{
+		Key:        fmt.Sprintf("%s:blocking", r.in.TakedownID),
+		TakedownID: r.in.TakedownID, Content: r.in.Content, Category: r.in.Category,
+		Reference: r.in.Reference, ApprovedBy: d.Actor.ID, Reason: d.Reason,
+	}).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	r.startBlockedCheck(ctx)
+	return nil
+}
+
+func (r *run) startBlockedCheck(ctx workflow.Context) {
+	bctx, cancel := workflow.WithCancel(ctx)
+	opts := probeOptions(r.in.Content.Platform, r.in.Policy)
+	opts.TaskQueue = TaskQueue
+	bctx = workflow.WithActivityOptions(bctx, opts)
+	r.cancelBlock = cancel
+	r.blocked = workflow.ExecuteActivity(bctx, r.acts.CheckBlocked, r.in.Content)
+}
+
+func (r *run) onBlocked(ctx workflow.Context, f workflow.Future) {
+	r.blocked = nil
+	err := f.Get(ctx, nil)
+	if windowEnded(err) {
+		r.startBlockedCheck(ctx)
+		return
+	}
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	if err := r.finish(ctx, takedown.StatusBlocked, "blocked", platforms.ProbeResult{}); err != nil {
+		r.fail(err)
+	}
+}
+
+// --- endings -------------------------------------------------------------------
+
+func (r *run) finish(ctx workflow.Context, status takedown.Status, kind string, res platforms.ProbeResult) error {
+	r.stopTimer()
+	r.stopProbe()
+	if r.cancelBlock != nil {
+		r.cancelBlock()
+	}
+	r.st.Status = status
+	detail := map[string]any{"within_deadline": !r.st.WasOverdue, "level": r.st.Level}
+	if len(res.Countries) > 0 {
+		detail["countries"] = res.Countries
+	}
+	if res.Reason != "" {
+		detail["reason"] = res.Reason
+	}
+	if err := r.record(ctx, takedown.Transition{Kind: kind, Status: status, Closed: true, Detail: detail}); err != nil {
+		return err
+	}
+	r.result = &Result{Status: status, Probe: res}
+	return nil
+}
+
+// fail ends the run with an error the engine will surface; it is kept for
+// failures of the system itself (never a platform's answer).
+func (r *run) fail(err error) {
+	r.result = &Result{}
+	r.err = err
+}
+
+// --- bookkeeping -----------------------------------------------------------------
+
+func (r *run) record(ctx workflow.Context, t takedown.Transition) error {
+	r.st.Seq++
+	t.TakedownID = r.in.TakedownID
+	t.At = workflow.Now(ctx)
+	t.EventKey = fmt.Sprintf("%s:%d", t.Kind, r.st.Seq)
+	rctx := workflow.WithActivityOptions(ctx, bookkeepingOptions())
+	return workflow.ExecuteActivity(rctx, r.acts.RecordEvent, t).Get(rctx, nil)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// windowEnded reports whether a polling activity stopped because its window
+// closed rather than because it failed: the engine then returns the last
+// attempt's failure with a timeout retry state.
+func windowEnded(err error) bool {
+	if err == nil {
+		return false
+	}
+	var te *temporal.TimeoutError
+	if errors.As(err, &te) {
+		return true
+	}
+	var ae *temporal.ActivityError
+	if errors.As(err, &ae) {
+		switch ae.RetryState() {
+		case enumspb.RETRY_STATE_TIMEOUT, enumspb.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED:
+			return true
+		}
+	}
+	// The polling failures themselves only ever mean "not yet".
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		switch app.Type() {
+		case activities.ErrStillPresent, activities.ErrUnconfirmed, activities.ErrNotYetBlocked:
+			return true
+		}
+	}
+	return false
 }
 
 // errorSummary keeps what is recorded short and free of wrapped internals.

@@ -3,11 +3,17 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
@@ -20,194 +26,586 @@ import (
 
 var a *activities.Activities
 
+var (
+	staff      = workflows.Actor{ID: uuid.MustParse("00000000-0000-0000-0000-00000000000a"), Role: takedown.RoleStaff}
+	supervisor = workflows.Actor{ID: uuid.MustParse("00000000-0000-0000-0000-00000000000b"), Role: takedown.RoleSupervisor}
+	auditor    = workflows.Actor{ID: uuid.MustParse("00000000-0000-0000-0000-00000000000c"), Role: takedown.RoleAuditor}
+)
+
+func testPolicy() workflows.Policy {
+	return workflows.Policy{
+		Deadline: 24 * time.Hour, ReminderDeadline: 24 * time.Hour, PriorityDeadline: 24 * time.Hour,
+		PortalDeadline: 4 * time.Hour,
+		ProbeInitial:   30 * time.Second, ProbeMax: 30 * time.Minute, ProbeBackoff: 1.5,
+		ConfirmGap: 5 * time.Minute, RecheckAfter: 7 * 24 * time.Hour,
+	}
+}
+
 func testInput() workflows.Input {
-	id := uuid.MustParse("11111111-2222-3333-4444-555555555555")
 	return workflows.Input{
-		TakedownID: id,
+		TakedownID: uuid.MustParse("11111111-2222-3333-4444-555555555555"),
 		ItemID:     uuid.MustParse("aaaaaaaa-2222-3333-4444-555555555555"),
 		Content:    platforms.Content{Platform: platforms.YouTube, ID: "dQw4w9WgXcQ", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
 		Category:   platforms.DeepfakeSexual,
 		Reference:  "TKD-111111112222",
 		Language:   "ko",
-		Policy:     workflows.Policy{Deadline: 24 * time.Hour, ProbeInitial: 30 * time.Second, ProbeMax: 30 * time.Minute, ProbeBackoff: 1.5},
+		Policy:     testPolicy(),
 	}
 }
 
-type recorder struct{ events []takedown.Transition }
+// platform scripts what the simulated platform does, as a function of the
+// test clock, and records everything the workflow asked of it.
+type platform struct {
+	t     *testing.T
+	env   *testsuite.TestWorkflowEnvironment
+	start time.Time
 
-func (r *recorder) kinds() []string {
-	var out []string
-	for _, e := range r.events {
-		out = append(out, e.Kind)
-	}
-	return out
+	mu       sync.Mutex
+	notices  []platforms.Notice
+	events   []takedown.Transition
+	orders   int
+	portal   bool
+	state    func(elapsed time.Duration) platforms.ProbeState
+	blocked  func(elapsed time.Duration) bool
+	sendErr  func(n platforms.Notice) error
+	probeIns []activities.ProbeInput
 }
 
-func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *recorder) {
+func newPlatform(t *testing.T) *platform {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.SetWorkerOptions(worker.Options{WorkflowPanicPolicy: worker.FailWorkflow})
 	env.RegisterWorkflow(workflows.Takedown)
 	env.RegisterActivity(a)
-	rec := &recorder{}
+	p := &platform{t: t, env: env, start: env.Now(),
+		state:   func(time.Duration) platforms.ProbeState { return platforms.StatePresent },
+		blocked: func(time.Duration) bool { return false },
+	}
 	env.OnActivity(a.RecordEvent, mock.Anything, mock.Anything).Return(func(_ context.Context, tr takedown.Transition) error {
-		rec.events = append(rec.events, tr)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.events = append(p.events, tr)
 		return nil
 	})
-	return env, rec
+	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SendNoticeInput) (activities.SendNoticeResult, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.sendErr != nil {
+			if err := p.sendErr(in.Notice); err != nil {
+				return activities.SendNoticeResult{}, err
+			}
+		}
+		p.notices = append(p.notices, in.Notice)
+		sub := platforms.Submission{Channel: platforms.ChannelAPI, Reference: "TKD-1", SentAt: env.Now()}
+		if p.portal && in.Notice.Attempt == 1 {
+			sub = platforms.Submission{Channel: platforms.ChannelPortal, Reference: "TKD-1", AwaitingPortal: true}
+		}
+		return activities.SendNoticeResult{Submission: sub}, nil
+	})
+	// The real Probe activity's contract, driven by the script: until gone
+	// it fails as still present, and a removal must be seen twice.
+	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.ProbeInput) (platforms.ProbeResult, error) {
+		p.mu.Lock()
+		p.probeIns = append(p.probeIns, in)
+		p.mu.Unlock()
+		st := p.state(env.Now().Sub(p.start))
+		res := platforms.ProbeResult{State: st, CheckedAt: env.Now()}
+		if st == platforms.StateWithheld {
+			res.Countries = []string{"KR"}
+		}
+		gone := st == platforms.StateRemoved || st == platforms.StateWithheld && !in.WithheldIsPresent
+		if in.UntilGone && !gone {
+			return res, temporal.NewApplicationError("present", activities.ErrStillPresent)
+		}
+		if in.Record != nil {
+			p.mu.Lock()
+			tr := *in.Record
+			tr.Detail = map[string]any{"state": string(st)}
+			p.events = append(p.events, tr)
+			p.mu.Unlock()
+		}
+		return res, nil
+	})
+	env.OnActivity(a.SendBlockingOrder, mock.Anything, mock.Anything).Return(func(_ context.Context, o activities.BlockingOrder) (string, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.orders++
+		p.events = append(p.events, takedown.Transition{Kind: "blocking_ordered"})
+		return "ISP-1", nil
+	})
+	env.OnActivity(a.CheckBlocked, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ platforms.Content) (time.Time, error) {
+		if !p.blocked(env.Now().Sub(p.start)) {
+			return time.Time{}, temporal.NewApplicationError("no", activities.ErrNotYetBlocked)
+		}
+		return env.Now(), nil
+	})
+	return p
 }
 
-func sent() activities.SendNoticeResult {
-	return activities.SendNoticeResult{Submission: platforms.Submission{Channel: platforms.ChannelAPI, Reference: "TKD-1"}}
+// removedAfter scripts content that disappears after d.
+func removedAfter(d time.Duration) func(time.Duration) platforms.ProbeState {
+	return func(e time.Duration) platforms.ProbeState {
+		if e >= d {
+			return platforms.StateRemoved
+		}
+		return platforms.StatePresent
+	}
 }
 
-func TestTakedownRemovedWithinDeadline(t *testing.T) {
-	env, rec := newEnv(t)
-	in := testInput()
-	env.OnActivity(a.SendNotice, mock.Anything, mock.MatchedBy(func(x activities.SendNoticeInput) bool {
-		return x.Notice.Key == activities.NoticeKey(in.TakedownID, platforms.YouTube, 1) && x.Notice.Attempt == 1 &&
-			x.Confirm.TakedownID == in.TakedownID && x.Notice.Content == in.Content
-	})).Return(sent(), nil).Once()
-	probes := 0
-	env.OnActivity(a.Probe, mock.Anything, activities.ProbeInput{Content: in.Content, UntilGone: true}).
-		Return(func(context.Context, activities.ProbeInput) (platforms.ProbeResult, error) {
-			probes++
-			return platforms.ProbeResult{State: platforms.StateRemoved, Reason: "video not returned"}, nil
-		})
+func (p *platform) kinds() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, e := range p.events {
+		out = append(out, e.Kind)
+	}
+	return out
+}
 
-	env.ExecuteWorkflow(workflows.Takedown, in)
-	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
-		t.Fatalf("workflow did not complete: %v", env.GetWorkflowError())
+func (p *platform) event(kind string) takedown.Transition {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.events {
+		if e.Kind == kind {
+			return e
+		}
+	}
+	p.t.Fatalf("no %q event in %v", kind, p.kinds())
+	return takedown.Transition{}
+}
+
+// at runs fn at elapsed test time d.
+func (p *platform) at(d time.Duration, fn func()) { p.env.RegisterDelayedCallback(fn, d) }
+
+// expect sends an update; the engine answers later, so the verdict is
+// checked in the callbacks. A refusal must mention wantErr.
+func (p *platform) expect(name string, arg any, accept bool, wantErr string) {
+	p.t.Helper()
+	p.env.UpdateWorkflow(name, uuid.NewString(), &testsuite.TestUpdateCallback{
+		OnAccept: func() {
+			if !accept {
+				p.t.Errorf("update %s %+v accepted, want refused", name, arg)
+			}
+		},
+		OnReject: func(err error) {
+			if accept {
+				p.t.Errorf("update %s %+v refused: %v", name, arg, err)
+			} else if !strings.Contains(err.Error(), wantErr) {
+				p.t.Errorf("update %s refused with %q, want it to mention %q", name, err, wantErr)
+			}
+		},
+		OnComplete: func(_ any, err error) {
+			if err != nil && accept {
+				p.t.Errorf("update %s failed: %v", name, err)
+			}
+		},
+	}, arg)
+}
+
+func (p *platform) mustUpdate(name string, arg any) { p.t.Helper(); p.expect(name, arg, true, "") }
+
+func (p *platform) refused(name string, arg any, why string) {
+	p.t.Helper()
+	p.expect(name, arg, false, why)
+}
+
+func (p *platform) run(in workflows.Input) workflows.Result {
+	p.t.Helper()
+	p.env.ExecuteWorkflow(workflows.Takedown, in)
+	if !p.env.IsWorkflowCompleted() {
+		p.t.Fatal("workflow did not complete")
+	}
+	if err := p.env.GetWorkflowError(); err != nil {
+		p.t.Fatalf("workflow failed: %v", err)
 	}
 	var res workflows.Result
-	if err := env.GetWorkflowResult(&res); err != nil {
+	if err := p.env.GetWorkflowResult(&res); err != nil {
+		p.t.Fatal(err)
+	}
+	return res
+}
+
+func (p *platform) state_(t *testing.T) workflows.State {
+	t.Helper()
+	v, err := p.env.QueryWorkflow(workflows.QueryState)
+	if err != nil {
 		t.Fatal(err)
 	}
+	var st workflows.State
+	if err := v.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func wantKinds(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("events:\n got  %s\n want %s", strings.Join(got, ","), strings.Join(want, ","))
+	}
+}
+
+func TestRemovedWithinDeadline(t *testing.T) {
+	p := newPlatform(t)
+	p.state = removedAfter(3 * time.Hour)
+	res := p.run(testInput())
 	if res.Status != takedown.StatusRemoved {
-		t.Errorf("status = %s, want removed", res.Status)
+		t.Fatalf("status %s", res.Status)
 	}
-	if got := rec.kinds(); len(got) != 1 || got[0] != "removed" {
-		t.Fatalf("recorded %v, want [removed]", got)
+	wantKinds(t, p.kinds(), "deadline_set", "removed", "rechecked")
+	rm := p.event("removed")
+	if !rm.Closed || rm.RemovedAt == nil || rm.Detail["within_deadline"] != true {
+		t.Errorf("removed = %+v", rm)
 	}
-	last := rec.events[0]
-	if !last.Closed || last.RemovedAt == nil || last.Status != takedown.StatusRemoved || last.Detail["within_deadline"] != true {
-		t.Errorf("outcome transition = %+v", last)
+	if len(p.notices) != 1 || p.notices[0].Kind != platforms.KindNotice || p.notices[0].Attempt != 1 ||
+		p.notices[0].Key != activities.NoticeKey(testInput().TakedownID, platforms.YouTube, 1) {
+		t.Errorf("notices = %+v", p.notices)
 	}
-	if probes != 1 {
-		t.Errorf("probes = %d, want 1", probes)
+	// Removal must be seen twice: the probe is asked to confirm.
+	if p.probeIns[0].ConfirmGap != 5*time.Minute || !p.probeIns[0].UntilGone {
+		t.Errorf("probe input = %+v", p.probeIns[0])
+	}
+	if ds := p.event("deadline_set"); ds.Deadline == nil || !ds.Deadline.Equal(p.start.Add(24*time.Hour)) {
+		t.Errorf("deadline = %v, want start+24h", ds.Deadline)
 	}
 }
 
-func TestTakedownDeadlinePassesThenRemoved(t *testing.T) {
-	env, rec := newEnv(t)
-	in := testInput()
-	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(sent(), nil).Once()
-	// The platform takes 30 hours: the probe keeps failing as "still present"
-	// until then, which the retry policy turns into polling.
-	var start time.Time
-	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ activities.ProbeInput) (platforms.ProbeResult, error) {
-		now := env.Now()
-		if start.IsZero() {
-			start = now
+func TestDeadlinePassesReminderWorks(t *testing.T) {
+	p := newPlatform(t)
+	p.state = removedAfter(30 * time.Hour)
+	res := p.run(testInput())
+	if res.Status != takedown.StatusRemoved {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "deadline_set", "deadline_passed", "removed", "rechecked")
+	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindReminder || p.notices[1].Priority || p.notices[1].Attempt != 2 {
+		t.Fatalf("notices = %+v", p.notices)
+	}
+	if p.event("removed").Detail["within_deadline"] != false {
+		t.Error("removal after the deadline counted as within it")
+	}
+	if lvl := p.event("deadline_passed").EscalationLevel; lvl == nil || *lvl != workflows.LevelReminder {
+		t.Errorf("level = %v", lvl)
+	}
+}
+
+func TestLadderSupervisorRefusesThenApprovesBlocking(t *testing.T) {
+	p := newPlatform(t)
+	p.blocked = func(e time.Duration) bool { return e > 80*time.Hour }
+	// 72h: the third deadline passes; approval requested.
+	p.at(75*time.Hour, func() {
+		if st := p.state_(t); st.Status != takedown.StatusAwaitingApproval || st.Level != workflows.LevelApproval {
+			t.Errorf("at 75h state = %+v", st)
 		}
-		if now.Sub(start) < 30*time.Hour {
-			return platforms.ProbeResult{}, temporal.NewApplicationError("present", activities.ErrStillPresent)
-		}
-		return platforms.ProbeResult{State: platforms.StateRemoved}, nil
+		// Staff may not decide; a refusal needs a reason.
+		p.refused(workflows.UpdateDecideEscalation, workflows.EscalationDecision{Actor: staff, Approve: true}, "may not")
+		p.refused(workflows.UpdateDecideEscalation, workflows.EscalationDecision{Actor: supervisor}, "needs a reason")
+		p.mustUpdate(workflows.UpdateDecideEscalation, workflows.EscalationDecision{Actor: supervisor, Reason: "wait for the hotline"})
 	})
-	env.ExecuteWorkflow(workflows.Takedown, in)
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
+	p.at(77*time.Hour, func() {
+		p.mustUpdate(workflows.UpdateDecideEscalation, workflows.EscalationDecision{Actor: supervisor, Approve: true, Reason: "no response"})
+	})
+	res := p.run(testInput())
+	if res.Status != takedown.StatusBlocked {
+		t.Fatalf("status %s", res.Status)
 	}
-	got := rec.kinds()
-	if len(got) != 2 || got[0] != "deadline_passed" || got[1] != "removed" {
-		t.Fatalf("recorded %v, want [deadline_passed removed]", got)
+	wantKinds(t, p.kinds(), "deadline_set", "deadline_passed", "supervisor_alerted", "blocking_approval_requested",
+		"blocking_refused", "blocking_approved", "blocking_ordered", "blocked")
+	if len(p.notices) != 3 || p.notices[2].Kind != platforms.KindPriority || !p.notices[2].Priority {
+		t.Fatalf("notices = %+v", p.notices)
 	}
-	if rec.events[1].Detail["within_deadline"] != false {
-		t.Errorf("within_deadline = %v, want false", rec.events[1].Detail["within_deadline"])
+	if p.orders != 1 {
+		t.Errorf("blocking orders = %d", p.orders)
+	}
+	if refused := p.event("blocking_refused"); refused.Detail["actor_role"] != "supervisor" || refused.Detail["reason"] != "wait for the hotline" {
+		t.Errorf("refusal = %+v", refused)
 	}
 }
 
-func TestTakedownWithheld(t *testing.T) {
-	env, rec := newEnv(t)
-	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(sent(), nil)
-	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(platforms.ProbeResult{State: platforms.StateWithheld, Countries: []string{"KR"}}, nil)
-	env.ExecuteWorkflow(workflows.Takedown, testInput())
-	var res workflows.Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
+func TestPlatformRejectsSupervisorCloses(t *testing.T) {
+	p := newPlatform(t)
+	p.at(5*time.Hour, func() {
+		p.mustUpdate(workflows.UpdateRecordReply, workflows.Reply{Actor: staff, Kind: workflows.ReplyRejected, Note: "not illegal under local law"})
+	})
+	p.at(40*time.Hour, func() {
+		// The clock stopped on rejection: no reminder went out meanwhile.
+		if len(p.notices) != 1 {
+			t.Errorf("notices while rejected: %d", len(p.notices))
+		}
+		p.mustUpdate(workflows.UpdateDecideEscalation, workflows.EscalationDecision{Actor: supervisor, Reason: "outside our remit"})
+	})
+	res := p.run(testInput())
+	if res.Status != takedown.StatusRejected {
+		t.Fatalf("status %s", res.Status)
 	}
+	wantKinds(t, p.kinds(), "deadline_set", "rejected", "rejection_accepted")
+	if !p.event("rejection_accepted").Closed {
+		t.Error("rejection did not close the takedown")
+	}
+}
+
+func TestPlatformRejectsAppealSucceeds(t *testing.T) {
+	p := newPlatform(t)
+	p.state = removedAfter(20 * time.Hour)
+	p.at(5*time.Hour, func() {
+		p.mustUpdate(workflows.UpdateRecordReply, workflows.Reply{Actor: staff, Kind: workflows.ReplyRejected})
+	})
+	p.at(6*time.Hour, func() {
+		p.mustUpdate(workflows.UpdateAddInformation, workflows.Information{Actor: staff, Text: "court order attached"})
+	})
+	res := p.run(testInput())
+	if res.Status != takedown.StatusRemoved {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "deadline_set", "rejected", "appealed", "appeal_sent", "removed", "rechecked")
+	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindFollowUp || p.notices[1].Information != "court order attached" {
+		t.Fatalf("notices = %+v", p.notices)
+	}
+}
+
+func TestWithheldEnds(t *testing.T) {
+	p := newPlatform(t)
+	p.state = func(e time.Duration) platforms.ProbeState {
+		if e > time.Hour {
+			return platforms.StateWithheld
+		}
+		return platforms.StatePresent
+	}
+	res := p.run(testInput())
 	if res.Status != takedown.StatusWithheld {
-		t.Errorf("status = %s, want withheld", res.Status)
+		t.Fatalf("status %s", res.Status)
 	}
-	if ev := rec.events[len(rec.events)-1]; ev.RemovedAt != nil || ev.Status != takedown.StatusWithheld {
-		t.Errorf("withheld recorded as %+v; must not be counted as removed", ev)
+	wantKinds(t, p.kinds(), "deadline_set", "withheld")
+	w := p.event("withheld")
+	if w.RemovedAt != nil || !w.Closed || fmt.Sprint(w.Detail["countries"]) != "[KR]" {
+		t.Errorf("withheld = %+v; must not count as removed", w)
 	}
 }
 
-func TestTakedownPermanentSendFailure(t *testing.T) {
-	env, rec := newEnv(t)
-	calls := 0
-	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(func(context.Context, activities.SendNoticeInput) (activities.SendNoticeResult, error) {
-		calls++
-		return activities.SendNoticeResult{}, temporal.NewNonRetryableApplicationError("rejected", "permanent:forbidden", errors.New("403"))
+func TestWithheldEscalatesWhenPolicySays(t *testing.T) {
+	p := newPlatform(t)
+	p.state = func(e time.Duration) platforms.ProbeState {
+		switch {
+		case e > 30*time.Hour:
+			return platforms.StateRemoved
+		case e > time.Hour:
+			return platforms.StateWithheld
+		}
+		return platforms.StatePresent
+	}
+	in := testInput()
+	in.Policy.EscalateWithheld = true
+	res := p.run(in)
+	if res.Status != takedown.StatusRemoved {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "deadline_set", "deadline_passed", "removed", "rechecked")
+	if !p.probeIns[0].WithheldIsPresent {
+		t.Error("probe not told to look past withholding")
+	}
+}
+
+func TestClarificationPausesAndResumesTheClock(t *testing.T) {
+	p := newPlatform(t)
+	p.state = removedAfter(50 * time.Hour)
+	p.at(10*time.Hour, func() {
+		p.mustUpdate(workflows.UpdateRecordReply, workflows.Reply{Actor: staff, Kind: workflows.ReplyClarification, Note: "asked for the victim's statement"})
 	})
-	env.ExecuteWorkflow(workflows.Takedown, testInput())
-	var res workflows.Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
+	p.at(40*time.Hour, func() {
+		st := p.state_(t)
+		if st.Status != takedown.StatusClarification || st.Overdue || st.Level != 0 {
+			t.Errorf("at 40h, paused state = %+v", st)
+		}
+		p.mustUpdate(workflows.UpdateAddInformation, workflows.Information{Actor: staff, Text: "statement attached"})
+	})
+	res := p.run(testInput())
+	if res.Status != takedown.StatusRemoved {
+		t.Fatalf("status %s", res.Status)
 	}
-	if res.Status != takedown.StatusFailed || calls != 1 {
-		t.Errorf("status = %s after %d sends, want failed after 1", res.Status, calls)
+	// 14h were left when the clock stopped at 10h; it resumed at 40h, so the
+	// deadline is 54h and removal at 50h is within it.
+	wantKinds(t, p.kinds(), "deadline_set", "clarification_requested", "clarification_answered", "clock_resumed", "removed", "rechecked")
+	resumed := p.event("clock_resumed")
+	if resumed.Deadline == nil || !resumed.Deadline.Equal(p.start.Add(54*time.Hour)) {
+		t.Errorf("resumed deadline = %v, want start+54h", resumed.Deadline)
 	}
-	if got := rec.kinds(); len(got) != 1 || got[0] != "notice_failed" || !rec.events[0].Closed {
-		t.Errorf("recorded %v", got)
+	if p.event("removed").Detail["within_deadline"] != true {
+		t.Error("paused time counted against the platform")
+	}
+	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindFollowUp {
+		t.Errorf("notices = %+v", p.notices)
 	}
 }
 
-func TestTakedownTransientSendFailureRetries(t *testing.T) {
-	env, _ := newEnv(t)
+func TestContentReappearsAndTheTakedownReopens(t *testing.T) {
+	p := newPlatform(t)
+	p.state = func(e time.Duration) platforms.ProbeState {
+		switch {
+		case e < 2*time.Hour:
+			return platforms.StatePresent
+		case e < 5*24*time.Hour:
+			return platforms.StateRemoved
+		case e < 8*24*time.Hour:
+			return platforms.StatePresent // re-uploaded at the same address
+		}
+		return platforms.StateRemoved
+	}
+	res := p.run(testInput())
+	if res.Status != takedown.StatusRemoved {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "deadline_set", "removed", "rechecked", "reappeared", "deadline_set", "removed", "rechecked")
+	if re := p.event("reappeared"); !re.Reopened || re.Status != takedown.StatusNoticeSent {
+		t.Errorf("reappeared = %+v", re)
+	}
+	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindNotice || p.notices[1].Attempt != 2 {
+		t.Errorf("notices = %+v", p.notices)
+	}
+}
+
+func TestWithdrawnMidWait(t *testing.T) {
+	p := newPlatform(t)
+	p.at(30*time.Hour, func() {
+		p.refused(workflows.UpdateWithdraw, workflows.Withdrawal{Actor: staff}, "needs a reason")
+		p.refused(workflows.UpdateWithdraw, workflows.Withdrawal{Actor: auditor, Reason: "x"}, "may not")
+		p.mustUpdate(workflows.UpdateWithdraw, workflows.Withdrawal{Actor: staff, Reason: "reported in error"})
+	})
+	res := p.run(testInput())
+	if res.Status != takedown.StatusWithdrawn {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "deadline_set", "deadline_passed", "withdrawn")
+	w := p.event("withdrawn")
+	if !w.Closed || w.Detail["reason"] != "reported in error" || w.Detail["actor_id"] != staff.ID.String() {
+		t.Errorf("withdrawn = %+v", w)
+	}
+}
+
+func TestUpdatesFromWrongRoleAreRefused(t *testing.T) {
+	p := newPlatform(t)
+	p.state = removedAfter(10 * time.Hour)
+	p.at(time.Hour, func() {
+		cases := []struct {
+			name string
+			arg  any
+		}{
+			{workflows.UpdateRecordReply, workflows.Reply{Actor: auditor, Kind: workflows.ReplyOther}},
+			{workflows.UpdateExtendDeadline, workflows.Extension{Actor: staff, Until: p.env.Now().Add(48 * time.Hour), Reason: "r"}},
+			{workflows.UpdateWithdraw, workflows.Withdrawal{Actor: auditor, Reason: "r"}},
+			{workflows.UpdateAddInformation, workflows.Information{Actor: auditor, Text: "x"}},
+			{workflows.UpdateDecideEscalation, workflows.EscalationDecision{Actor: staff, Approve: true}},
+		}
+		for _, c := range cases {
+			p.refused(c.name, c.arg, "may not")
+		}
+	})
+	if res := p.run(testInput()); res.Status != takedown.StatusRemoved {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "deadline_set", "removed", "rechecked")
+}
+
+func TestSupervisorExtendsDeadline(t *testing.T) {
+	p := newPlatform(t)
+	p.state = removedAfter(35 * time.Hour)
+	p.at(20*time.Hour, func() {
+		p.mustUpdate(workflows.UpdateExtendDeadline, workflows.Extension{Actor: supervisor, Until: p.start.Add(40 * time.Hour), Reason: "platform holiday"})
+	})
+	if res := p.run(testInput()); res.Status != takedown.StatusRemoved {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "deadline_set", "deadline_extended", "removed", "rechecked")
+	if p.event("removed").Detail["within_deadline"] != true {
+		t.Error("removal inside the extended deadline counted as late")
+	}
+}
+
+func TestPortalFilingThenRemoval(t *testing.T) {
+	p := newPlatform(t)
+	p.portal = true
+	p.state = removedAfter(10 * time.Hour)
+	p.at(time.Hour, func() {
+		if st := p.state_(t); st.Status != takedown.StatusAwaitingPortal {
+			t.Errorf("status = %s", st.Status)
+		}
+		p.refused(workflows.UpdateRecordReply, workflows.Reply{Actor: staff, Kind: workflows.ReplyPortalSubmitted}, "ticket number is required")
+		p.mustUpdate(workflows.UpdateRecordReply, workflows.Reply{Actor: staff, Kind: workflows.ReplyPortalSubmitted, Ticket: "LR-2026-0001"})
+	})
+	if res := p.run(testInput()); res.Status != takedown.StatusRemoved {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "portal_submitted", "removed", "rechecked")
+	ps := p.event("portal_submitted")
+	if ps.Detail["ticket"] != "LR-2026-0001" || ps.Deadline == nil || !ps.Deadline.Equal(p.start.Add(25*time.Hour)) {
+		t.Errorf("portal_submitted = %+v", ps)
+	}
+}
+
+func TestPermanentSendFailureEndsFailed(t *testing.T) {
+	p := newPlatform(t)
+	p.sendErr = func(platforms.Notice) error {
+		return temporal.NewNonRetryableApplicationError("rejected", "permanent:forbidden", errors.New("403"))
+	}
+	if res := p.run(testInput()); res.Status != takedown.StatusFailed {
+		t.Fatalf("status %s", res.Status)
+	}
+	wantKinds(t, p.kinds(), "notice_failed")
+	if !p.event("notice_failed").Closed {
+		t.Error("failed takedown not closed")
+	}
+}
+
+func TestTransientSendFailureRetries(t *testing.T) {
+	p := newPlatform(t)
+	p.state = removedAfter(time.Hour)
 	calls := 0
-	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(func(context.Context, activities.SendNoticeInput) (activities.SendNoticeResult, error) {
+	p.sendErr = func(platforms.Notice) error {
 		calls++
 		if calls < 3 {
-			return activities.SendNoticeResult{}, temporal.NewApplicationError("503", "transient:http_503")
+			return temporal.NewApplicationError("503", "transient:http_503")
 		}
-		return sent(), nil
-	})
-	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(platforms.ProbeResult{State: platforms.StateRemoved}, nil)
-	env.ExecuteWorkflow(workflows.Takedown, testInput())
-	var res workflows.Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
+		return nil
 	}
-	if res.Status != takedown.StatusRemoved || calls != 3 {
-		t.Errorf("status %s after %d sends, want removed after 3", res.Status, calls)
+	if res := p.run(testInput()); res.Status != takedown.StatusRemoved || calls != 3 {
+		t.Fatalf("status %s after %d sends", res.Status, calls)
 	}
 }
 
-func TestTakedownStateQuery(t *testing.T) {
-	env, _ := newEnv(t)
-	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(sent(), nil)
-	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(platforms.ProbeResult{}, temporal.NewApplicationError("present", activities.ErrStillPresent)).Times(3)
-	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(platforms.ProbeResult{State: platforms.StateRemoved}, nil)
-	var mid workflows.State
-	env.RegisterDelayedCallback(func() {
-		v, err := env.QueryWorkflow(workflows.QueryState)
-		if err != nil {
-			t.Error(err)
-			return
+// TestNinetyDaysOfProbingStaysSmall counts what a takedown that is never
+// removed asks of the engine over 90 days, and bounds the history per run
+// with the engine's measured costs (11 events for one activity, 6 for each
+// further one, at most 5 per timer).
+func TestNinetyDaysOfProbingStaysSmall(t *testing.T) {
+	p := newPlatform(t)
+	var mu sync.Mutex
+	schedules, timers := 0, 0
+	p.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		mu.Lock()
+		defer mu.Unlock()
+		if info.Attempt == 1 {
+			schedules++
 		}
-		if err := v.Get(&mid); err != nil {
-			t.Error(err)
-		}
-	}, time.Second)
-	env.ExecuteWorkflow(workflows.Takedown, testInput())
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
+	})
+	p.env.SetOnTimerScheduledListener(func(string, time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		timers++
+	})
+	p.at(90*24*time.Hour, func() {
+		p.mustUpdate(workflows.UpdateWithdraw, workflows.Withdrawal{Actor: supervisor, Reason: "end of test"})
+	})
+	if res := p.run(testInput()); res.Status != takedown.StatusWithdrawn {
+		t.Fatalf("status %s", res.Status)
 	}
-	if mid.Status != takedown.StatusNoticeSent || mid.Deadline.IsZero() || mid.Overdue {
-		t.Errorf("mid-flight state = %+v", mid)
+	events := 5 + 6*schedules + 5*timers
+	t.Logf("90 days: %d activities scheduled, %d timers, at most %d events", schedules, timers, events)
+	if events >= 2000 {
+		t.Fatalf("90 days of probing would write %d events", events)
+	}
+	// Probing went on the whole time, in fresh windows.
+	if len(p.probeIns) < 90*24*2 {
+		t.Errorf("only %d probes in 90 days", len(p.probeIns))
 	}
 }

@@ -86,7 +86,7 @@ func loadCommon(e *env) common {
 	c := common{
 		LogFormat:   e.str("TAKEDOWN_LOG_FORMAT", "text"),
 		PolicyFile:  e.str("TAKEDOWN_POLICY_FILE", ""),
-		DatabaseURL: e.str("DATABASE_URL", ""),
+		DatabaseURL: e.secret("DATABASE_URL"),
 		Temporal:    e.str("TEMPORAL_ADDRESS", ""),
 		Namespace:   e.str("TEMPORAL_NAMESPACE", "default"),
 		Rates:       workers.Rates{Send: map[platforms.Platform]float64{}, Probe: map[platforms.Platform]float64{}},

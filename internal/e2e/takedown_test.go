@@ -2,13 +2,17 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -88,6 +92,33 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 			if s := desc.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 				t.Errorf("workflow status = %s", s)
 			}
+			checkHistory(t, conf.WorkflowID, "removed-"+string(tc.platform))
 		})
+	}
+}
+
+var updateHistories = flag.Bool("update-histories", false, "write the histories of finished takedowns to workflows/testdata")
+
+// checkHistory replays a finished takedown's real history against the
+// current code, and with -update-histories stores it for the replay tests.
+func checkHistory(t *testing.T, workflowID, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := history.Fetch(ctx, stack.Client, workflowID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := history.Replay(nil, h); err != nil {
+		t.Fatalf("replay %s: %v", workflowID, err)
+	}
+	if *updateHistories {
+		b, err := history.Marshal(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", name+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

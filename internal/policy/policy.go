@@ -1,7 +1,7 @@
 // Package policy holds the operator's timing rules: how long a platform has to
-// remove content of each category, and how often to probe. It is loaded from
-// a JSON file so that deadlines can change (or be scaled down for a
-// demonstration) without a new release.
+// remove content of each category, the escalation ladder, and how often to
+// probe. It is loaded from a JSON file so that deadlines can change (or be
+// scaled down for a demonstration) without a new release.
 package policy
 
 import (
@@ -27,8 +27,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("duration %q: %w", s, err)
 	}
-	if v <= 0 {
-		return fmt.Errorf("duration %q must be positive", s)
+	if v < 0 {
+		return fmt.Errorf("duration %q must not be negative", s)
 	}
 	*d = Duration(v)
 	return nil
@@ -36,61 +36,94 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
-// Rule is the timing for one platform and category. Zero fields inherit.
+// Rule is the timing for one platform and category. Fields left out inherit
+// from less specific rules.
 type Rule struct {
-	Platform     platforms.Platform `json:"platform,omitempty"`
-	Category     platforms.Category `json:"category,omitempty"`
-	Deadline     Duration           `json:"deadline,omitempty"`
-	ProbeInitial Duration           `json:"probe_initial,omitempty"`
-	ProbeMax     Duration           `json:"probe_max,omitempty"`
+	Platform         platforms.Platform `json:"platform,omitempty"`
+	Category         platforms.Category `json:"category,omitempty"`
+	Deadline         *Duration          `json:"deadline,omitempty"`
+	ReminderDeadline *Duration          `json:"reminder_deadline,omitempty"`
+	PriorityDeadline *Duration          `json:"priority_deadline,omitempty"`
+	PortalDeadline   *Duration          `json:"portal_deadline,omitempty"`
+	ProbeInitial     *Duration          `json:"probe_initial,omitempty"`
+	ProbeMax         *Duration          `json:"probe_max,omitempty"`
+	ConfirmGap       *Duration          `json:"confirm_gap,omitempty"`
+	RecheckAfter     *Duration          `json:"recheck_after,omitempty"`
+	EscalateWithheld *bool              `json:"escalate_withheld,omitempty"`
 }
 
 // Policy is the whole file.
 type Policy struct {
 	// Scale multiplies every duration: 1 in production; 1/3600 turns hours
 	// into seconds for a demonstration or an end-to-end test.
-	Scale    float64 `json:"scale,omitempty"`
-	Default  Rule    `json:"default"`
-	Rules    []Rule  `json:"rules,omitempty"`
-	Language string  `json:"language,omitempty"`
-	// LegalGround is quoted in every notice.
+	Scale   float64 `json:"scale,omitempty"`
+	Default Rule    `json:"default"`
+	Rules   []Rule  `json:"rules,omitempty"`
+	// Language and LegalGround are quoted in every notice.
+	Language    string `json:"language,omitempty"`
 	LegalGround string `json:"legal_ground,omitempty"`
 }
 
-// Default is used when no file is given: 24 hours (the regulator's and the
-// government plan's service level), 12 hours for child sexual abuse material,
-// probing every 30 s at first and backing off to every 30 minutes.
+func d(v time.Duration) *Duration { x := Duration(v); return &x }
+func b(v bool) *bool              { return &v }
+
+// Default is used when no file is given. The removal deadline is 24 hours
+// (the regulator's and the government plan's service level), 12 for child
+// sexual abuse material; each further rung gets 24 hours; content is probed
+// every 30 s at first, backing off to every 30 minutes; removal must be seen
+// twice 5 minutes apart and is checked again after 7 days. Geo-restriction
+// in KR ends a takedown: it is what an overseas platform can be asked for.
 func Default() Policy {
 	return Policy{
 		Scale: 1,
 		Default: Rule{
-			Deadline:     Duration(24 * time.Hour),
-			ProbeInitial: Duration(30 * time.Second),
-			ProbeMax:     Duration(30 * time.Minute),
+			Deadline:         d(24 * time.Hour),
+			ReminderDeadline: d(24 * time.Hour),
+			PriorityDeadline: d(24 * time.Hour),
+			PortalDeadline:   d(4 * time.Hour),
+			ProbeInitial:     d(30 * time.Second),
+			ProbeMax:         d(30 * time.Minute),
+			ConfirmGap:       d(5 * time.Minute),
+			RecheckAfter:     d(7 * 24 * time.Hour),
+			EscalateWithheld: b(false),
 		},
 		Rules: []Rule{
-			{Category: platforms.CSAM, Deadline: Duration(12 * time.Hour)},
+			{Category: platforms.CSAM, Deadline: d(12 * time.Hour), ReminderDeadline: d(12 * time.Hour), PriorityDeadline: d(12 * time.Hour)},
 		},
 		Language:    "ko",
 		LegalGround: "Act on the Establishment and Operation of Korea Communications Commission, Art. 21(4); Act on Special Cases Concerning the Punishment of Sexual Crimes, Art. 14-2",
 	}
 }
 
-// Load reads a policy file; an empty path gives Default.
+// Load reads a policy file; an empty path gives Default. Fields the file
+// leaves out keep their defaults.
 func Load(path string) (Policy, error) {
 	if path == "" {
 		return Default(), nil
 	}
-	b, err := os.ReadFile(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return Policy{}, fmt.Errorf("read policy: %w", err)
 	}
 	p := Default()
-	p.Rules = nil
-	dec := json.NewDecoder(bytes.NewReader(b))
+	var f Policy
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := dec.Decode(&f); err != nil {
 		return Policy{}, fmt.Errorf("parse policy %s: %w", path, err)
+	}
+	if f.Scale != 0 {
+		p.Scale = f.Scale
+	}
+	p.Default = merge(p.Default, f.Default)
+	if f.Rules != nil {
+		p.Rules = f.Rules
+	}
+	if f.Language != "" {
+		p.Language = f.Language
+	}
+	if f.LegalGround != "" {
+		p.LegalGround = f.LegalGround
 	}
 	return p, p.Validate()
 }
@@ -112,44 +145,64 @@ func (p Policy) Validate() error {
 }
 
 // For resolves the timing of one takedown: the default, overridden by rules
-// for the category, then by rules for the platform and category together.
+// for the category, then for the platform, then for both together.
 func (p Policy) For(pl platforms.Platform, c platforms.Category) workflows.Policy {
 	r := p.Default
-	for _, specificity := range []func(Rule) bool{
+	for _, matches := range []func(Rule) bool{
 		func(x Rule) bool { return x.Platform == "" && x.Category == c },
 		func(x Rule) bool { return x.Platform == pl && x.Category == "" },
 		func(x Rule) bool { return x.Platform == pl && x.Category == c },
 	} {
 		for _, x := range p.Rules {
-			if specificity(x) {
+			if matches(x) {
 				r = merge(r, x)
 			}
 		}
 	}
-	scale := func(d Duration) time.Duration {
-		v := time.Duration(float64(d) * p.Scale)
-		return max(v, 100*time.Millisecond)
+	scale := func(v *Duration, floor time.Duration) time.Duration {
+		if v == nil {
+			return 0
+		}
+		s := time.Duration(float64(*v) * p.Scale)
+		if *v > 0 && s < floor {
+			s = floor
+		}
+		return s
 	}
 	return workflows.Policy{
-		Deadline:     scale(r.Deadline),
-		ProbeInitial: scale(r.ProbeInitial),
-		ProbeMax:     scale(r.ProbeMax),
-		ProbeBackoff: 1.5,
+		Deadline:         scale(r.Deadline, time.Second),
+		ReminderDeadline: scale(r.ReminderDeadline, time.Second),
+		PriorityDeadline: scale(r.PriorityDeadline, time.Second),
+		PortalDeadline:   scale(r.PortalDeadline, time.Second),
+		ProbeInitial:     scale(r.ProbeInitial, 100*time.Millisecond),
+		ProbeMax:         scale(r.ProbeMax, 100*time.Millisecond),
+		ProbeBackoff:     1.5,
+		ConfirmGap:       scale(r.ConfirmGap, 100*time.Millisecond),
+		RecheckAfter:     scale(r.RecheckAfter, time.Second),
+		EscalateWithheld: r.EscalateWithheld != nil && *r.EscalateWithheld,
 	}
-}
-
-func merge(base, over Rule) Rule {
-	if over.Deadline != 0 {
-		base.Deadline = over.Deadline
-	}
-	if over.ProbeInitial != 0 {
-		base.ProbeInitial = over.ProbeInitial
-	}
-	if over.ProbeMax != 0 {
-		base.ProbeMax = over.ProbeMax
-	}
-	return base
 }
 
 // Notice gives the language and legal ground quoted in notices.
 func (p Policy) Notice() (language, legalGround string) { return p.Language, p.LegalGround }
+
+func merge(base, over Rule) Rule {
+	pick := func(a, b *Duration) *Duration {
+		if b != nil {
+			return b
+		}
+		return a
+	}
+	base.Deadline = pick(base.Deadline, over.Deadline)
+	base.ReminderDeadline = pick(base.ReminderDeadline, over.ReminderDeadline)
+	base.PriorityDeadline = pick(base.PriorityDeadline, over.PriorityDeadline)
+	base.PortalDeadline = pick(base.PortalDeadline, over.PortalDeadline)
+	base.ProbeInitial = pick(base.ProbeInitial, over.ProbeInitial)
+	base.ProbeMax = pick(base.ProbeMax, over.ProbeMax)
+	base.ConfirmGap = pick(base.ConfirmGap, over.ConfirmGap)
+	base.RecheckAfter = pick(base.RecheckAfter, over.RecheckAfter)
+	if over.EscalateWithheld != nil {
+		base.EscalateWithheld = over.EscalateWithheld
+	}
+	return base
+}

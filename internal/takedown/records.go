@@ -31,6 +31,8 @@ type Transition struct {
 	NoticeSentAt    *time.Time
 	RemovedAt       *time.Time
 	Closed          bool
+	// Reopened clears closed_at and removed_at: removed content came back.
+	Reopened bool
 }
 
 // NoticeState is where one outbound notice stands.

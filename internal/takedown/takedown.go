@@ -63,15 +63,18 @@ type Item struct {
 type Status string
 
 const (
-	StatusPending        Status = "pending"         // confirmed, notice not yet sent
-	StatusNoticeSent     Status = "notice_sent"     // waiting for the platform, probing
-	StatusAwaitingPortal Status = "awaiting_portal" // a person must file the notice on the platform's portal
-	StatusRemoved        Status = "removed"         // a probe confirmed the content is gone
-	StatusWithheld       Status = "withheld"        // geo-restricted in KR instead of removed
-	StatusRejected       Status = "rejected"        // the platform refused
-	StatusBlocked        Status = "blocked"         // domestic ISPs confirmed blocking
-	StatusWithdrawn      Status = "withdrawn"       // staff cancelled
-	StatusFailed         Status = "failed"          // the notice could not be sent at all
+	StatusPending          Status = "pending"                 // confirmed, notice not yet sent
+	StatusNoticeSent       Status = "notice_sent"             // waiting for the platform, probing
+	StatusAwaitingPortal   Status = "awaiting_portal"         // a person must file the notice on the platform's portal
+	StatusClarification    Status = "clarification_requested" // the platform asked a question; the clock is paused
+	StatusAwaitingApproval Status = "awaiting_approval"       // a blocking order waits for a supervisor
+	StatusBlocking         Status = "blocking"                // the blocking order was sent; waiting for ISPs
+	StatusRemoved          Status = "removed"                 // a probe confirmed the content is gone
+	StatusWithheld         Status = "withheld"                // geo-restricted in KR instead of removed
+	StatusRejected         Status = "rejected"                // the platform refused (closed once a supervisor decides so)
+	StatusBlocked          Status = "blocked"                 // domestic ISPs confirmed blocking
+	StatusWithdrawn        Status = "withdrawn"               // staff cancelled
+	StatusFailed           Status = "failed"                  // the notice could not be sent at all
 )
 
 // Terminal reports whether s ends a takedown.
@@ -84,7 +87,8 @@ func (s Status) Terminal() bool {
 }
 
 // Statuses lists every status, for validating filters.
-var Statuses = []Status{StatusPending, StatusNoticeSent, StatusAwaitingPortal, StatusRemoved,
+var Statuses = []Status{StatusPending, StatusNoticeSent, StatusAwaitingPortal,
+	StatusClarification, StatusAwaitingApproval, StatusBlocking, StatusRemoved,
 	StatusWithheld, StatusRejected, StatusBlocked, StatusWithdrawn, StatusFailed}
 
 // Valid reports whether s is a known status.

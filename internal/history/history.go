@@ -1,0 +1,74 @@
+// Package history exports a takedown's Temporal history and replays it
+// against the current workflow code, so an auditor can show that the
+// recorded decisions are the ones the code makes. Histories are written in
+// the JSON form of `temporal workflow show --output json`, so either tool can
+// read what the other wrote.
+package history
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/takedown-oss/takedown/workflows"
+)
+
+// Fetch reads a workflow's whole history from the engine.
+func Fetch(ctx context.Context, c client.Client, workflowID, runID string) (*historypb.History, error) {
+	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, 0)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("read history of %s: %w", workflowID, err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	return h, nil
+}
+
+// Marshal writes h as indented JSON.
+func Marshal(h *historypb.History) ([]byte, error) {
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("encode history: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Unmarshal reads JSON written by Marshal or by the temporal CLI.
+func Unmarshal(b []byte) (*historypb.History, error) {
+	h, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("decode history: %w", err)
+	}
+	return h, nil
+}
+
+// NewReplayer returns a replayer that knows every workflow of the system.
+func NewReplayer() worker.WorkflowReplayer {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(workflows.Takedown, workflow.RegisterOptions{Name: "Takedown"})
+	return r
+}
+
+// Replay runs h against the current code; an error means the code would
+// decide differently from what the history records.
+func Replay(logger *slog.Logger, h *historypb.History) error {
+	var l tlog.Logger
+	if logger != nil {
+		l = tlog.NewStructuredLogger(logger)
+	}
+	if err := NewReplayer().ReplayWorkflowHistory(l, h); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	return nil
+}

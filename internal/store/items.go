@@ -1,0 +1,232 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// NewItem is a reported URL, already normalized by the platform's parser.
+type NewItem struct {
+	URL       string
+	Platform  platforms.Platform
+	ContentID string
+	Category  platforms.Category
+	Note      string
+	CreatedBy uuid.UUID
+}
+
+// DuplicateItemError says the content was reported before, and where: a
+// batch intake can then point at the existing item instead of failing.
+// It wraps takedown.ErrDuplicate.
+type DuplicateItemError struct {
+	ExistingID uuid.UUID
+}
+
+func (e *DuplicateItemError) Error() string {
+	return fmt.Sprintf("content already reported as item %s", e.ExistingID)
+}
+
+func (e *DuplicateItemError) Unwrap() error { return takedown.ErrDuplicate }
+
+// CreateItem records a reported item, pending review. Content already
+// reported (same platform and content id) gives a *DuplicateItemError.
+func (s *Store) CreateItem(ctx context.Context, n NewItem) (takedown.Item, error) {
+	if n.URL == "" || n.Platform == "" || n.ContentID == "" || n.Category == "" {
+		return takedown.Item{}, errors.New("create item: url, platform, content id and category are required")
+	}
+	rows, err := s.pool.Query(ctx, `
+		INSERT INTO items (id, url, platform, content_id, category, note, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (platform, content_id) DO NOTHING
+		RETURNING id, url, platform, content_id, category, note, status, created_by, created_at, updated_at, NULL::uuid`,
+		uuid.New(), n.URL, n.Platform, n.ContentID, n.Category, n.Note, n.CreatedBy)
+	if err != nil {
+		return takedown.Item{}, fmt.Errorf("create item: %w", dbError(err))
+	}
+	items, err := collect(rows, scanItem)
+	if err != nil {
+		return takedown.Item{}, fmt.Errorf("create item: %w", dbError(err))
+	}
+	if len(items) == 1 {
+		return items[0], nil
+	}
+	// ON CONFLICT waited for any concurrent insert of the same content to
+	// commit, so the existing row is visible to this next statement.
+	var existing uuid.UUID
+	err = s.pool.QueryRow(ctx, `SELECT id FROM items WHERE platform = $1 AND content_id = $2`,
+		n.Platform, n.ContentID).Scan(&existing)
+	if err != nil {
+		return takedown.Item{}, fmt.Errorf("create item: look up duplicate: %w", dbError(err))
+	}
+	return takedown.Item{}, fmt.Errorf("create item: %w", &DuplicateItemError{ExistingID: existing})
+}
+
+// GetItem returns an item, with the id of its takedown once confirmed.
+func (s *Store) GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error) {
+	it, err := scanItem(s.pool.QueryRow(ctx, `
+		SELECT i.id, i.url, i.platform, i.content_id, i.category, i.note, i.status, i.created_by,
+		       i.created_at, i.updated_at, t.id
+		FROM items i LEFT JOIN takedowns t ON t.item_id = i.id
+		WHERE i.id = $1`, id))
+	if err != nil {
+		return takedown.Item{}, fmt.Errorf("get item %s: %w", id, dbError(err))
+	}
+	return it, nil
+}
+
+// ConfirmItem turns an item pending review into a takedown and calls start
+// (which starts the takedown's workflow) before committing. If start fails
+// nothing is written; if the commit fails after start succeeded, the
+// workflow finds its row missing and writes it with EnsureTakedown. An
+// item that is not pending review gives takedown.ErrConflict.
+func (s *Store) ConfirmItem(ctx context.Context, c Confirm, start func(ctx context.Context, t takedown.Takedown) error) (takedown.Takedown, error) {
+	c, err := checkConfirm(c)
+	if err != nil {
+		return takedown.Takedown{}, fmt.Errorf("confirm item: %w", err)
+	}
+	var td takedown.Takedown
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// The lock makes two confirmations of one item wait for each
+		// other, so the second sees the first's result.
+		var status takedown.ItemStatus
+		if err := tx.QueryRow(ctx, `SELECT status FROM items WHERE id = $1 FOR UPDATE`, c.ItemID).Scan(&status); err != nil {
+			return dbError(err)
+		}
+		if status != takedown.ItemPendingReview {
+			return fmt.Errorf("item is %s, not pending review: %w", status, takedown.ErrConflict)
+		}
+		rows, err := tx.Query(ctx, insertTakedownSQL+` RETURNING `+takedownColumns,
+			c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy)
+		if err != nil {
+			return dbError(err)
+		}
+		if td, err = pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (takedown.Takedown, error) {
+			return scanTakedown(r)
+		}); err != nil {
+			return dbError(err)
+		}
+		if err := markConfirmed(ctx, tx, c.ItemID); err != nil {
+			return err
+		}
+		ev, _, err := appendEvent(ctx, tx, confirmedEvent(c, td.CreatedAt))
+		if err != nil {
+			return err
+		}
+		td.Events = []takedown.Event{ev}
+		if start == nil {
+			return nil
+		}
+		return start(ctx, td)
+	})
+	if err != nil {
+		return takedown.Takedown{}, fmt.Errorf("confirm item %s: %w", c.ItemID, err)
+	}
+	return td, nil
+}
+
+// EnsureTakedown writes the takedown row of a confirmation if it is
+// missing: the workflow was started but the transaction that should have
+// written the row failed. Calling it again changes nothing.
+func (s *Store) EnsureTakedown(ctx context.Context, c Confirm) error {
+	c, err := checkConfirm(c)
+	if err != nil {
+		return fmt.Errorf("ensure takedown: %w", err)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, insertTakedownSQL+` ON CONFLICT DO NOTHING RETURNING created_at`,
+			c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy)
+		if err != nil {
+			return dbError(err)
+		}
+		created, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+		if err != nil {
+			return dbError(err)
+		}
+		if len(created) == 0 {
+			return checkExistingTakedown(ctx, tx, c)
+		}
+		if err := markConfirmed(ctx, tx, c.ItemID); err != nil {
+			return err
+		}
+		_, _, err = appendEvent(ctx, tx, confirmedEvent(c, created[0]))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ensure takedown %s: %w", c.TakedownID, err)
+	}
+	return nil
+}
+
+// insertTakedownSQL copies what the takedown follows from its item.
+// Parameters: takedown id, item id, workflow id, deadline, confirmed by.
+const insertTakedownSQL = `
+	INSERT INTO takedowns (id, item_id, workflow_id, platform, content_id, url, category, deadline, confirmed_by)
+	SELECT $1, i.id, $3, i.platform, i.content_id, i.url, i.category, $4, $5
+	FROM items i WHERE i.id = $2`
+
+// checkExistingTakedown explains why EnsureTakedown inserted nothing: the
+// row is there (fine), the item is missing, or the item already belongs to
+// another takedown.
+func checkExistingTakedown(ctx context.Context, tx pgx.Tx, c Confirm) error {
+	var itemID uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT item_id FROM takedowns WHERE id = $1`, c.TakedownID).Scan(&itemID)
+	switch {
+	case err == nil && itemID == c.ItemID:
+		return nil
+	case err == nil:
+		return fmt.Errorf("takedown belongs to item %s: %w", itemID, takedown.ErrConflict)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return err
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM items WHERE id = $1)`, c.ItemID).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return fmt.Errorf("item %s: %w", c.ItemID, takedown.ErrNotFound)
+	}
+	return fmt.Errorf("item %s already has another takedown or the workflow id is taken: %w", c.ItemID, takedown.ErrConflict)
+}
+
+func markConfirmed(ctx context.Context, tx pgx.Tx, itemID uuid.UUID) error {
+	if _, err := tx.Exec(ctx, `UPDATE items SET status = 'confirmed', updated_at = now() WHERE id = $1`, itemID); err != nil {
+		return fmt.Errorf("mark item confirmed: %w", dbError(err))
+	}
+	return nil
+}
+
+func confirmedEvent(c Confirm, at time.Time) Transition {
+	return Transition{
+		TakedownID: c.TakedownID,
+		EventKey:   "confirmed",
+		Kind:       "confirmed",
+		At:         at,
+		Status:     takedown.StatusPending,
+		Detail:     map[string]any{"confirmed_by": c.ConfirmedBy.String()},
+	}
+}
+
+func checkConfirm(c Confirm) (Confirm, error) {
+	if c.ItemID == uuid.Nil || c.TakedownID == uuid.Nil || c.ConfirmedBy == uuid.Nil {
+		return c, errors.New("item id, takedown id and confirming user are required")
+	}
+	if c.WorkflowID == "" {
+		c.WorkflowID = takedown.WorkflowID(c.TakedownID)
+	}
+	return c, nil
+}
+
+func scanItem(r row) (takedown.Item, error) {
+	var it takedown.Item
+	err := r.Scan(&it.ID, &it.URL, &it.Platform, &it.ContentID, &it.Category, &it.Note, &it.Status,
+		&it.CreatedBy, &it.CreatedAt, &it.UpdatedAt, &it.TakedownID)
+	return it, err
+}

@@ -1,0 +1,970 @@
+package store_test
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/takedown-oss/takedown/internal/pgtest"
+	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/migrations"
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// base is the fixed clock of these tests.
+var base = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// newStore opens a store on a fresh database of its own.
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.Context(), store.Config{URL: pgtest.URL(t), MaxConns: 4})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func newUser(t *testing.T, s *store.Store, name string, role takedown.Role) takedown.User {
+	t.Helper()
+	u, _, err := s.CreateUser(t.Context(), name, role)
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	return u
+}
+
+func newItem(t *testing.T, s *store.Store, by uuid.UUID, p platforms.Platform, contentID string) takedown.Item {
+	t.Helper()
+	it, err := s.CreateItem(t.Context(), store.NewItem{
+		URL:       "https://example.test/" + contentID,
+		Platform:  p,
+		ContentID: contentID,
+		Category:  platforms.DeepfakeSexual,
+		Note:      "reported by victim",
+		CreatedBy: by,
+	})
+	if err != nil {
+		t.Fatalf("CreateItem: %v", err)
+	}
+	return it
+}
+
+// newTakedown creates a user, an item and confirms it.
+func newTakedown(t *testing.T, s *store.Store) takedown.Takedown {
+	t.Helper()
+	u := newUser(t, s, "staff-"+uuid.NewString()[:8], takedown.RoleStaff)
+	it := newItem(t, s, u.ID, platforms.Telegram, "chan/"+uuid.NewString()[:8])
+	id := uuid.New()
+	td, err := s.ConfirmItem(t.Context(), store.Confirm{ItemID: it.ID, TakedownID: id, ConfirmedBy: u.ID}, nil)
+	if err != nil {
+		t.Fatalf("ConfirmItem: %v", err)
+	}
+	return td
+}
+
+func TestOpenFailures(t *testing.T) {
+	t.Run("no server gives up after the connect timeout", func(t *testing.T) {
+		_, err := store.Open(t.Context(), store.Config{
+			URL:            "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1",
+			ConnectTimeout: 200 * time.Millisecond,
+		})
+		if err == nil {
+			t.Fatal("Open succeeded without a server")
+		}
+	})
+	t.Run("missing database is not retried", func(t *testing.T) {
+		url := pgtest.URL(t)
+		i := strings.LastIndex(url, "/")
+		j := strings.Index(url, "?")
+		missing := url[:i+1] + "no_such_database" + url[j:]
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		_, err := store.Open(ctx, store.Config{URL: missing, ConnectTimeout: time.Hour})
+		if err == nil || errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "3D000") {
+			t.Fatalf("Open() error = %v, want an immediate 3D000 (database does not exist)", err)
+		}
+	})
+	t.Run("empty URL", func(t *testing.T) {
+		if _, err := store.Open(t.Context(), store.Config{}); err == nil {
+			t.Fatal("Open succeeded without a URL")
+		}
+	})
+}
+
+func TestMigrateTwice(t *testing.T) {
+	s := newStore(t)
+	want, err := migrations.Latest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatalf("Migrate #%d: %v", i+1, err)
+		}
+	}
+	var got int32
+	if err := s.Pool().QueryRow(t.Context(), "SELECT version FROM schema_version").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("schema_version = %d, want %d", got, want)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+
+	alice, token, err := s.CreateUser(ctx, "alice", takedown.RoleStaff)
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	if len(token) != 43 || strings.ContainsAny(token, "+/=") {
+		t.Errorf("token %q is not 32 bytes of unpadded base64url", token)
+	}
+	got, err := s.UserByToken(ctx, token)
+	if err != nil {
+		t.Fatalf("UserByToken: %v", err)
+	}
+	if got.ID != alice.ID || got.Name != "alice" || got.Role != takedown.RoleStaff || got.CreatedAt.IsZero() {
+		t.Errorf("UserByToken = %+v, want %+v", got, alice)
+	}
+	var stored []byte
+	if err := s.Pool().QueryRow(ctx, "SELECT token_hash FROM users WHERE id = $1", alice.ID).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(stored), token) || len(stored) != 32 {
+		t.Errorf("token_hash holds %d bytes, want a 32-byte hash and never the token", len(stored))
+	}
+
+	bobToken := "bob-token-0123456789abcdef"
+	bob, err := s.UpsertUserToken(ctx, "bob", takedown.RoleAuditor, bobToken)
+	if err != nil {
+		t.Fatalf("UpsertUserToken (create): %v", err)
+	}
+	newToken := "bob-token-rotated-0123456789"
+	bob2, err := s.UpsertUserToken(ctx, "bob", takedown.RoleSupervisor, newToken)
+	if err != nil {
+		t.Fatalf("UpsertUserToken (update): %v", err)
+	}
+	if bob2.ID != bob.ID || bob2.Role != takedown.RoleSupervisor {
+		t.Errorf("upsert changed identity or kept role: %+v then %+v", bob, bob2)
+	}
+	if u, err := s.UserByToken(ctx, newToken); err != nil || u.Role != takedown.RoleSupervisor {
+		t.Errorf("UserByToken(new token) = %+v, %v", u, err)
+	}
+
+	errTests := []struct {
+		name string
+		call func() error
+		want error // nil: any error
+	}{
+		{"duplicate name", func() error { _, _, err := s.CreateUser(ctx, "alice", takedown.RoleAuditor); return err }, takedown.ErrDuplicate},
+		{"unknown role", func() error { _, _, err := s.CreateUser(ctx, "carol", "admin"); return err }, nil},
+		{"empty name", func() error { _, _, err := s.CreateUser(ctx, "", takedown.RoleStaff); return err }, nil},
+		{"unknown token", func() error { _, err := s.UserByToken(ctx, "no-such-token-at-all"); return err }, takedown.ErrNotFound},
+		{"empty token", func() error { _, err := s.UserByToken(ctx, ""); return err }, takedown.ErrNotFound},
+		{"replaced token", func() error { _, err := s.UserByToken(ctx, bobToken); return err }, takedown.ErrNotFound},
+		{"short token", func() error { _, err := s.UpsertUserToken(ctx, "dave", takedown.RoleStaff, "short"); return err }, nil},
+		{"token of another user", func() error { _, err := s.UpsertUserToken(ctx, "erin", takedown.RoleStaff, newToken); return err }, takedown.ErrDuplicate},
+	}
+	for _, tt := range errTests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("error = %v, want %v", err, cmpOr(tt.want, "an error"))
+			}
+		})
+	}
+}
+
+func cmpOr(err error, s string) any {
+	if err != nil {
+		return err
+	}
+	return s
+}
+
+func TestItems(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := newUser(t, s, "alice", takedown.RoleStaff)
+
+	in := store.NewItem{
+		URL: "https://t.me/somechan/42", Platform: platforms.Telegram, ContentID: "somechan/42",
+		Category: platforms.NCII, Note: "victim's note", CreatedBy: u.ID,
+	}
+	it, err := s.CreateItem(ctx, in)
+	if err != nil {
+		t.Fatalf("CreateItem: %v", err)
+	}
+	got, err := s.GetItem(ctx, it.ID)
+	if err != nil {
+		t.Fatalf("GetItem: %v", err)
+	}
+	if got.URL != in.URL || got.Platform != in.Platform || got.ContentID != in.ContentID || got.Category != in.Category ||
+		got.Note != in.Note || got.CreatedBy != u.ID || got.Status != takedown.ItemPendingReview || got.TakedownID != nil ||
+		!got.CreatedAt.Equal(it.CreatedAt) {
+		t.Errorf("GetItem = %+v, created %+v", got, it)
+	}
+
+	t.Run("duplicate content", func(t *testing.T) {
+		dup := in
+		dup.URL = "https://t.me/s/somechan/42" // another form of the same post
+		_, err := s.CreateItem(ctx, dup)
+		var de *store.DuplicateItemError
+		if !errors.Is(err, takedown.ErrDuplicate) || !errors.As(err, &de) {
+			t.Fatalf("CreateItem(duplicate) error = %v, want ErrDuplicate and *DuplicateItemError", err)
+		}
+		if de.ExistingID != it.ID {
+			t.Errorf("ExistingID = %s, want %s", de.ExistingID, it.ID)
+		}
+	})
+	t.Run("same content id on another platform", func(t *testing.T) {
+		other := in
+		other.Platform = platforms.X
+		if _, err := s.CreateItem(ctx, other); err != nil {
+			t.Errorf("CreateItem: %v", err)
+		}
+	})
+	t.Run("unknown item", func(t *testing.T) {
+		if _, err := s.GetItem(ctx, uuid.New()); !errors.Is(err, takedown.ErrNotFound) {
+			t.Errorf("GetItem(unknown) error = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("unknown creator", func(t *testing.T) {
+		bad := in
+		bad.ContentID, bad.CreatedBy = "somechan/43", uuid.New()
+		if _, err := s.CreateItem(ctx, bad); !errors.Is(err, takedown.ErrNotFound) {
+			t.Errorf("CreateItem(unknown user) error = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("missing fields", func(t *testing.T) {
+		if _, err := s.CreateItem(ctx, store.NewItem{CreatedBy: u.ID}); err == nil {
+			t.Error("CreateItem accepted an empty item")
+		}
+	})
+}
+
+func TestConfirmItem(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := newUser(t, s, "alice", takedown.RoleStaff)
+	it := newItem(t, s, u.ID, platforms.YouTube, "dQw4w9WgXcQ")
+	deadline := base.Add(24 * time.Hour)
+	c := store.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID, Deadline: &deadline}
+
+	var started []takedown.Takedown
+	td, err := s.ConfirmItem(ctx, c, func(_ context.Context, t takedown.Takedown) error {
+		started = append(started, t)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ConfirmItem: %v", err)
+	}
+	if len(started) != 1 || started[0].ID != c.TakedownID {
+		t.Fatalf("start called with %+v, want once with takedown %s", started, c.TakedownID)
+	}
+	want := takedown.Takedown{
+		ID: c.TakedownID, ItemID: it.ID, WorkflowID: takedown.WorkflowID(c.TakedownID),
+		Platform: it.Platform, ContentID: it.ContentID, URL: it.URL, Category: it.Category,
+		Status: takedown.StatusPending, ConfirmedBy: u.ID,
+	}
+	if td.ID != want.ID || td.ItemID != want.ItemID || td.WorkflowID != want.WorkflowID || td.Platform != want.Platform ||
+		td.ContentID != want.ContentID || td.URL != want.URL || td.Category != want.Category || td.Status != want.Status ||
+		td.ConfirmedBy != want.ConfirmedBy || td.Deadline == nil || !td.Deadline.Equal(deadline) {
+		t.Errorf("ConfirmItem = %+v, want %+v with deadline %s", td, want, deadline)
+	}
+
+	got, err := s.GetTakedown(ctx, td.ID)
+	if err != nil {
+		t.Fatalf("GetTakedown: %v", err)
+	}
+	if len(got.Events) != 1 || got.Events[0].Kind != "confirmed" || got.Events[0].Status != takedown.StatusPending ||
+		got.Events[0].Detail["confirmed_by"] != u.ID.String() {
+		t.Errorf("events = %+v, want one confirmed event", got.Events)
+	}
+	item, err := s.GetItem(ctx, it.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if item.Status != takedown.ItemConfirmed || item.TakedownID == nil || *item.TakedownID != td.ID {
+		t.Errorf("item after confirmation = %+v", item)
+	}
+
+	t.Run("twice", func(t *testing.T) {
+		again := c
+		again.TakedownID = uuid.New()
+		calls := 0
+		_, err := s.ConfirmItem(ctx, again, func(context.Context, takedown.Takedown) error { calls++; return nil })
+		if !errors.Is(err, takedown.ErrConflict) {
+			t.Errorf("second ConfirmItem error = %v, want ErrConflict", err)
+		}
+		if calls != 0 {
+			t.Error("start called for an item already confirmed")
+		}
+	})
+	t.Run("unknown item", func(t *testing.T) {
+		_, err := s.ConfirmItem(ctx, store.Confirm{ItemID: uuid.New(), TakedownID: uuid.New(), ConfirmedBy: u.ID}, nil)
+		if !errors.Is(err, takedown.ErrNotFound) {
+			t.Errorf("ConfirmItem(unknown) error = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("unknown takedown", func(t *testing.T) {
+		if _, err := s.GetTakedown(ctx, uuid.New()); !errors.Is(err, takedown.ErrNotFound) {
+			t.Errorf("GetTakedown(unknown) error = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestConfirmItemStartFails(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := newUser(t, s, "alice", takedown.RoleStaff)
+	it := newItem(t, s, u.ID, platforms.Meta, "fb/123")
+	c := store.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
+
+	errEngine := errors.New("workflow engine unavailable")
+	_, err := s.ConfirmItem(ctx, c, func(context.Context, takedown.Takedown) error { return errEngine })
+	if !errors.Is(err, errEngine) {
+		t.Fatalf("ConfirmItem error = %v, want the start error", err)
+	}
+	if _, err := s.GetTakedown(ctx, c.TakedownID); !errors.Is(err, takedown.ErrNotFound) {
+		t.Errorf("takedown written although start failed: %v", err)
+	}
+	var events int
+	if err := s.Pool().QueryRow(ctx, "SELECT count(*) FROM takedown_events").Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 0 {
+		t.Errorf("%d events written although start failed", events)
+	}
+	if item, _ := s.GetItem(ctx, it.ID); item.Status != takedown.ItemPendingReview {
+		t.Errorf("item status = %s, want it still pending review", item.Status)
+	}
+	if _, err := s.ConfirmItem(ctx, c, nil); err != nil {
+		t.Errorf("confirming after a failed start: %v", err)
+	}
+}
+
+func TestEnsureTakedown(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := newUser(t, s, "alice", takedown.RoleStaff)
+	it := newItem(t, s, u.ID, platforms.X, "1234567890")
+	c := store.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
+
+	for i := range 2 {
+		if err := s.EnsureTakedown(ctx, c); err != nil {
+			t.Fatalf("EnsureTakedown #%d: %v", i+1, err)
+		}
+	}
+	td, err := s.GetTakedown(ctx, c.TakedownID)
+	if err != nil {
+		t.Fatalf("GetTakedown: %v", err)
+	}
+	if td.ItemID != it.ID || td.URL != it.URL || td.Status != takedown.StatusPending || len(td.Events) != 1 {
+		t.Errorf("ensured takedown = %+v", td)
+	}
+	if item, _ := s.GetItem(ctx, it.ID); item.Status != takedown.ItemConfirmed {
+		t.Errorf("item status = %s, want confirmed", item.Status)
+	}
+
+	// The usual case: the API's transaction did commit.
+	confirmed := newTakedown(t, s)
+	if err := s.EnsureTakedown(ctx, store.Confirm{ItemID: confirmed.ItemID, TakedownID: confirmed.ID, ConfirmedBy: u.ID}); err != nil {
+		t.Errorf("EnsureTakedown of a confirmed takedown: %v", err)
+	}
+
+	tests := []struct {
+		name string
+		c    store.Confirm
+		want error
+	}{
+		{"item has another takedown", store.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}, takedown.ErrConflict},
+		{"takedown id of another item", store.Confirm{ItemID: confirmed.ItemID, TakedownID: c.TakedownID, ConfirmedBy: u.ID}, takedown.ErrConflict},
+		{"unknown item", store.Confirm{ItemID: uuid.New(), TakedownID: uuid.New(), ConfirmedBy: u.ID}, takedown.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.EnsureTakedown(ctx, tt.c); !errors.Is(err, tt.want) {
+				t.Errorf("EnsureTakedown error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRecordTransition(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	td := newTakedown(t, s)
+	ptr := func(tm time.Time) *time.Time { return &tm }
+	one := 1
+
+	steps := []struct {
+		name        string
+		tr          store.Transition
+		wantApplied bool
+		check       func(t *testing.T, got takedown.Takedown)
+	}{
+		{
+			name: "notice sent",
+			tr: store.Transition{EventKey: "notice:1", Kind: "notice_sent", At: base, Status: takedown.StatusNoticeSent,
+				NoticeSentAt: ptr(base), Deadline: ptr(base.Add(24 * time.Hour)), Detail: map[string]any{"attempt": 1}},
+			wantApplied: true,
+			check: func(t *testing.T, got takedown.Takedown) {
+				if got.Status != takedown.StatusNoticeSent || !timeIs(got.NoticeSentAt, base) || !timeIs(got.Deadline, base.Add(24*time.Hour)) {
+					t.Errorf("after notice: %+v", got)
+				}
+			},
+		},
+		{
+			name: "retried step changes nothing",
+			tr: store.Transition{EventKey: "notice:1", Kind: "notice_sent", At: base.Add(time.Minute),
+				Status: takedown.StatusRemoved, Closed: true},
+			wantApplied: false,
+			check: func(t *testing.T, got takedown.Takedown) {
+				if got.Status != takedown.StatusNoticeSent || got.ClosedAt != nil {
+					t.Errorf("retry was applied: %+v", got)
+				}
+			},
+		},
+		{
+			name: "reminder keeps the first notice time",
+			tr: store.Transition{EventKey: "notice:2", Kind: "notice_sent", At: base.Add(25 * time.Hour),
+				NoticeSentAt: ptr(base.Add(25 * time.Hour)), EscalationLevel: &one, Deadline: ptr(base.Add(49 * time.Hour))},
+			wantApplied: true,
+			check: func(t *testing.T, got takedown.Takedown) {
+				if !timeIs(got.NoticeSentAt, base) || got.EscalationLevel != 1 || !timeIs(got.Deadline, base.Add(49*time.Hour)) ||
+					got.Status != takedown.StatusNoticeSent {
+					t.Errorf("after reminder: %+v", got)
+				}
+			},
+		},
+		{
+			name:        "deadline cleared",
+			tr:          store.Transition{EventKey: "paused", Kind: "clarification_requested", At: base.Add(26 * time.Hour), ClearDeadline: true},
+			wantApplied: true,
+			check: func(t *testing.T, got takedown.Takedown) {
+				if got.Deadline != nil || got.EscalationLevel != 1 {
+					t.Errorf("after clearing the deadline: %+v", got)
+				}
+			},
+		},
+		{
+			name: "removed and closed",
+			tr: store.Transition{EventKey: "removed", Kind: "removed", At: base.Add(30 * time.Hour), Status: takedown.StatusRemoved,
+				RemovedAt: ptr(base.Add(30 * time.Hour)), Closed: true},
+			wantApplied: true,
+			check: func(t *testing.T, got takedown.Takedown) {
+				if got.Status != takedown.StatusRemoved || !timeIs(got.RemovedAt, base.Add(30*time.Hour)) ||
+					!timeIs(got.ClosedAt, base.Add(30*time.Hour)) || !timeIs(got.NoticeSentAt, base) {
+					t.Errorf("after removal: %+v", got)
+				}
+			},
+		},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.tr.TakedownID = td.ID
+			applied, err := s.RecordTransition(ctx, st.tr)
+			if err != nil {
+				t.Fatalf("RecordTransition: %v", err)
+			}
+			if applied != st.wantApplied {
+				t.Errorf("applied = %v, want %v", applied, st.wantApplied)
+			}
+			got, err := s.GetTakedown(ctx, td.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.check(t, got)
+		})
+	}
+
+	got, err := s.GetTakedown(ctx, td.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for i, ev := range got.Events {
+		kinds = append(kinds, ev.Kind)
+		if i > 0 && ev.Seq <= got.Events[i-1].Seq {
+			t.Errorf("events not in seq order: %+v", got.Events)
+		}
+	}
+	wantKinds := "confirmed notice_sent notice_sent clarification_requested removed"
+	if strings.Join(kinds, " ") != wantKinds {
+		t.Errorf("event kinds = %v, want %s", kinds, wantKinds)
+	}
+	if got.Events[1].Detail["attempt"] != float64(1) || !got.Events[1].At.Equal(base) || got.Events[1].Status != takedown.StatusNoticeSent {
+		t.Errorf("notice event = %+v", got.Events[1])
+	}
+
+	errTests := []struct {
+		name string
+		tr   store.Transition
+		want error
+	}{
+		{"unknown takedown", store.Transition{TakedownID: uuid.New(), EventKey: "x", Kind: "x"}, takedown.ErrNotFound},
+		{"unknown status", store.Transition{TakedownID: td.ID, EventKey: "y", Kind: "y", Status: "gone"}, nil},
+		{"no event key", store.Transition{TakedownID: td.ID, Kind: "z"}, nil},
+	}
+	for _, tt := range errTests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.RecordTransition(ctx, tt.tr)
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("error = %v, want %v", err, cmpOr(tt.want, "an error"))
+			}
+		})
+	}
+}
+
+func timeIs(got *time.Time, want time.Time) bool { return got != nil && got.Equal(want) }
+
+func TestNotices(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	td := newTakedown(t, s)
+	other := newTakedown(t, s)
+	claim := func(key string, attempt int) store.NoticeClaim {
+		return store.NoticeClaim{Key: key, TakedownID: td.ID, Attempt: attempt, Channel: "email"}
+	}
+
+	steps := []struct {
+		name        string
+		do          func() (store.Notice, bool, error)
+		wantClaimed bool
+		wantState   takedown.NoticeState
+	}{
+		{"first claim", func() (store.Notice, bool, error) { return s.ClaimNotice(ctx, claim("k1", 1)) }, true, takedown.NoticeSending},
+		{"claim while sending", func() (store.Notice, bool, error) { return s.ClaimNotice(ctx, claim("k1", 1)) }, false, takedown.NoticeSending},
+		{"marked uncertain", func() (store.Notice, bool, error) {
+			if err := s.MarkNoticeUncertain(ctx, "k1"); err != nil {
+				return store.Notice{}, false, err
+			}
+			return s.ClaimNotice(ctx, claim("k1", 1))
+		}, false, takedown.NoticeUncertain},
+		{"uncertain twice", func() (store.Notice, bool, error) {
+			if err := s.MarkNoticeUncertain(ctx, "k1"); err != nil {
+				return store.Notice{}, false, err
+			}
+			return s.ClaimNotice(ctx, claim("k1", 1))
+		}, false, takedown.NoticeUncertain},
+		{"another attempt", func() (store.Notice, bool, error) { return s.ClaimNotice(ctx, claim("k2", 2)) }, true, takedown.NoticeSending},
+		{"failed send is claimable again", func() (store.Notice, bool, error) {
+			if err := s.MarkNoticeFailed(ctx, "k2", "smtp: 451 try later"); err != nil {
+				return store.Notice{}, false, err
+			}
+			return s.ClaimNotice(ctx, store.NoticeClaim{Key: "k2", TakedownID: td.ID, Attempt: 2})
+		}, true, takedown.NoticeSending},
+		{"sent is never claimed again", func() (store.Notice, bool, error) {
+			if err := s.MarkNoticeSent(ctx, "k2", "email", "REF-2", "<msg@mail.test>", base, takedown.NoticeSent); err != nil {
+				return store.Notice{}, false, err
+			}
+			return s.ClaimNotice(ctx, claim("k2", 2))
+		}, false, takedown.NoticeSent},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			n, claimed, err := st.do()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if claimed != st.wantClaimed || n.State != st.wantState {
+				t.Errorf("claimed = %v, state = %s; want %v, %s", claimed, n.State, st.wantClaimed, st.wantState)
+			}
+		})
+	}
+
+	list, err := s.ListNotices(ctx, td.ID)
+	if err != nil {
+		t.Fatalf("ListNotices: %v", err)
+	}
+	if len(list) != 2 || list[0].Key != "k1" || list[1].Key != "k2" {
+		t.Fatalf("ListNotices = %+v, want k1 then k2", list)
+	}
+	sent := list[1]
+	if sent.Attempt != 2 || sent.Channel != "email" || sent.Reference != "REF-2" || sent.PlatformReference != "<msg@mail.test>" ||
+		!timeIs(sent.SentAt, base) || sent.Error != "" || sent.TakedownID != td.ID || sent.CreatedAt.IsZero() {
+		t.Errorf("sent notice = %+v", sent)
+	}
+
+	t.Run("portal case number added later", func(t *testing.T) {
+		if _, _, err := s.ClaimNotice(ctx, claim("k3", 3)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkNoticeSent(ctx, "k3", "portal", "REF-3", "", base, takedown.NoticeAwaitingPortal); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkNoticeSent(ctx, "k3", "", "", "CASE-77", base.Add(time.Hour), takedown.NoticeSent); err != nil {
+			t.Fatal(err)
+		}
+		n, claimed, err := s.ClaimNotice(ctx, claim("k3", 3))
+		if err != nil || claimed {
+			t.Fatalf("ClaimNotice = %v, %v", claimed, err)
+		}
+		if n.State != takedown.NoticeSent || n.Channel != "portal" || n.Reference != "REF-3" || n.PlatformReference != "CASE-77" {
+			t.Errorf("notice = %+v", n)
+		}
+	})
+
+	errTests := []struct {
+		name string
+		call func() error
+		want error
+	}{
+		{"sent notice cannot fail", func() error { return s.MarkNoticeFailed(ctx, "k2", "late error") }, takedown.ErrConflict},
+		{"sent notice cannot become uncertain", func() error { return s.MarkNoticeUncertain(ctx, "k2") }, takedown.ErrConflict},
+		{"uncertain notice cannot fail", func() error { return s.MarkNoticeFailed(ctx, "k1", "x") }, takedown.ErrConflict},
+		{"mark unknown sent", func() error {
+			return s.MarkNoticeSent(ctx, "nope", "email", "r", "", base, takedown.NoticeSent)
+		}, takedown.ErrNotFound},
+		{"mark unknown failed", func() error { return s.MarkNoticeFailed(ctx, "nope", "x") }, takedown.ErrNotFound},
+		{"mark unknown uncertain", func() error { return s.MarkNoticeUncertain(ctx, "nope") }, takedown.ErrNotFound},
+		{"mark sent with a bad state", func() error {
+			return s.MarkNoticeSent(ctx, "k2", "email", "r", "", base, takedown.NoticeFailed)
+		}, nil},
+		{"key of another takedown", func() error {
+			_, _, err := s.ClaimNotice(ctx, store.NoticeClaim{Key: "k1", TakedownID: other.ID, Attempt: 1})
+			return err
+		}, takedown.ErrConflict},
+		{"unknown takedown", func() error {
+			_, _, err := s.ClaimNotice(ctx, store.NoticeClaim{Key: "k9", TakedownID: uuid.New(), Attempt: 1})
+			return err
+		}, takedown.ErrNotFound},
+		{"empty key", func() error { _, _, err := s.ClaimNotice(ctx, store.NoticeClaim{TakedownID: td.ID}); return err }, nil},
+	}
+	for _, tt := range errTests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Errorf("error = %v, want %v", err, cmpOr(tt.want, "an error"))
+			}
+		})
+	}
+}
+
+func TestAppendOnly(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	td := newTakedown(t, s)
+	u := newUser(t, s, "sup", takedown.RoleSupervisor)
+
+	entries := []store.AuditEntry{
+		{ActorID: &u.ID, ActorRole: string(u.Role), Action: "escalation.approve", SubjectType: "takedown",
+			SubjectID: td.ID.String(), Detail: map[string]any{"level": 3}},
+		{Action: "takedown.overdue", SubjectType: "takedown", SubjectID: td.ID.String()},
+	}
+	for _, e := range entries {
+		if err := s.AppendAudit(ctx, e); err != nil {
+			t.Fatalf("AppendAudit(%s): %v", e.Action, err)
+		}
+	}
+	if err := s.AppendAudit(ctx, store.AuditEntry{}); err == nil {
+		t.Error("AppendAudit accepted an entry without action")
+	}
+	var n int
+	var level float64
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*), max((detail->>'level')::float8) FROM audit_log`).Scan(&n, &level); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || level != 3 {
+		t.Errorf("audit_log has %d rows, level %v; want 2 rows, level 3", n, level)
+	}
+
+	for _, sql := range []string{
+		"UPDATE audit_log SET action = 'rewritten'",
+		"DELETE FROM audit_log",
+		"TRUNCATE audit_log",
+		"UPDATE takedown_events SET kind = 'rewritten'",
+		"DELETE FROM takedown_events",
+		"TRUNCATE takedown_events",
+	} {
+		t.Run(sql, func(t *testing.T) {
+			_, err := s.Pool().Exec(ctx, sql)
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("error = %v, want the append-only trigger to refuse", err)
+			}
+		})
+	}
+}
+
+// seed is a takedown inserted directly, to control the columns lists sort
+// and filter on.
+type seed struct {
+	created  time.Time
+	platform platforms.Platform
+	status   takedown.Status
+	deadline *time.Time
+	closed   bool
+}
+
+// seedTakedowns inserts the seeds and returns them as the store reads them.
+func seedTakedowns(t *testing.T, s *store.Store, seeds []seed) []takedown.Takedown {
+	t.Helper()
+	ctx := t.Context()
+	u := newUser(t, s, "seeder-"+uuid.NewString()[:8], takedown.RoleStaff)
+	var out []takedown.Takedown
+	for i, sd := range seeds {
+		itemID, id := uuid.New(), uuid.New()
+		content := fmt.Sprintf("seed-%d", i)
+		var closedAt *time.Time
+		if sd.closed {
+			closedAt = &sd.created
+		}
+		_, err := s.Pool().Exec(ctx, `
+			WITH i AS (
+				INSERT INTO items (id, url, platform, content_id, category, status, created_by, created_at)
+				VALUES ($1, 'https://example.test/'||$4, $3, $4, 'ncii', 'confirmed', $5, $6)
+			)
+			INSERT INTO takedowns (id, item_id, workflow_id, platform, content_id, url, category, status,
+				deadline, confirmed_by, created_at, closed_at)
+			VALUES ($2, $1, $10, $3, $4, 'https://example.test/'||$4, 'ncii', $7, $8, $5, $6, $9)`,
+			itemID, id, sd.platform, content, u.ID, sd.created, cmpStatus(sd.status), sd.deadline, closedAt, takedown.WorkflowID(id))
+		if err != nil {
+			t.Fatalf("seed takedown %d: %v", i, err)
+		}
+		td, err := s.GetTakedown(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, td)
+	}
+	return out
+}
+
+func cmpStatus(s takedown.Status) takedown.Status {
+	if s == "" {
+		return takedown.StatusPending
+	}
+	return s
+}
+
+// listAll follows cursors to the end and returns every id in order.
+func listAll(t *testing.T, s *store.Store, f store.TakedownFilter) []uuid.UUID {
+	t.Helper()
+	var ids []uuid.UUID
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatal("pagination does not end")
+		}
+		list, next, err := s.ListTakedowns(t.Context(), f)
+		if err != nil {
+			t.Fatalf("ListTakedowns: %v", err)
+		}
+		if limit := cmp.Or(f.Limit, 50); len(list) > limit {
+			t.Fatalf("page of %d rows, limit %d", len(list), limit)
+		}
+		for _, td := range list {
+			ids = append(ids, td.ID)
+		}
+		if next == "" {
+			return ids
+		}
+		f.Cursor = next
+	}
+}
+
+func TestListTakedowns(t *testing.T) {
+	s := newStore(t)
+	ptr := func(tm time.Time) *time.Time { return &tm }
+	now := base.Add(100 * time.Hour)
+	var seeds []seed
+	for i := range 23 {
+		sd := seed{
+			// Five distinct times: ties that only the id can order.
+			created:  base.Add(time.Duration(i%5) * time.Hour),
+			platform: platforms.All[i%len(platforms.All)],
+		}
+		if i%3 == 0 {
+			sd.status = takedown.StatusNoticeSent
+		}
+		switch i % 4 {
+		case 0: // overdue
+			sd.deadline = ptr(now.Add(-time.Duration(i) * time.Minute))
+		case 1: // overdue but closed
+			sd.deadline, sd.closed = ptr(now.Add(-time.Hour)), true
+		case 2: // not yet due
+			sd.deadline = ptr(now.Add(time.Hour))
+		}
+		seeds = append(seeds, sd)
+	}
+	all := seedTakedowns(t, s, seeds)
+
+	// The expected orders, computed independently of the SQL.
+	newestFirst := func(keep func(i int) bool) []uuid.UUID {
+		var idx []int
+		for i := range all {
+			if keep(i) {
+				idx = append(idx, i)
+			}
+		}
+		sortBy(idx, func(a, b int) bool {
+			if !all[a].CreatedAt.Equal(all[b].CreatedAt) {
+				return all[a].CreatedAt.After(all[b].CreatedAt)
+			}
+			return strings.Compare(all[a].ID.String(), all[b].ID.String()) > 0
+		})
+		return idsOf(all, idx)
+	}
+	var overdueIdx []int
+	for i, sd := range seeds {
+		if !sd.closed && sd.deadline != nil && sd.deadline.Before(now) {
+			overdueIdx = append(overdueIdx, i)
+		}
+	}
+	sortBy(overdueIdx, func(a, b int) bool {
+		if !seeds[a].deadline.Equal(*seeds[b].deadline) {
+			return seeds[a].deadline.Before(*seeds[b].deadline)
+		}
+		return strings.Compare(all[a].ID.String(), all[b].ID.String()) < 0
+	})
+
+	tests := []struct {
+		name string
+		f    store.TakedownFilter
+		want []uuid.UUID
+	}{
+		{"all, pages of 4", store.TakedownFilter{Limit: 4}, newestFirst(func(int) bool { return true })},
+		{"all, one page", store.TakedownFilter{}, newestFirst(func(int) bool { return true })},
+		{"by status", store.TakedownFilter{Status: takedown.StatusNoticeSent, Limit: 2},
+			newestFirst(func(i int) bool { return seeds[i].status == takedown.StatusNoticeSent })},
+		{"by platform", store.TakedownFilter{Platform: platforms.X, Limit: 3},
+			newestFirst(func(i int) bool { return seeds[i].platform == platforms.X })},
+		{"by status and platform", store.TakedownFilter{Status: takedown.StatusNoticeSent, Platform: platforms.YouTube, Limit: 1},
+			newestFirst(func(i int) bool {
+				return seeds[i].status == takedown.StatusNoticeSent && seeds[i].platform == platforms.YouTube
+			})},
+		{"by category", store.TakedownFilter{Category: platforms.CSAM}, nil},
+		{"overdue, pages of 2", store.TakedownFilter{Overdue: true, Now: now, Limit: 2}, idsOf(all, overdueIdx)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := listAll(t, s, tt.f)
+			if len(tt.want) == 0 && len(got) == 0 {
+				return
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("ids =\n%v\nwant\n%v", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("cursor survives new rows", func(t *testing.T) {
+		first, next, err := s.ListTakedowns(t.Context(), store.TakedownFilter{Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seedTakedowns(t, s, []seed{{created: base.Add(time.Hour * 50), platform: platforms.X}})
+		rest := listAll(t, s, store.TakedownFilter{Limit: 5, Cursor: next})
+		want := newestFirst(func(int) bool { return true })
+		if got := append(idsOf(first, []int{0, 1, 2, 3, 4}), rest...); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("a row created between pages shifted them:\n%v\nwant\n%v", got, want)
+		}
+	})
+
+	valid := func(overdue bool) string {
+		_, next, err := s.ListTakedowns(t.Context(), store.TakedownFilter{Limit: 1, Overdue: overdue, Now: now})
+		if err != nil || next == "" {
+			t.Fatalf("no cursor: %v", err)
+		}
+		return next
+	}
+	badCursors := []struct {
+		name    string
+		cursor  string
+		overdue bool
+	}{
+		{"not base64", "%%%", false},
+		{"not a cursor", "aGVsbG8", false},
+		{"bad time", encode("c|yesterday|" + uuid.NewString()), false},
+		{"bad id", encode("c|2025-03-01T09:00:00Z|not-a-uuid"), false},
+		{"overdue cursor in the newest-first list", valid(true), false},
+		{"newest-first cursor in the overdue list", valid(false), true},
+	}
+	for _, tt := range badCursors {
+		t.Run("malformed cursor: "+tt.name, func(t *testing.T) {
+			_, _, err := s.ListTakedowns(t.Context(), store.TakedownFilter{Cursor: tt.cursor, Overdue: tt.overdue, Now: now})
+			if !errors.Is(err, store.ErrBadCursor) {
+				t.Errorf("error = %v, want ErrBadCursor", err)
+			}
+		})
+	}
+}
+
+func TestListTakedownsLimits(t *testing.T) {
+	s := newStore(t)
+	u := newUser(t, s, "bulk", takedown.RoleStaff)
+	_, err := s.Pool().Exec(t.Context(), `
+		WITH i AS (
+			INSERT INTO items (id, url, platform, content_id, category, status, created_by)
+			SELECT gen_random_uuid(), 'https://example.test/'||n, 'x', n::text, 'ncii', 'confirmed', $1
+			FROM generate_series(1, 205) n
+			RETURNING id, content_id
+		)
+		INSERT INTO takedowns (id, item_id, workflow_id, platform, content_id, url, category, confirmed_by)
+		SELECT gen_random_uuid(), i.id, 'wf-'||i.content_id, 'x', i.content_id, 'https://example.test/', 'ncii', $1 FROM i`, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		limit int
+		want  int
+	}{
+		{"default", 0, 50},
+		{"negative", -1, 50},
+		{"capped", 1000, 200},
+		{"as asked", 7, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list, next, err := s.ListTakedowns(t.Context(), store.TakedownFilter{Limit: tt.limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != tt.want || next == "" {
+				t.Errorf("got %d rows (next %q), want %d and a next page", len(list), next, tt.want)
+			}
+		})
+	}
+}
+
+func idsOf(tds []takedown.Takedown, idx []int) []uuid.UUID {
+	ids := make([]uuid.UUID, 0, len(idx))
+	for _, i := range idx {
+		ids = append(ids, tds[i].ID)
+	}
+	return ids
+}
+
+// sortBy sorts indexes by a less function.
+func sortBy(idx []int, less func(a, b int) bool) {
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case less(a, b):
+			return -1
+		case less(b, a):
+			return 1
+		}
+		return 0
+	})
+}
+
+func encode(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -1,0 +1,442 @@
+package meta_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/meta"
+)
+
+var t0 = time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)
+
+const (
+	appToken = "123456|s3cr3t"
+	key      = "1c6f3d1e-0000-4000-8000-000000000003:meta:1"
+)
+
+var (
+	instagram = platforms.Content{Platform: platforms.Meta, ID: "instagram/C9xYz_AbCdE", URL: "https://www.instagram.com/p/C9xYz_AbCdE/"}
+	facebook  = platforms.Content{Platform: platforms.Meta, ID: "facebook/1234567890", URL: "https://www.facebook.com/somepage/posts/1234567890"}
+	permalink = platforms.Content{Platform: platforms.Meta, ID: "facebook/111", URL: "https://www.facebook.com/permalink.php?story_fbid=111&id=222"}
+	threads   = platforms.Content{Platform: platforms.Meta, ID: "threads/DAbC123xyz", URL: "https://www.threads.net/@someone/post/DAbC123xyz"}
+	fbwatch   = platforms.Content{Platform: platforms.Meta, ID: "fbwatch/1AbCdEfGh", URL: "https://fb.watch/1AbCdEfGh/"}
+)
+
+const (
+	igOEmbedURI = "/v21.0/instagram_oembed?url=https%3A%2F%2Fwww.instagram.com%2Fp%2FC9xYz_AbCdE%2F&access_token=123456%7Cs3cr3t"
+	fbOEmbedURI = "/v21.0/oembed_post?url=https%3A%2F%2Fwww.facebook.com%2Fsomepage%2Fposts%2F1234567890&access_token=123456%7Cs3cr3t"
+	thOEmbedURI = "/threads/oembed?url=https%3A%2F%2Fwww.threads.net%2F%40someone%2Fpost%2FDAbC123xyz"
+	igPageURI   = "/public/www.instagram.com/p/C9xYz_AbCdE/"
+	fbPageURI   = "/public/www.facebook.com/somepage/posts/1234567890"
+)
+
+type answer struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+// request is what the fake saw of one request.
+type request struct {
+	URI, UserAgent, Accept string
+}
+
+func graphError(code, subcode int, msg string) string {
+	return `{"error":{"message":"` + msg + `","type":"OAuthException","code":` + strconv.Itoa(code) +
+		`,"error_subcode":` + strconv.Itoa(subcode) + `,"fbtrace_id":"AbC123xYz"}}`
+}
+
+const (
+	oembedOK   = `{"version":"1.0","author_name":"someone","provider_name":"Instagram","provider_url":"https://www.instagram.com/","type":"rich","width":658,"html":"<blockquote class=\"instagram-media\">…</blockquote>"}`
+	pageOG     = `<!DOCTYPE html><html><head><title>Some page</title><meta property="og:site_name" content="Facebook"><meta property="og:title" content="A post"><meta property="og:image" content="https://scontent.example/x.jpg"></head><body><div>…</div></body></html>`
+	pageGone   = `<!DOCTYPE html><html><head><title>Facebook</title><meta property="og:site_name" content="Facebook"></head><body><h2>This content isn’t available right now</h2><p>When this happens, it’s usually because the owner only shared it with a small group of people, changed who can see it or it’s been deleted.</p><script>var s = "og:title";</script></body></html>`
+	pageIGGone = `<html><head><title>Instagram</title></head><body><h2>Sorry, this page isn't available.</h2></body></html>`
+	pageGeo    = `<html><head><title>Facebook</title></head><body><h2>This content isn't available in your country</h2></body></html>`
+	pageBoth   = `<html><head><meta property="og:title" content="A post"></head><body>This content isn't available right now</body></html>`
+	pageLogin  = `<html><head><title>Instagram</title><meta property="og:site_name" content="Instagram"></head><body><form><input name="username"></form><noscript>This page is not available without JavaScript</noscript></body></html>`
+)
+
+func TestProbe(t *testing.T) {
+	tests := []struct {
+		name      string
+		content   platforms.Content
+		oembed    *answer // nil: no oEmbed request expected
+		page      *answer // nil: no page request expected
+		wantURIs  []string
+		state     platforms.ProbeState
+		reason    string
+		countries []string
+		kind      platforms.ErrorKind
+		code      string
+		wait      time.Duration
+	}{
+		{
+			name: "instagram embed returned", content: instagram,
+			oembed:   &answer{status: 200, body: oembedOK},
+			wantURIs: []string{igOEmbedURI},
+			state:    platforms.StatePresent, reason: "oEmbed returned the embed",
+		},
+		{
+			name: "instagram media not found", content: instagram,
+			oembed:   &answer{status: 400, body: graphError(24, 2207046, "The media could not be found")},
+			wantURIs: []string{igOEmbedURI},
+			state:    platforms.StateRemoved, reason: "oEmbed: Graph error 24/2207046: The media could not be found",
+		},
+		{
+			name: "other oEmbed error falls back to a 404 page", content: instagram,
+			oembed:   &answer{status: 400, body: graphError(100, 33, "Unsupported request https://www.instagram.com/p/C9xYz_AbCdE/")},
+			page:     &answer{status: 404, body: pageIGGone},
+			wantURIs: []string{igOEmbedURI, igPageURI},
+			state:    platforms.StateRemoved, reason: "public page answered HTTP 404 (oEmbed: Graph error 100/33: Unsupported request <url>)",
+		},
+		{
+			name: "instagram page says unavailable", content: instagram,
+			oembed:   &answer{status: 400, body: graphError(100, 0, "Invalid parameter")},
+			page:     &answer{status: 200, body: pageIGGone},
+			wantURIs: []string{igOEmbedURI, igPageURI},
+			state:    platforms.StateRemoved, reason: "public page: page isn't available (oEmbed: Graph error 100/0: Invalid parameter)",
+		},
+		{
+			name: "facebook page says unavailable", content: facebook,
+			oembed:   &answer{status: 400, body: graphError(100, 0, "Invalid parameter")},
+			page:     &answer{status: 200, body: pageGone},
+			wantURIs: []string{fbOEmbedURI, fbPageURI},
+			state:    platforms.StateRemoved, reason: "public page: content isn't available (oEmbed: Graph error 100/0: Invalid parameter)",
+		},
+		{
+			name: "facebook page shows the post", content: facebook,
+			oembed:   &answer{status: 400, body: graphError(100, 0, "Invalid parameter")},
+			page:     &answer{status: 200, body: pageOG},
+			wantURIs: []string{fbOEmbedURI, fbPageURI},
+			state:    platforms.StatePresent, reason: "public page shows the content (og:title) (oEmbed: Graph error 100/0: Invalid parameter)",
+		},
+		{
+			name: "page geo-restricted", content: facebook,
+			oembed:   &answer{status: 400, body: graphError(100, 0, "Invalid parameter")},
+			page:     &answer{status: 200, body: pageGeo},
+			wantURIs: []string{fbOEmbedURI, fbPageURI},
+			state:    platforms.StateWithheld, countries: []string{"KR"},
+			reason: "public page: isn't available in your country (oEmbed: Graph error 100/0: Invalid parameter)",
+		},
+		{
+			name: "page with both signs", content: facebook,
+			oembed:   &answer{status: 400, body: graphError(100, 0, "x")},
+			page:     &answer{status: 200, body: pageBoth},
+			wantURIs: []string{fbOEmbedURI, fbPageURI},
+			state:    platforms.StateUnknown, reason: "public page shows both the content's metadata and an unavailable notice (oEmbed: Graph error 100/0: x)",
+		},
+		{
+			name: "login wall", content: instagram,
+			oembed:   &answer{status: 400, body: "<html>oops</html>"},
+			page:     &answer{status: 200, body: pageLogin},
+			wantURIs: []string{igOEmbedURI, igPageURI},
+			state:    platforms.StateUnknown, reason: "public page not recognised (login wall?) (oEmbed answered HTTP 400 without a Graph error)",
+		},
+		{
+			name: "oEmbed 200 without html", content: instagram,
+			oembed:   &answer{status: 200, body: `{"version":"1.0"}`},
+			page:     &answer{status: 403, body: "denied"},
+			wantURIs: []string{igOEmbedURI, igPageURI},
+			state:    platforms.StateUnknown, reason: "public page answered HTTP 403 (oEmbed answered 200 without an embed)",
+		},
+		{
+			name: "permalink keeps its query", content: permalink,
+			oembed: &answer{status: 400, body: graphError(100, 0, "x")},
+			page:   &answer{status: 200, body: pageOG},
+			wantURIs: []string{
+				"/v21.0/oembed_post?url=https%3A%2F%2Fwww.facebook.com%2Fpermalink.php%3Fstory_fbid%3D111%26id%3D222&access_token=123456%7Cs3cr3t",
+				"/public/www.facebook.com/permalink.php?story_fbid=111&id=222",
+			},
+			state: platforms.StatePresent, reason: "public page shows the content (og:title) (oEmbed: Graph error 100/0: x)",
+		},
+		{
+			name: "threads embed without token", content: threads,
+			oembed:   &answer{status: 200, body: oembedOK},
+			wantURIs: []string{thOEmbedURI},
+			state:    platforms.StatePresent, reason: "oEmbed returned the embed",
+		},
+		{
+			name: "fb.watch goes to the page only", content: fbwatch,
+			page:     &answer{status: 200, body: pageOG},
+			wantURIs: []string{"/public/fb.watch/1AbCdEfGh/"},
+			state:    platforms.StatePresent, reason: "public page shows the content (og:title)",
+		},
+		{
+			name: "application throttled", content: instagram,
+			oembed:   &answer{status: 403, body: graphError(4, 0, "Application request limit reached")},
+			wantURIs: []string{igOEmbedURI},
+			kind:     platforms.KindRateLimited, code: "graph_4", wait: 5 * time.Minute,
+		},
+		{
+			name: "call window throttled with Retry-After", content: facebook,
+			oembed:   &answer{status: 400, header: map[string]string{"Retry-After": "45"}, body: graphError(613, 0, "Calls to this api have exceeded the rate limit.")},
+			wantURIs: []string{fbOEmbedURI},
+			kind:     platforms.KindRateLimited, code: "graph_613", wait: 45 * time.Second,
+		},
+		{
+			name: "HTTP 429", content: threads,
+			oembed:   &answer{status: 429, header: map[string]string{"Retry-After": "Fri, 14 Mar 2025 15:01:00 GMT"}},
+			wantURIs: []string{thOEmbedURI},
+			kind:     platforms.KindRateLimited, code: "http_429", wait: time.Minute,
+		},
+		{
+			name: "bad token", content: instagram,
+			oembed:   &answer{status: 400, body: graphError(190, 0, "Invalid OAuth access token.")},
+			wantURIs: []string{igOEmbedURI},
+			kind:     platforms.KindPermanent, code: "unauthorized",
+		},
+		{
+			name: "oEmbed server error does not fall back", content: instagram,
+			oembed:   &answer{status: 500, body: `{"error":{"message":"An unknown error has occurred.","type":"OAuthException","code":1}}`},
+			wantURIs: []string{igOEmbedURI},
+			kind:     platforms.KindTransient, code: "http_500",
+		},
+		{
+			name: "page server error", content: facebook,
+			oembed:   &answer{status: 400, body: graphError(100, 0, "x")},
+			page:     &answer{status: 502, body: "bad gateway"},
+			wantURIs: []string{fbOEmbedURI, fbPageURI},
+			kind:     platforms.KindTransient, code: "http_502",
+		},
+		{
+			name: "page throttled", content: facebook,
+			oembed:   &answer{status: 400, body: graphError(100, 0, "x")},
+			page:     &answer{status: 429},
+			wantURIs: []string{fbOEmbedURI, fbPageURI},
+			kind:     platforms.KindRateLimited, code: "http_429", wait: 5 * time.Minute,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var got []request
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got = append(got, request{URI: r.URL.RequestURI(), UserAgent: r.Header.Get("User-Agent"), Accept: r.Header.Get("Accept")})
+				mu.Unlock()
+				a := tt.oembed
+				if strings.HasPrefix(r.URL.Path, "/public/") {
+					a = tt.page
+				}
+				if a == nil {
+					t.Errorf("unexpected request %s", r.URL.RequestURI())
+					w.WriteHeader(http.StatusTeapot)
+					return
+				}
+				for k, v := range a.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(a.status)
+				_, _ = io.WriteString(w, a.body)
+			}))
+			defer srv.Close()
+			c, err := meta.New(meta.Config{
+				GraphBaseURL: srv.URL + "/v21.0", ThreadsOEmbedURL: srv.URL + "/threads/oembed", PublicBaseURL: srv.URL + "/public",
+				AppAccessToken: appToken, Now: func() time.Time { return t0 },
+			}, srv.Client(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Probe(context.Background(), tt.content)
+
+			var uris []string
+			for _, r := range got {
+				uris = append(uris, r.URI)
+				if strings.HasPrefix(r.URI, "/public/") {
+					if r.UserAgent != meta.DefaultUserAgent || !strings.HasPrefix(r.Accept, "text/html") {
+						t.Errorf("page request headers: UA %q Accept %q", r.UserAgent, r.Accept)
+					}
+				} else if r.Accept != "application/json" {
+					t.Errorf("oEmbed request Accept %q", r.Accept)
+				}
+			}
+			if !slices.Equal(uris, tt.wantURIs) {
+				t.Errorf("requests:\n got %q\nwant %q", uris, tt.wantURIs)
+			}
+			if tt.kind != "" {
+				pe := platforms.Classify(err)
+				if err == nil || pe.Kind != tt.kind || pe.Code != tt.code || pe.RetryAfter != tt.wait {
+					t.Errorf("err = %v, want %s/%s retry %s", err, tt.kind, tt.code, tt.wait)
+				}
+				if err != nil && (strings.Contains(err.Error(), appToken) || strings.Contains(err.Error(), "s3cr3t")) {
+					t.Errorf("error leaks the token: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.State != tt.state || res.Reason != tt.reason || !slices.Equal(res.Countries, tt.countries) || !res.CheckedAt.Equal(t0) {
+				t.Errorf("probe = %+v\nwant %s %q %v", res, tt.state, tt.reason, tt.countries)
+			}
+		})
+	}
+}
+
+func TestProbeWithoutPublicBaseURLFetchesTheContentURL(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.RequestURI())
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	c, err := meta.New(meta.Config{AppAccessToken: appToken}, srv.Client(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := platforms.Content{Platform: platforms.Meta, ID: "fbwatch/1AbCdEfGh", URL: srv.URL + "/1AbCdEfGh/"}
+	res, err := c.Probe(context.Background(), content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != platforms.StateRemoved || !slices.Equal(got, []string{"/1AbCdEfGh/"}) {
+		t.Errorf("probe = %+v after requests %q", res, got)
+	}
+}
+
+func TestProbeNetworkErrorHidesToken(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	c, err := meta.New(meta.Config{GraphBaseURL: srv.URL, AppAccessToken: appToken}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Probe(context.Background(), instagram)
+	if pe := platforms.Classify(err); err == nil || pe.Kind != platforms.KindTransient || pe.Code != "network" {
+		t.Fatalf("err = %v, want transient network", err)
+	}
+	if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "instagram.com") {
+		t.Errorf("error leaks the URL: %v", err)
+	}
+}
+
+func TestGoneErrorsConfigurable(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/public/") {
+			_, _ = io.WriteString(w, pageOG)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, graphError(24, 2207046, "The media could not be found"))
+	}))
+	defer srv.Close()
+	c, err := meta.New(meta.Config{GraphBaseURL: srv.URL, PublicBaseURL: srv.URL + "/public", AppAccessToken: appToken,
+		GoneErrors: []meta.GraphErrorCode{}}, srv.Client(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Probe(context.Background(), instagram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != platforms.StatePresent {
+		t.Errorf("with no gone errors the page decides: got %+v", res)
+	}
+}
+
+type fakeMailer struct {
+	calls []mailCall
+}
+
+type mailCall struct {
+	To, Label string
+	Notice    platforms.Notice
+}
+
+func (m *fakeMailer) SendNotice(_ context.Context, to string, n platforms.Notice, label string) (string, error) {
+	m.calls = append(m.calls, mailCall{To: to, Label: label, Notice: n})
+	return "<tkd-m@kcsc.example>", nil
+}
+
+func TestSend(t *testing.T) {
+	ref := platforms.NoticeReference(key)
+	tests := []struct {
+		name      string
+		cfg       meta.Config
+		content   platforms.Content
+		priority  bool
+		wantTo    string
+		wantLabel string
+		want      platforms.Submission
+	}{
+		{
+			name: "portal by default", content: instagram,
+			want: platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
+		},
+		{
+			name: "agreed address names the service", content: instagram,
+			cfg:    meta.Config{Channel: platforms.ChannelEmail, To: "gov@meta.example"},
+			wantTo: "gov@meta.example", wantLabel: "Meta (Instagram)",
+			want: platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-m@kcsc.example>", SentAt: t0},
+		},
+		{
+			name: "priority address", content: threads, priority: true,
+			cfg:    meta.Config{Channel: platforms.ChannelEmail, To: "gov@meta.example", PriorityChannel: platforms.ChannelEmail, PriorityTo: "urgent@meta.example"},
+			wantTo: "urgent@meta.example", wantLabel: "Meta (Threads)",
+			want: platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-m@kcsc.example>", SentAt: t0},
+		},
+		{
+			name: "priority on the portal", content: facebook, priority: true,
+			cfg:  meta.Config{Channel: platforms.ChannelEmail, To: "gov@meta.example"},
+			want: platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &fakeMailer{}
+			cfg := tt.cfg
+			cfg.AppAccessToken, cfg.Mailer, cfg.Now = appToken, m, func() time.Time { return t0 }
+			c, err := meta.New(cfg, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := platforms.Notice{Key: key, Content: tt.content, Category: platforms.DeepfakeSexual, Priority: tt.priority, Attempt: 1}
+			sub, err := c.Send(context.Background(), n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub != tt.want {
+				t.Errorf("submission = %+v, want %+v", sub, tt.want)
+			}
+			var want []mailCall
+			if tt.wantTo != "" {
+				want = []mailCall{{To: tt.wantTo, Label: tt.wantLabel, Notice: n}}
+			}
+			if !slices.Equal(m.calls, want) {
+				t.Errorf("mailer calls = %+v, want %+v", m.calls, want)
+			}
+		})
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  meta.Config
+		want string
+	}{
+		{"no token", meta.Config{}, "AppAccessToken"},
+		{"token without secret", meta.Config{AppAccessToken: "123456"}, "AppAccessToken"},
+		{"bad graph URL", meta.Config{AppAccessToken: appToken, GraphBaseURL: "graph.facebook.com"}, "GraphBaseURL"},
+		{"bad public URL", meta.Config{AppAccessToken: appToken, PublicBaseURL: "localhost:8090"}, "PublicBaseURL"},
+		{"email without mailer", meta.Config{AppAccessToken: appToken, Channel: platforms.ChannelEmail, To: "gov@meta.example"}, "Mailer is nil"},
+		{"api channel", meta.Config{AppAccessToken: appToken, PriorityChannel: platforms.ChannelAPI}, "portal or email"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := meta.New(tt.cfg, nil, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}

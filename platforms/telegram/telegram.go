@@ -1,0 +1,212 @@
+// Package telegram is the Telegram adapter. Telegram has no reporting API a
+// regulator can use; notices go by e-mail to the address agreed with
+// Telegram (a hotline address for priority notices), and probes read the
+// public post preview that t.me serves for embedding.
+package telegram
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	netmail "net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// Defaults.
+const (
+	DefaultPreviewBaseURL = "https://t.me"
+	// DefaultUserAgent is a desktop browser's: t.me serves the widget to
+	// browsers, and a bot-like agent risks a different page.
+	DefaultUserAgent    = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+	DefaultProbeCountry = "KR"
+)
+
+const (
+	defaultRateLimitWait = 60 * time.Second
+	maxPage              = 2 << 20
+	platformLabel        = "Telegram"
+)
+
+// Mailer sends a notice by e-mail and returns its Message-ID;
+// *mail.Sender is one.
+type Mailer interface {
+	SendNotice(ctx context.Context, to string, n platforms.Notice, platformLabel string) (string, error)
+}
+
+// Config configures the Telegram adapter.
+type Config struct {
+	// Mailer sends e-mailed notices; required when a channel is email.
+	Mailer Mailer
+	// To is the address designated by Telegram for ordinary notices.
+	To string
+	// PriorityTo is the hotline address for priority notices; To by default.
+	PriorityTo string
+	// Channel and PriorityChannel are email (the default) or portal.
+	Channel         platforms.Channel
+	PriorityChannel platforms.Channel
+	// PreviewBaseURL is where post previews are fetched, DefaultPreviewBaseURL
+	// by default.
+	PreviewBaseURL string
+	// UserAgent is sent with preview requests, DefaultUserAgent by default.
+	UserAgent string
+	// ProbeCountry is the country the probes are made from, reported when
+	// the preview says a post is not available in "your country".
+	ProbeCountry string
+	// Now is the clock, time.Now by default.
+	Now func() time.Time
+}
+
+// Client is the Telegram adapter.
+type Client struct {
+	cfg    Config
+	http   *http.Client
+	logger *slog.Logger
+}
+
+var _ platforms.Adapter = (*Client)(nil)
+
+// New validates cfg, fills its defaults and returns the adapter. A nil
+// httpClient gets one with a 30 s timeout.
+func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, error) {
+	cfg.Channel = cmp.Or(cfg.Channel, platforms.ChannelEmail)
+	cfg.PriorityChannel = cmp.Or(cfg.PriorityChannel, platforms.ChannelEmail)
+	cfg.PriorityTo = cmp.Or(cfg.PriorityTo, cfg.To)
+	cfg.PreviewBaseURL = strings.TrimRight(cmp.Or(cfg.PreviewBaseURL, DefaultPreviewBaseURL), "/")
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
+	cfg.ProbeCountry = strings.ToUpper(cmp.Or(cfg.ProbeCountry, DefaultProbeCountry))
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	for _, c := range []struct {
+		name, to string
+		ch       platforms.Channel
+	}{{"Channel", cfg.To, cfg.Channel}, {"PriorityChannel", cfg.PriorityTo, cfg.PriorityChannel}} {
+		switch c.ch {
+		case platforms.ChannelPortal:
+		case platforms.ChannelEmail:
+			if cfg.Mailer == nil {
+				return nil, fmt.Errorf("telegram config: %s is email but Mailer is nil", c.name)
+			}
+			if _, err := netmail.ParseAddress(c.to); err != nil {
+				return nil, fmt.Errorf("telegram config: %s is email but the address %q is not valid: %w", c.name, c.to, err)
+			}
+		default:
+			return nil, fmt.Errorf("telegram config: %s %q: Telegram takes email or portal", c.name, c.ch)
+		}
+	}
+	u, err := url.Parse(cfg.PreviewBaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("telegram config: PreviewBaseURL %q is not an absolute http(s) URL", cfg.PreviewBaseURL)
+	}
+	if len(cfg.ProbeCountry) != 2 {
+		return nil, fmt.Errorf("telegram config: ProbeCountry %q is not a two-letter country code", cfg.ProbeCountry)
+	}
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{cfg: cfg, http: httpClient, logger: logger}, nil
+}
+
+// Send e-mails the notice to the designated address (the hotline address
+// when it is a priority notice), or leaves a portal task when so configured.
+func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
+	if n.Key == "" {
+		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
+	}
+	ch, to := c.cfg.Channel, c.cfg.To
+	if n.Priority {
+		ch, to = c.cfg.PriorityChannel, c.cfg.PriorityTo
+	}
+	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key)}
+	if ch == platforms.ChannelPortal {
+		sub.AwaitingPortal, sub.SentAt = true, c.cfg.Now()
+		return sub, nil
+	}
+	id, err := c.cfg.Mailer.SendNotice(ctx, to, n, platformLabel)
+	if err != nil {
+		return platforms.Submission{}, fmt.Errorf("e-mail notice to Telegram: %w", err)
+	}
+	sub.PlatformReference, sub.SentAt = id, c.cfg.Now()
+	c.logger.InfoContext(ctx, "telegram notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
+	return sub, nil
+}
+
+// Probe fetches the post's embed preview and reads it.
+func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
+	res := platforms.ProbeResult{CheckedAt: c.cfg.Now()}
+	if strings.HasPrefix(content.ID, "c/") {
+		// t.me/c/… links need membership of the chat; no public page exists.
+		res.State, res.Reason = platforms.StateUnknown, "private channel: cannot be probed publicly"
+		return res, nil
+	}
+	channel, post, ok := strings.Cut(content.ID, "/")
+	if !ok || channel == "" || !isDigits(post) {
+		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a channel/post Telegram id"))
+	}
+	target := c.cfg.PreviewBaseURL + "/" + url.PathEscape(channel) + "/" + post + "?embed=1&mode=tme"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return platforms.ProbeResult{}, platforms.Permanent("bad_request", errors.New("build preview request"))
+	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return platforms.ProbeResult{}, platforms.Transient("network", fmt.Errorf("fetch post preview: %w", stripURL(err)))
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		wait, ok := platforms.ParseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())
+		if !ok {
+			wait = defaultRateLimitWait
+		}
+		return platforms.ProbeResult{}, platforms.RateLimited("http_429", wait, errors.New("fetch post preview: HTTP 429"))
+	case resp.StatusCode >= 500:
+		return platforms.ProbeResult{}, platforms.Transient(fmt.Sprintf("http_%d", resp.StatusCode),
+			fmt.Errorf("fetch post preview: HTTP %d", resp.StatusCode))
+	case resp.StatusCode != http.StatusOK:
+		// t.me answers 200 even for missing posts; anything else is not a
+		// page we know how to read, and must not count as removal.
+		res.State, res.Reason = platforms.StateUnknown, fmt.Sprintf("preview answered HTTP %d", resp.StatusCode)
+		return res, nil
+	}
+	page, err := io.ReadAll(io.LimitReader(resp.Body, maxPage))
+	if err != nil {
+		return platforms.ProbeResult{}, platforms.Transient("network", fmt.Errorf("read post preview: %w", stripURL(err)))
+	}
+	res.State, res.Reason, res.Countries = c.classify(page)
+	c.logger.DebugContext(ctx, "telegram preview probed", "state", res.State)
+	return res, nil
+}
+
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

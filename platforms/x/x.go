@@ -1,0 +1,315 @@
+// Package x is the X (Twitter) adapter. X has no API to report content:
+// governments file through its Legal Request Submissions portal, so notices
+// become portal tasks (or e-mails, where an address is agreed). Probes read
+// the post through API v2, whose withheld field shows a geo-restriction.
+package x
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	netmail "net/mail"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// Defaults.
+const (
+	DefaultAPIBaseURL = "https://api.x.com"
+	DefaultCountry    = "KR"
+)
+
+const (
+	// defaultRateLimitWait is X's rate-limit window, used when a 429 names
+	// no reset time.
+	defaultRateLimitWait = 15 * time.Minute
+	maxBody              = 1 << 20
+	platformLabel        = "X"
+)
+
+// Problem types of API v2 errors.
+const (
+	problemNotFound      = "https://api.twitter.com/2/problems/resource-not-found"
+	problemNotAuthorized = "https://api.twitter.com/2/problems/not-authorized-for-resource"
+)
+
+// Mailer sends a notice by e-mail and returns its Message-ID;
+// *mail.Sender is one.
+type Mailer interface {
+	SendNotice(ctx context.Context, to string, n platforms.Notice, platformLabel string) (string, error)
+}
+
+// Config configures the X adapter.
+type Config struct {
+	// APIBaseURL is the API v2 host, DefaultAPIBaseURL by default.
+	APIBaseURL string
+	// BearerToken is an app-only bearer token; required, probes need it.
+	BearerToken string
+	// Mailer, To and PriorityTo are used when a channel is email;
+	// PriorityTo defaults to To.
+	Mailer     Mailer
+	To         string
+	PriorityTo string
+	// Channel and PriorityChannel are portal (the default) or email.
+	Channel         platforms.Channel
+	PriorityChannel platforms.Channel
+	// Country is the regulator's country: a post withheld there is reported
+	// withheld, DefaultCountry by default.
+	Country string
+	// Now is the clock, time.Now by default.
+	Now func() time.Time
+}
+
+// Client is the X adapter.
+type Client struct {
+	cfg    Config
+	http   *http.Client
+	logger *slog.Logger
+}
+
+var _ platforms.Adapter = (*Client)(nil)
+
+// New validates cfg, fills its defaults and returns the adapter. A nil
+// httpClient gets one with a 30 s timeout.
+func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, error) {
+	cfg.APIBaseURL = strings.TrimRight(cmp.Or(cfg.APIBaseURL, DefaultAPIBaseURL), "/")
+	cfg.Channel = cmp.Or(cfg.Channel, platforms.ChannelPortal)
+	cfg.PriorityChannel = cmp.Or(cfg.PriorityChannel, platforms.ChannelPortal)
+	cfg.PriorityTo = cmp.Or(cfg.PriorityTo, cfg.To)
+	cfg.Country = strings.ToUpper(cmp.Or(cfg.Country, DefaultCountry))
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	u, err := url.Parse(cfg.APIBaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("x config: APIBaseURL %q is not an absolute http(s) URL", cfg.APIBaseURL)
+	}
+	if cfg.BearerToken == "" {
+		return nil, errors.New("x config: BearerToken is required")
+	}
+	if len(cfg.Country) != 2 {
+		return nil, fmt.Errorf("x config: Country %q is not a two-letter country code", cfg.Country)
+	}
+	for _, c := range []struct {
+		name, to string
+		ch       platforms.Channel
+	}{{"Channel", cfg.To, cfg.Channel}, {"PriorityChannel", cfg.PriorityTo, cfg.PriorityChannel}} {
+		switch c.ch {
+		case platforms.ChannelPortal:
+		case platforms.ChannelEmail:
+			if cfg.Mailer == nil {
+				return nil, fmt.Errorf("x config: %s is email but Mailer is nil", c.name)
+			}
+			if _, err := netmail.ParseAddress(c.to); err != nil {
+				return nil, fmt.Errorf("x config: %s is email but the address %q is not valid: %w", c.name, c.to, err)
+			}
+		default:
+			return nil, fmt.Errorf("x config: %s %q: X takes portal or email", c.name, c.ch)
+		}
+	}
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{cfg: cfg, http: httpClient, logger: logger}, nil
+}
+
+// Send leaves a portal task, or e-mails the notice where so configured.
+func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
+	if n.Key == "" {
+		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
+	}
+	ch, to := c.cfg.Channel, c.cfg.To
+	if n.Priority {
+		ch, to = c.cfg.PriorityChannel, c.cfg.PriorityTo
+	}
+	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key)}
+	if ch == platforms.ChannelPortal {
+		sub.AwaitingPortal, sub.SentAt = true, c.cfg.Now()
+		return sub, nil
+	}
+	id, err := c.cfg.Mailer.SendNotice(ctx, to, n, platformLabel)
+	if err != nil {
+		return platforms.Submission{}, fmt.Errorf("e-mail notice to X: %w", err)
+	}
+	sub.PlatformReference, sub.SentAt = id, c.cfg.Now()
+	c.logger.InfoContext(ctx, "x notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
+	return sub, nil
+}
+
+// tweetResponse is the part of GET /2/tweets/:id a probe reads.
+type tweetResponse struct {
+	Data *struct {
+		ID       string `json:"id"`
+		Withheld *struct {
+			Copyright    bool     `json:"copyright"`
+			CountryCodes []string `json:"country_codes"`
+			Scope        string   `json:"scope"`
+		} `json:"withheld"`
+	} `json:"data"`
+	Errors []apiProblem `json:"errors"`
+	// A request-level problem (invalid id, bad auth) is the body itself.
+	apiProblem
+}
+
+type apiProblem struct {
+	Title  string `json:"title"`
+	Type   string `json:"type"`
+	Detail string `json:"detail"`
+}
+
+// Probe reads the post through API v2.
+//
+// An answer we cannot parse is a transient error, not "unknown": the post
+// lookup is cheap (one request of a 15-minute window), a garbled body is
+// almost always a proxy or a truncated read, and retrying soon gives the
+// workflow a real answer sooner than the next probe round would. It is never
+// read as removed.
+func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
+	if !isDigits(content.ID) {
+		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a numeric X post id"))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		c.cfg.APIBaseURL+"/2/tweets/"+content.ID+"?tweet.fields=withheld", nil)
+	if err != nil {
+		return platforms.ProbeResult{}, platforms.Permanent("bad_request", errors.New("build post lookup"))
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.BearerToken)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return platforms.ProbeResult{}, platforms.Transient("network", fmt.Errorf("look up post: %w", stripURL(err)))
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return platforms.ProbeResult{}, platforms.Transient("network", fmt.Errorf("read post lookup: %w", stripURL(err)))
+	}
+
+	status := resp.StatusCode
+	httpCode := fmt.Sprintf("http_%d", status)
+	switch {
+	case status == http.StatusTooManyRequests:
+		return platforms.ProbeResult{}, platforms.RateLimited(httpCode, c.rateLimitWait(resp.Header),
+			errors.New("look up post: HTTP 429"))
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return platforms.ProbeResult{}, platforms.Permanent("unauthorized",
+			fmt.Errorf("look up post: HTTP %d: the bearer token was refused", status))
+	case status >= 500:
+		return platforms.ProbeResult{}, platforms.Transient(httpCode, fmt.Errorf("look up post: HTTP %d", status))
+	}
+
+	res := platforms.ProbeResult{CheckedAt: c.cfg.Now()}
+	var tr tweetResponse
+	if err := json.Unmarshal(body, &tr); err != nil {
+		return platforms.ProbeResult{}, platforms.Transient("malformed_response",
+			fmt.Errorf("look up post: HTTP %d with an unreadable body", status))
+	}
+	if status == http.StatusOK && tr.Data != nil {
+		c.readPost(&res, tr)
+		return res, nil
+	}
+	problems := tr.Errors
+	if tr.apiProblem != (apiProblem{}) {
+		problems = append(problems, tr.apiProblem)
+	}
+	for _, p := range problems {
+		switch {
+		case p.Type == problemNotFound || p.Title == "Not Found Error":
+			res.State, res.Reason = platforms.StateRemoved, cmp.Or(p.Detail, p.Title)
+			return res, nil
+		case p.Type == problemNotAuthorized || p.Title == "Authorization Error":
+			// A protected post or a suspended author: not public, but not
+			// shown to be removed either.
+			res.State, res.Reason = platforms.StateUnknown, cmp.Or(p.Detail, p.Title)
+			return res, nil
+		}
+	}
+	if status == http.StatusOK {
+		if len(problems) > 0 {
+			res.State, res.Reason = platforms.StateUnknown, cmp.Or(problems[0].Detail, problems[0].Title)
+			return res, nil
+		}
+		return platforms.ProbeResult{}, platforms.Transient("malformed_response", errors.New("look up post: answer without data or errors"))
+	}
+	// A 404 is removal only when X's error body says the post is not found
+	// (handled above): X answers 404 to unknown routes too ("Sorry, that page
+	// does not exist"), and a misconfigured base URL must not close takedowns.
+	if status == http.StatusNotFound {
+		res.State, res.Reason = platforms.StateUnknown, "HTTP 404 without a resource-not-found error"
+		return res, nil
+	}
+	detail := httpCode
+	if len(problems) > 0 {
+		detail = cmp.Or(problems[0].Detail, problems[0].Title, httpCode)
+	}
+	return platforms.ProbeResult{}, platforms.Permanent(httpCode, fmt.Errorf("look up post: HTTP %d: %s", status, detail))
+}
+
+// readPost fills res from a post that X returned.
+func (c *Client) readPost(res *platforms.ProbeResult, tr tweetResponse) {
+	w := tr.Data.Withheld
+	if w == nil || len(w.CountryCodes) == 0 {
+		res.State, res.Reason = platforms.StatePresent, "post returned"
+		return
+	}
+	codes := make([]string, len(w.CountryCodes))
+	for i, cc := range w.CountryCodes {
+		codes[i] = strings.ToUpper(cc)
+	}
+	scope := cmp.Or(w.Scope, "tweet")
+	// "XX" is X's code for "withheld in all countries".
+	if slices.Contains(codes, c.cfg.Country) || slices.Contains(codes, "XX") {
+		res.State, res.Countries = platforms.StateWithheld, codes
+		res.Reason = "withheld (" + scope + ") in " + strings.Join(codes, ", ")
+		return
+	}
+	// Withheld elsewhere only: still reachable from here.
+	res.State, res.Reason = platforms.StatePresent, "withheld ("+scope+") only in "+strings.Join(codes, ", ")
+}
+
+// rateLimitWait reads x-rate-limit-reset (epoch seconds), then Retry-After.
+func (c *Client) rateLimitWait(h http.Header) time.Duration {
+	now := c.cfg.Now()
+	if s := h.Get("x-rate-limit-reset"); s != "" {
+		if epoch, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+			return max(time.Unix(epoch, 0).Sub(now), 0)
+		}
+	}
+	if d, ok := platforms.ParseRetryAfter(h.Get("Retry-After"), now); ok {
+		return d
+	}
+	return defaultRateLimitWait
+}
+
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+func isDigits(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,542 @@
+package youtube_test
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/youtube"
+)
+
+const (
+	videoID = "dQw4w9WgXcQ"
+	token   = "ya29.test-token"
+	key     = "7c9e6679-7425-40de-944b-e07fc1f90ae7:youtube:1"
+)
+
+// recorded is what the fake API saw of one request.
+type recorded struct {
+	Method, Target, Auth, ContentType, Body string
+}
+
+// answer is what the fake API says to one path.
+type answer struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+// fakeAPI stands in for the Data API: it records every request and answers
+// each path from a table.
+type fakeAPI struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	reqs    []recorded
+	answers map[string]answer // by path below /youtube/v3
+}
+
+func newFakeAPI(t *testing.T, answers map[string]answer) *fakeAPI {
+	t.Helper()
+	f := &fakeAPI{answers: answers}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.reqs = append(f.reqs, recorded{
+			Method: r.Method, Target: r.URL.RequestURI(), Auth: r.Header.Get("Authorization"),
+			ContentType: r.Header.Get("Content-Type"), Body: string(body),
+		})
+		a, ok := f.answers[strings.TrimPrefix(r.URL.Path, "/youtube/v3")]
+		f.mu.Unlock()
+		if !ok {
+			t.Errorf("unexpected request %s %s", r.Method, r.URL)
+			w.WriteHeader(http.StatusTeapot)
+			return
+		}
+		for k, v := range a.header {
+			w.Header().Set(k, v)
+		}
+		if a.body != "" {
+			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+		}
+		w.WriteHeader(a.status)
+		_, _ = io.WriteString(w, a.body)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeAPI) requests() []recorded {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]recorded(nil), f.reqs...)
+}
+
+func (f *fakeAPI) set(path string, a answer) {
+	f.mu.Lock()
+	f.answers[path] = a
+	f.mu.Unlock()
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// 2025-03-14 08:00 in Los Angeles (PDT, UTC-7).
+var t0 = time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)
+
+func newClient(t *testing.T, api *fakeAPI, clk *clock, mutate func(*youtube.Config)) *youtube.Client {
+	t.Helper()
+	cfg := youtube.Config{BaseURL: api.srv.URL + "/youtube/v3", AccessToken: token, Now: clk.Now}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	c, err := youtube.New(cfg, api.srv.Client(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Reason lists as the API returns them for hl=ko_KR and hl=en_US.
+const reasonsKO = `{
+ "kind": "youtube#videoAbuseReportReasonListResponse",
+ "items": [
+  {"kind": "youtube#videoAbuseReportReason", "id": "S", "snippet": {"label": "성적인 콘텐츠", "secondaryReasons": [
+    {"id": "32", "label": "노골적인 성행위"}, {"id": "33", "label": "누드"}, {"id": "34", "label": "미성년자 관련 콘텐츠"}]}},
+  {"kind": "youtube#videoAbuseReportReason", "id": "V", "snippet": {"label": "폭력적 또는 혐오스러운 콘텐츠"}},
+  {"kind": "youtube#videoAbuseReportReason", "id": "H", "snippet": {"label": "괴롭힘 또는 폭력"}},
+  {"kind": "youtube#videoAbuseReportReason", "id": "C", "snippet": {"label": "아동 학대"}}
+ ]
+}`
+
+const reasonsEN = `{
+ "items": [
+  {"id": "V", "snippet": {"label": "Violent or repulsive content"}},
+  {"id": "S", "snippet": {"label": "Sexual content", "secondaryReasons": [
+    {"id": "32", "label": "Graphic sexual activity"}, {"id": "33", "label": "Nudity"}]}},
+  {"id": "H", "snippet": {"label": "Harassment or bullying"}},
+  {"id": "C", "snippet": {"label": "Child abuse"}}
+ ]
+}`
+
+func notice(cat platforms.Category) platforms.Notice {
+	return platforms.Notice{
+		Key:            key,
+		Content:        platforms.Content{Platform: platforms.YouTube, ID: videoID, URL: "https://www.youtube.com/watch?v=" + videoID},
+		Category:       cat,
+		LegalGround:    "정보통신망법 제44조의7",
+		Reference:      "KCSC-2025-000777",
+		EvidenceDigest: "sha256:ab12",
+		Note:           "victim: 010-1234-5678",
+		Attempt:        1,
+	}
+}
+
+func googleError(code int, domain, reason string) string {
+	return `{"error":{"code":` + strconv.Itoa(code) + `,"message":"The request cannot be completed.","errors":[{"domain":"` +
+		domain + `","reason":"` + reason + `","message":"The request cannot be completed."}]}}`
+}
+
+var (
+	listReasonsReq = recorded{Method: "GET", Target: "/youtube/v3/videoAbuseReportReasons?part=id,snippet&hl=ko_KR", Auth: "Bearer " + token}
+	ref            = platforms.NoticeReference(key)
+	comments       = "Takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777; category: sexually explicit deepfake; " +
+		"legal ground: 정보통신망법 제44조의7; evidence digest: sha256:ab12. Illegal under the law of the Republic of Korea; please remove it."
+)
+
+func reportReq(body string) recorded {
+	return recorded{Method: "POST", Target: "/youtube/v3/videos/reportAbuse", Auth: "Bearer " + token, ContentType: "application/json", Body: body}
+}
+
+func TestSendReportsAbuse(t *testing.T) {
+	tests := []struct {
+		name     string
+		reasons  string
+		category platforms.Category
+		override map[platforms.Category]youtube.ReasonID
+		wantReqs []recorded
+	}{
+		{
+			name: "korean labels", reasons: reasonsKO, category: platforms.DeepfakeSexual,
+			wantReqs: []recorded{listReasonsReq, reportReq(`{"videoId":"dQw4w9WgXcQ","reasonId":"S","secondaryReasonId":"32","comments":"` + comments + `","language":"ko_KR"}`)},
+		},
+		{
+			name: "english labels", reasons: reasonsEN, category: platforms.NCII,
+			wantReqs: []recorded{listReasonsReq, reportReq(`{"videoId":"dQw4w9WgXcQ","reasonId":"S","secondaryReasonId":"32","comments":"` +
+				strings.Replace(comments, "sexually explicit deepfake", "non-consensual intimate imagery", 1) + `","language":"ko_KR"}`)},
+		},
+		{
+			name: "no secondary reason is omitted", reasons: reasonsKO, category: platforms.CSAM,
+			wantReqs: []recorded{listReasonsReq, reportReq(`{"videoId":"dQw4w9WgXcQ","reasonId":"C","comments":"` +
+				strings.Replace(comments, "sexually explicit deepfake", "child sexual abuse material", 1) + `","language":"ko_KR"}`)},
+		},
+		{
+			name: "override skips the reason list", category: platforms.OtherIllegal,
+			override: map[platforms.Category]youtube.ReasonID{platforms.OtherIllegal: {Reason: "R", Secondary: "R.1"}},
+			wantReqs: []recorded{reportReq(`{"videoId":"dQw4w9WgXcQ","reasonId":"R","secondaryReasonId":"R.1","comments":"` +
+				strings.Replace(comments, "sexually explicit deepfake", "other illegal content", 1) + `","language":"ko_KR"}`)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := newFakeAPI(t, map[string]answer{
+				"/videoAbuseReportReasons": {status: 200, body: tt.reasons},
+				"/videos/reportAbuse":      {status: 204},
+			})
+			clk := &clock{t: t0}
+			c := newClient(t, api, clk, func(cfg *youtube.Config) { cfg.ReasonIDs = tt.override })
+			sub, err := c.Send(context.Background(), notice(tt.category))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := platforms.Submission{Channel: platforms.ChannelAPI, Reference: ref, SentAt: t0}
+			if sub != want {
+				t.Errorf("submission = %+v, want %+v", sub, want)
+			}
+			assertRequests(t, api.requests(), tt.wantReqs)
+		})
+	}
+}
+
+func TestSendPortalSendsNothing(t *testing.T) {
+	api := newFakeAPI(t, map[string]answer{})
+	clk := &clock{t: t0}
+	c := newClient(t, api, clk, nil)
+	n := notice(platforms.DeepfakeSexual)
+	n.Priority = true
+	sub, err := c.Send(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true}
+	if sub != want {
+		t.Errorf("submission = %+v, want %+v", sub, want)
+	}
+	if reqs := api.requests(); len(reqs) != 0 {
+		t.Errorf("portal channel made requests: %+v", reqs)
+	}
+}
+
+func TestReasonCache(t *testing.T) {
+	api := newFakeAPI(t, map[string]answer{
+		"/videoAbuseReportReasons": {status: 200, body: reasonsKO},
+		"/videos/reportAbuse":      {status: 204},
+	})
+	clk := &clock{t: t0}
+	c := newClient(t, api, clk, func(cfg *youtube.Config) { cfg.ReasonCacheTTL = time.Hour })
+	ctx := context.Background()
+	countLists := func() int {
+		n := 0
+		for _, r := range api.requests() {
+			if strings.HasPrefix(r.Target, "/youtube/v3/videoAbuseReportReasons") {
+				n++
+			}
+		}
+		return n
+	}
+	send := func() error {
+		_, err := c.Send(ctx, notice(platforms.DeepfakeSexual))
+		return err
+	}
+
+	if err := send(); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(59 * time.Minute)
+	if err := send(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countLists(); n != 1 {
+		t.Errorf("within the TTL: %d reason fetches, want 1", n)
+	}
+	clk.Add(2 * time.Minute)
+	if err := send(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countLists(); n != 2 {
+		t.Errorf("after the TTL: %d reason fetches, want 2", n)
+	}
+
+	// invalidAbuseReason drops the cache: the next notice fetches again.
+	api.set("/videos/reportAbuse", answer{status: 400, body: googleError(400, "youtube.videoAbuseReport", "invalidAbuseReason")})
+	err := send()
+	assertError(t, err, platforms.KindPermanent, "invalidAbuseReason", 0)
+	api.set("/videos/reportAbuse", answer{status: 204})
+	if err := send(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countLists(); n != 3 {
+		t.Errorf("after invalidAbuseReason: %d reason fetches, want 3", n)
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		now      time.Time
+		reasons  answer
+		report   answer
+		category platforms.Category
+		kind     platforms.ErrorKind
+		code     string
+		wait     time.Duration
+	}{
+		{
+			name: "quota exceeded waits for midnight Pacific (PDT)", now: t0,
+			report: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			kind:   platforms.KindRateLimited, code: "quotaExceeded", wait: 16*time.Hour + 5*time.Minute,
+		},
+		{
+			name: "quota exceeded waits for midnight Pacific (PST)", now: time.Date(2025, 1, 10, 20, 0, 0, 0, time.UTC),
+			report: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			kind:   platforms.KindRateLimited, code: "quotaExceeded", wait: 12*time.Hour + 5*time.Minute,
+		},
+		{
+			name: "quota exceeded on the eve of the DST change", now: time.Date(2025, 3, 9, 6, 0, 0, 0, time.UTC),
+			report: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			kind:   platforms.KindRateLimited, code: "quotaExceeded", wait: 2*time.Hour + 5*time.Minute,
+		},
+		{
+			name: "quota exceeded while listing reasons", now: t0,
+			reasons: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			kind:    platforms.KindRateLimited, code: "quotaExceeded", wait: 16*time.Hour + 5*time.Minute,
+		},
+		{
+			name: "rate limit with Retry-After", now: t0,
+			report: answer{status: 403, header: map[string]string{"Retry-After": "120"}, body: googleError(403, "youtube.quota", "rateLimitExceeded")},
+			kind:   platforms.KindRateLimited, code: "rateLimitExceeded", wait: 2 * time.Minute,
+		},
+		{
+			name: "rate limit without Retry-After", now: t0,
+			report: answer{status: 403, body: googleError(403, "usageLimits", "rateLimitExceeded")},
+			kind:   platforms.KindRateLimited, code: "rateLimitExceeded", wait: time.Minute,
+		},
+		{
+			name: "429 with delta seconds", now: t0,
+			report: answer{status: 429, header: map[string]string{"Retry-After": "30"}},
+			kind:   platforms.KindRateLimited, code: "http_429", wait: 30 * time.Second,
+		},
+		{
+			name: "429 with HTTP date", now: t0,
+			report: answer{status: 429, header: map[string]string{"Retry-After": "Fri, 14 Mar 2025 15:10:00 GMT"}},
+			kind:   platforms.KindRateLimited, code: "http_429", wait: 10 * time.Minute,
+		},
+		{
+			name: "video not found", now: t0,
+			report: answer{status: 404, body: googleError(404, "youtube.video", "videoNotFound")},
+			kind:   platforms.KindPermanent, code: "videoNotFound",
+		},
+		{
+			name: "invalid abuse reason", now: t0,
+			report: answer{status: 400, body: googleError(400, "youtube.videoAbuseReport", "invalidAbuseReason")},
+			kind:   platforms.KindPermanent, code: "invalidAbuseReason",
+		},
+		{
+			name: "unauthorized", now: t0,
+			report: answer{status: 401, body: googleError(401, "global", "authError")},
+			kind:   platforms.KindPermanent, code: "unauthorized",
+		},
+		{
+			name: "other 403 is permanent", now: t0,
+			report: answer{status: 403, body: googleError(403, "youtube.videoAbuseReport", "forbidden")},
+			kind:   platforms.KindPermanent, code: "forbidden",
+		},
+		{
+			name: "server error", now: t0,
+			report: answer{status: 503, body: "<html>unavailable</html>"},
+			kind:   platforms.KindTransient, code: "http_503",
+		},
+		{
+			name: "malformed error body", now: t0,
+			report: answer{status: 400, body: "<html>bad gateway page</html>"},
+			kind:   platforms.KindTransient, code: "malformed_response",
+		},
+		{
+			name: "malformed reason list", now: t0,
+			reasons: answer{status: 200, body: `{"items": [`},
+			kind:    platforms.KindTransient, code: "malformed_response",
+		},
+		{
+			name: "no reason for other_illegal", now: t0, category: platforms.OtherIllegal,
+			kind: platforms.KindPermanent, code: "reason_unmapped",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reasons := tt.reasons
+			if reasons.status == 0 {
+				reasons = answer{status: 200, body: reasonsKO}
+			}
+			report := tt.report
+			if report.status == 0 {
+				report = answer{status: 204}
+			}
+			api := newFakeAPI(t, map[string]answer{"/videoAbuseReportReasons": reasons, "/videos/reportAbuse": report})
+			c := newClient(t, api, &clock{t: tt.now}, nil)
+			_, err := c.Send(context.Background(), notice(cmp.Or(tt.category, platforms.DeepfakeSexual)))
+			assertError(t, err, tt.kind, tt.code, tt.wait)
+		})
+	}
+}
+
+func TestNetworkErrorHidesTheVideo(t *testing.T) {
+	api := newFakeAPI(t, map[string]answer{})
+	c := newClient(t, api, &clock{t: t0}, nil)
+	api.srv.Close()
+	_, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.YouTube, ID: videoID})
+	assertError(t, err, platforms.KindTransient, "network", 0)
+	if strings.Contains(err.Error(), videoID) {
+		t.Errorf("error names the video: %v", err)
+	}
+}
+
+func TestTokenSource(t *testing.T) {
+	api := newFakeAPI(t, map[string]answer{"/videos": {status: 200, body: `{"items":[]}`}})
+	calls := 0
+	c := newClient(t, api, &clock{t: t0}, func(cfg *youtube.Config) {
+		cfg.AccessToken = ""
+		cfg.TokenSource = func(context.Context) (string, error) { calls++; return "fresh-token", nil }
+	})
+	if _, err := c.Probe(context.Background(), platforms.Content{ID: videoID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := api.requests()[0].Auth; got != "Bearer fresh-token" || calls != 1 {
+		t.Errorf("Authorization = %q after %d calls", got, calls)
+	}
+
+	failing := newClient(t, api, &clock{t: t0}, func(cfg *youtube.Config) {
+		cfg.TokenSource = func(context.Context) (string, error) { return "", errors.New("refresh failed") }
+	})
+	_, err := failing.Probe(context.Background(), platforms.Content{ID: videoID})
+	assertError(t, err, platforms.KindTransient, "token", 0)
+}
+
+func TestProbe(t *testing.T) {
+	item := func(upload, privacy, rejection string) string {
+		s := `{"kind":"youtube#videoListResponse","items":[{"kind":"youtube#video","id":"` + videoID + `","status":{"uploadStatus":"` + upload +
+			`","privacyStatus":"` + privacy + `"`
+		if rejection != "" {
+			s += `,"rejectionReason":"` + rejection + `"`
+		}
+		return s + `,"license":"youtube","embeddable":true}}],"pageInfo":{"totalResults":1,"resultsPerPage":1}}`
+	}
+	tests := []struct {
+		name   string
+		answer answer
+		state  platforms.ProbeState
+		reason string
+		kind   platforms.ErrorKind
+		code   string
+		wait   time.Duration
+	}{
+		{name: "no items", answer: answer{status: 200, body: `{"kind":"youtube#videoListResponse","items":[],"pageInfo":{"totalResults":0,"resultsPerPage":0}}`},
+			state: platforms.StateRemoved, reason: "video not returned"},
+		{name: "rejected for legal reasons", answer: answer{status: 200, body: item("rejected", "public", "legal")},
+			state: platforms.StateRemoved, reason: "uploadStatus=rejected rejectionReason=legal"},
+		{name: "deleted", answer: answer{status: 200, body: item("deleted", "public", "")},
+			state: platforms.StateRemoved, reason: "uploadStatus=deleted"},
+		{name: "public", answer: answer{status: 200, body: item("processed", "public", "")},
+			state: platforms.StatePresent, reason: "uploadStatus=processed"},
+		{name: "unlisted is still reachable", answer: answer{status: 200, body: item("uploaded", "unlisted", "")},
+			state: platforms.StatePresent, reason: "uploadStatus=uploaded"},
+		{name: "private is not removed", answer: answer{status: 200, body: item("processed", "private", "")},
+			state: platforms.StateUnknown, reason: "private"},
+		{name: "unknown upload status", answer: answer{status: 200, body: item("queued", "public", "")},
+			state: platforms.StateUnknown, reason: "uploadStatus=queued"},
+		{name: "malformed 200", answer: answer{status: 200, body: `{"items": [{"id": `},
+			kind: platforms.KindTransient, code: "malformed_response"},
+		{name: "200 without items", answer: answer{status: 200, body: `{}`},
+			kind: platforms.KindTransient, code: "malformed_response"},
+		{name: "quota", answer: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			kind: platforms.KindRateLimited, code: "quotaExceeded", wait: 16*time.Hour + 5*time.Minute},
+		{name: "rate limit", answer: answer{status: 403, header: map[string]string{"Retry-After": "5"}, body: googleError(403, "youtube.quota", "rateLimitExceeded")},
+			kind: platforms.KindRateLimited, code: "rateLimitExceeded", wait: 5 * time.Second},
+		{name: "server error", answer: answer{status: 500, body: googleError(500, "global", "backendError")},
+			kind: platforms.KindTransient, code: "http_500"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := newFakeAPI(t, map[string]answer{"/videos": tt.answer})
+			c := newClient(t, api, &clock{t: t0}, nil)
+			res, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.YouTube, ID: videoID, URL: "https://www.youtube.com/watch?v=" + videoID})
+			assertRequests(t, api.requests(), []recorded{{Method: "GET", Target: "/youtube/v3/videos?part=status&id=" + videoID, Auth: "Bearer " + token}})
+			if tt.kind != "" {
+				assertError(t, err, tt.kind, tt.code, tt.wait)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := platforms.ProbeResult{State: tt.state, Reason: tt.reason, CheckedAt: t0}
+			if res.State != want.State || res.Reason != want.Reason || !res.CheckedAt.Equal(want.CheckedAt) || res.Countries != nil {
+				t.Errorf("probe = %+v, want %+v", res, want)
+			}
+		})
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  youtube.Config
+		want string
+	}{
+		{"no token", youtube.Config{}, "AccessToken or TokenSource"},
+		{"bad base URL", youtube.Config{AccessToken: "t", BaseURL: "googleapis.com/youtube"}, "BaseURL"},
+		{"email channel", youtube.Config{AccessToken: "t", Channel: platforms.ChannelEmail}, "Channel"},
+		{"unknown category override", youtube.Config{AccessToken: "t", ReasonIDs: map[platforms.Category]youtube.ReasonID{"spam": {Reason: "S"}}}, "unknown category"},
+		{"empty override", youtube.Config{AccessToken: "t", ReasonIDs: map[platforms.Category]youtube.ReasonID{platforms.CSAM: {}}}, "empty Reason"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := youtube.New(tt.cfg, nil, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func assertRequests(t *testing.T, got, want []recorded) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d requests, want %d:\n got %+v\nwant %+v", len(got), len(want), got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("request %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func assertError(t *testing.T, err error, kind platforms.ErrorKind, code string, wait time.Duration) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %s/%s", kind, code)
+	}
+	var pe *platforms.Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("unclassified error: %v", err)
+	}
+	if pe.Kind != kind || pe.Code != code || pe.RetryAfter != wait {
+		t.Errorf("got %s/%s retry %s (%v), want %s/%s retry %s", pe.Kind, pe.Code, pe.RetryAfter, err, kind, code, wait)
+	}
+}

@@ -1,0 +1,41 @@
+package workflows_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/takedown-oss/takedown/internal/history"
+)
+
+// TestReplayStoredHistories replays histories recorded from real takedowns
+// (testdata/*.json, in the form `temporal workflow show --output json`
+// writes) against the current code. A change that would break takedowns
+// already running fails here; such changes need workflow.GetVersion.
+func TestReplayStoredHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no stored histories in testdata/")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			fh, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			hist, err := client.HistoryFromJSON(fh, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatalf("read history: %v", err)
+			}
+			if err := history.Replay(nil, hist); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,162 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// Names of the takedown's updates and query. Human decisions are Updates
+// with validators, so the caller learns at once whether the decision was
+// accepted.
+const (
+	QueryState             = "state"
+	UpdateRecordReply      = "record_reply"
+	UpdateDecideEscalation = "decide_escalation"
+	UpdateExtendDeadline   = "extend_deadline"
+	UpdateWithdraw         = "withdraw"
+	UpdateAddInformation   = "add_information"
+)
+
+// Actor is who made a human decision. The API fills it from the
+// authenticated caller; the workflow checks the role again in its validators
+// so that no other path into the engine can skip the check.
+type Actor struct {
+	ID   uuid.UUID     `json:"id"`
+	Role takedown.Role `json:"role"`
+}
+
+// ReplyKind is what a platform answered, as recorded by staff.
+type ReplyKind string
+
+const (
+	// ReplyPortalSubmitted: staff filed the notice on the platform's portal;
+	// Ticket holds the case number.
+	ReplyPortalSubmitted ReplyKind = "portal_submitted"
+	// ReplyClarification: the platform asked a question; the clock pauses
+	// until staff answer with add_information.
+	ReplyClarification ReplyKind = "clarification_requested"
+	// ReplyRejected: the platform refused; a supervisor decides what next.
+	ReplyRejected ReplyKind = "rejected"
+	// ReplyActionClaimed: the platform says it acted. Only a probe confirms.
+	ReplyActionClaimed ReplyKind = "action_claimed"
+	// ReplyOther: anything else worth keeping on the record.
+	ReplyOther ReplyKind = "other"
+)
+
+// Reply records what a platform answered by e-mail or on its portal.
+type Reply struct {
+	Actor  Actor     `json:"actor"`
+	Kind   ReplyKind `json:"kind"`
+	Ticket string    `json:"ticket,omitempty"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// EscalationDecision is a supervisor's answer to a request for an
+// access-blocking order, or to a rejection.
+type EscalationDecision struct {
+	Actor   Actor  `json:"actor"`
+	Approve bool   `json:"approve"`
+	Reason  string `json:"reason"`
+}
+
+// Extension moves the current deadline.
+type Extension struct {
+	Actor  Actor     `json:"actor"`
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+// Withdrawal cancels the takedown.
+type Withdrawal struct {
+	Actor  Actor  `json:"actor"`
+	Reason string `json:"reason"`
+}
+
+// Information answers a platform's question, or appeals a rejection with
+// more material. It goes to the platform as a follow-up notice.
+type Information struct {
+	Actor Actor  `json:"actor"`
+	Text  string `json:"text"`
+}
+
+// Input starts one takedown.
+type Input struct {
+	TakedownID  uuid.UUID          `json:"takedown_id"`
+	ItemID      uuid.UUID          `json:"item_id"`
+	Content     platforms.Content  `json:"content"`
+	Category    platforms.Category `json:"category"`
+	Note        string             `json:"note,omitempty"`
+	ConfirmedBy uuid.UUID          `json:"confirmed_by"`
+	// Reference is the regulator's own reference for the request.
+	Reference   string `json:"reference"`
+	LegalGround string `json:"legal_ground"`
+	Language    string `json:"language"`
+	Policy      Policy `json:"policy"`
+	// Resume carries the state across continue-as-new.
+	Resume *State `json:"resume,omitempty"`
+}
+
+// Policy is the timing a takedown follows, resolved from the operator's
+// policy file when the takedown starts, so that a later change of the file
+// does not alter a running takedown's history.
+type Policy struct {
+	// Deadline runs from the notice to confirmed removal.
+	Deadline time.Duration `json:"deadline"`
+	// ReminderDeadline runs from the reminder; PriorityDeadline from the
+	// notice through the priority channel. After it, a supervisor is asked
+	// to approve an access-blocking order.
+	ReminderDeadline time.Duration `json:"reminder_deadline"`
+	PriorityDeadline time.Duration `json:"priority_deadline"`
+	// PortalDeadline is how long staff have to file a portal notice.
+	PortalDeadline time.Duration `json:"portal_deadline"`
+	// ProbeInitial is the first wait between probes; it grows by
+	// ProbeBackoff up to ProbeMax.
+	ProbeInitial time.Duration `json:"probe_initial"`
+	ProbeMax     time.Duration `json:"probe_max"`
+	ProbeBackoff float64       `json:"probe_backoff"`
+	// ConfirmGap separates the two probes that must both see the content
+	// gone before it counts as removed.
+	ConfirmGap time.Duration `json:"confirm_gap"`
+	// RecheckAfter is when removed content is checked again; content that
+	// came back reopens the takedown. Zero disables the re-check.
+	RecheckAfter time.Duration `json:"recheck_after"`
+	// EscalateWithheld treats geo-restriction in KR as not enough: the
+	// ladder goes on. Otherwise withheld ends the takedown.
+	EscalateWithheld bool `json:"escalate_withheld"`
+}
+
+// Result is how a takedown ended.
+type Result struct {
+	Status takedown.Status       `json:"status"`
+	Probe  platforms.ProbeResult `json:"probe"`
+}
+
+// State answers the "state" query and carries a takedown across
+// continue-as-new.
+type State struct {
+	Status takedown.Status `json:"status"`
+	// Level is the rung of the escalation ladder: 0 notice, 1 reminder,
+	// 2 priority channel and supervisor alerted, 3 blocking order awaiting
+	// approval, 4 blocking order sent.
+	Level    int       `json:"level"`
+	Attempt  int       `json:"attempt"`
+	Deadline time.Time `json:"deadline,omitzero"`
+	// NextAt is when the current rung of the ladder ends.
+	NextAt time.Time `json:"next_at,omitzero"`
+	// Paused holds the time left on the rung while a clarification is
+	// pending; SLALeft the time left on the removal deadline.
+	Paused        time.Duration   `json:"paused,omitempty"`
+	SLALeft       time.Duration   `json:"sla_left,omitempty"`
+	PausedFrom    takedown.Status `json:"paused_from,omitempty"`
+	Overdue       bool            `json:"overdue"`
+	WasOverdue    bool            `json:"was_overdue"`
+	Ticket        string          `json:"ticket,omitempty"`
+	BlockingAsked bool            `json:"blocking_asked,omitempty"`
+	Reopened      int             `json:"reopened,omitempty"`
+	Seq           int             `json:"seq"` // numbers recorded events so their keys are unique
+	FirstNotice   time.Time       `json:"first_notice,omitzero"`
+}
