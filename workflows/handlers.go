@@ -1,23 +1,24 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
-// ErrRefused wraps every validator refusal, so callers can tell a refused
-// decision from a failure of the system.
-var ErrRefused = errors.New("refused")
+// RefusedType is the error type of every validator refusal, so callers can
+// tell a refused decision from a failure of the system.
+const RefusedType = "refused"
 
 func refuse(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
+	return temporal.NewNonRetryableApplicationError("refused: "+fmt.Sprintf(format, args...), RefusedType, nil)
 }
 
 var (
@@ -232,12 +233,16 @@ func (r *run) handleReply(ctx workflow.Context, v Reply) error {
 	case ReplyPortalSubmitted:
 		r.st.Ticket = v.Ticket
 		r.st.Status = takedown.StatusNoticeSent
-		r.st.Deadline = now.Add(r.in.Policy.Deadline)
-		r.st.Overdue = false
 		detail["ticket"] = v.Ticket
-		r.setRung(ctx, r.st.Deadline, r.st.Level)
-		return r.record(ctx, takedown.Transition{Kind: "portal_submitted", Status: takedown.StatusNoticeSent,
-			NoticeSentAt: &now, Deadline: &r.st.Deadline, Detail: detail})
+		t := takedown.Transition{Kind: "portal_submitted", Status: takedown.StatusNoticeSent, NoticeSentAt: &now, Detail: detail}
+		if r.st.Level == LevelNotice {
+			// The removal deadline runs from the filing the platform can act on.
+			r.st.Deadline = now.Add(r.in.Policy.Deadline)
+			r.st.Overdue = false
+			t.Deadline = &r.st.Deadline
+		}
+		r.setRung(ctx, now.Add(r.rungLength()), r.st.Level)
+		return r.record(ctx, t)
 	case ReplyClarification:
 		// The clock stops while the platform waits for us.
 		r.st.Paused = max(r.st.NextAt.Sub(now), 0)
@@ -327,4 +332,16 @@ func actorDetail(a Actor, d map[string]any) map[string]any {
 	d["actor_id"] = a.ID.String()
 	d["actor_role"] = string(a.Role)
 	return d
+}
+
+// rungLength is how long the current rung of the ladder lasts.
+func (r *run) rungLength() time.Duration {
+	switch r.st.Level {
+	case LevelNotice:
+		return r.in.Policy.Deadline
+	case LevelReminder:
+		return r.in.Policy.ReminderDeadline
+	default:
+		return r.in.Policy.PriorityDeadline
+	}
 }

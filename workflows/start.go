@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
 )
 
-// Search attributes upserted for the Temporal UI. Lists in the product come
-// from PostgreSQL; these are for people browsing the engine directly.
+// Search attributes for people browsing the engine in the Temporal UI. Lists
+// in the product come from PostgreSQL, which is consistent; these are not.
 var (
 	AttrPlatform = temporal.NewSearchAttributeKeyKeyword("TakedownPlatform")
 	AttrCategory = temporal.NewSearchAttributeKeyKeyword("TakedownCategory")
@@ -28,7 +32,28 @@ var SearchAttributeTypes = map[string]enumspb.IndexedValueType{
 	AttrDeadline.GetName(): enumspb.INDEXED_VALUE_TYPE_DATETIME,
 }
 
-// Starter starts takedown workflows.
+// Urgency orders work on the engine's task queues: a single confirmed item
+// (and above all child sexual abuse material) goes ahead of a batch of
+// hundreds from one chatroom.
+type Urgency int
+
+const (
+	UrgencyBatch  Urgency = iota // confirmed as part of a batch
+	UrgencySingle                // confirmed one by one
+)
+
+func priorityKey(u Urgency, c platforms.Category) int {
+	switch {
+	case c == platforms.CSAM:
+		return 1
+	case u == UrgencySingle:
+		return 2
+	default:
+		return 4
+	}
+}
+
+// Starter starts takedown workflows and passes human decisions to them.
 type Starter struct {
 	Client client.Client
 }
@@ -37,13 +62,14 @@ type Starter struct {
 // is not an error: the workflow id is derived from the takedown id, and the
 // engine keeps the first run, so a retried confirmation never starts a
 // second takedown.
-func (s Starter) Start(ctx context.Context, workflowID string, in Input) error {
+func (s Starter) Start(ctx context.Context, workflowID string, in Input, u Urgency) error {
 	opts := client.StartWorkflowOptions{
 		ID:                       workflowID,
 		TaskQueue:                TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            fmt.Sprintf("Takedown %s on %s (%s)", in.TakedownID, in.Content.Platform, in.Category),
+		StaticSummary:            fmt.Sprintf("Takedown %s on %s (%s)", in.Reference, in.Content.Platform, in.Category),
+		Priority:                 temporal.Priority{PriorityKey: priorityKey(u, in.Category)},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			AttrPlatform.ValueSet(string(in.Content.Platform)),
 			AttrCategory.ValueSet(string(in.Category)),
@@ -59,6 +85,41 @@ func (s Starter) Start(ctx context.Context, workflowID string, in Input) error {
 		return fmt.Errorf("start workflow %s: %w", workflowID, err)
 	}
 	return nil
+}
+
+// RefusedError is a human decision the workflow's validator refused; its
+// message says why, in words fit for the person who asked.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }
+
+// Update passes one human decision to a running takedown and waits until the
+// workflow has acted on it.
+func (s Starter) Update(ctx context.Context, workflowID, name string, arg any) error {
+	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == RefusedType {
+		return &RefusedError{Reason: strings.TrimPrefix(app.Message(), "refused: ")}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("update %s on %s: %w", name, workflowID, takedown.ErrNotFound)
+	}
+	if strings.Contains(err.Error(), "workflow execution already completed") {
+		return &RefusedError{Reason: "the takedown is closed"}
+	}
+	return fmt.Errorf("update %s on %s: %w", name, workflowID, err)
 }
 
 // Healthy reports whether the engine answers.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -97,8 +98,8 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// Confirm takes no body; refuse one that is not empty JSON or absent so
-	// a client's mistake is not silently ignored.
+	// Confirm takes no body; refuse one that is not empty JSON so that a
+	// client's mistake is not silently ignored.
 	if r.ContentLength > 0 {
 		var empty struct{}
 		if err := decode(w, r, &empty); err != nil {
@@ -106,10 +107,26 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	u := userFrom(r.Context())
+	td, err := s.confirm(r.Context(), u, id, workflows.UrgencySingle)
+	switch {
+	case errors.Is(err, takedown.ErrNotFound):
+		return errorf(http.StatusNotFound, "not_found", "no item with this id")
+	case errors.Is(err, takedown.ErrConflict):
+		return errorf(http.StatusConflict, "already_confirmed", "this item was already confirmed")
+	case err != nil:
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, confirmResponse{TakedownID: td.ID, WorkflowID: td.WorkflowID})
+	return nil
+}
+
+// confirm turns an item into a takedown and starts its workflow, in one
+// transaction: if the engine refuses the start, nothing is written.
+func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urgency workflows.Urgency) (takedown.Takedown, error) {
 	tdID := TakedownIDFor(id)
 	wfID := takedown.WorkflowID(tdID)
 	lang, ground := s.policy.Notice()
-	td, err := s.store.ConfirmItem(r.Context(), store.Confirm{
+	td, err := s.store.ConfirmItem(ctx, store.Confirm{
 		ItemID: id, TakedownID: tdID, WorkflowID: wfID, ConfirmedBy: u.ID,
 	}, func(ctx context.Context, t takedown.Takedown) error {
 		return s.engine.Start(ctx, wfID, workflows.Input{
@@ -122,18 +139,80 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 			LegalGround: ground,
 			Language:    lang,
 			Policy:      s.policy.For(t.Platform, t.Category),
-		})
+		}, urgency)
 	})
-	switch {
-	case errors.Is(err, takedown.ErrNotFound):
-		return errorf(http.StatusNotFound, "not_found", "no item with this id")
-	case errors.Is(err, takedown.ErrConflict):
-		return errorf(http.StatusConflict, "already_confirmed", "this item was already confirmed")
-	case err != nil:
+	if err != nil {
+		return td, err
+	}
+	s.audit(ctx, u, "item.confirm", "item", id.String(), map[string]any{"takedown_id": td.ID})
+	return td, nil
+}
+
+const maxBatch = 1000
+
+type batchRequest struct {
+	ItemIDs []string `json:"item_ids"`
+}
+
+type batchResult struct {
+	ItemID     string     `json:"item_id"`
+	Outcome    string     `json:"outcome"` // started, already_confirmed, not_found, failed
+	TakedownID *uuid.UUID `json:"takedown_id,omitempty"`
+	WorkflowID string     `json:"workflow_id,omitempty"`
+}
+
+// confirmBatch confirms many items at once (hundreds from one chatroom).
+// Each is confirmed on its own, so one failure does not undo the rest, and
+// posting the same batch again only reports what was already done. Batch
+// takedowns run at a lower priority on the engine than single confirmations,
+// so an urgent item is not queued behind a batch.
+func (s *Server) confirmBatch(w http.ResponseWriter, r *http.Request) error {
+	var req batchRequest
+	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	s.audit(r.Context(), u, "item.confirm", "item", id.String(), map[string]any{"takedown_id": td.ID})
-	writeJSON(w, http.StatusAccepted, confirmResponse{TakedownID: td.ID, WorkflowID: td.WorkflowID})
+	if len(req.ItemIDs) == 0 || len(req.ItemIDs) > maxBatch {
+		return errorf(http.StatusUnprocessableEntity, "invalid_batch", "item_ids must hold between 1 and 1000 ids")
+	}
+	ids := make([]uuid.UUID, len(req.ItemIDs))
+	seen := map[uuid.UUID]bool{}
+	for i, v := range req.ItemIDs {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			return errorf(http.StatusUnprocessableEntity, "invalid_batch", "item_ids["+strconv.Itoa(i)+"] is not an id")
+		}
+		if seen[id] {
+			return errorf(http.StatusUnprocessableEntity, "invalid_batch", "item_ids["+strconv.Itoa(i)+"] is repeated")
+		}
+		seen[id] = true
+		ids[i] = id
+	}
+	u := userFrom(r.Context())
+	results := make([]batchResult, len(ids))
+	failed := 0
+	for i, id := range ids {
+		res := batchResult{ItemID: id.String()}
+		td, err := s.confirm(r.Context(), u, id, workflows.UrgencyBatch)
+		switch {
+		case err == nil:
+			res.Outcome, res.TakedownID, res.WorkflowID = "started", &td.ID, td.WorkflowID
+		case errors.Is(err, takedown.ErrNotFound):
+			res.Outcome = "not_found"
+		case errors.Is(err, takedown.ErrConflict):
+			tdID := TakedownIDFor(id)
+			res.Outcome, res.TakedownID, res.WorkflowID = "already_confirmed", &tdID, takedown.WorkflowID(tdID)
+		default:
+			failed++
+			res.Outcome = "failed"
+			s.logger.Error("batch confirm", "item_id", id, "err", err)
+		}
+		results[i] = res
+	}
+	status := http.StatusOK
+	if failed == len(ids) {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"results": results})
 	return nil
 }
 

@@ -30,12 +30,21 @@ type Store interface {
 	GetTakedown(ctx context.Context, id uuid.UUID) (takedown.Takedown, error)
 	ListTakedowns(ctx context.Context, f store.TakedownFilter) ([]takedown.Takedown, string, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
+	ComplianceStats(ctx context.Context, from, to time.Time) ([]store.ComplianceRow, error)
 }
 
-// Engine starts workflows and answers whether the engine is up.
+// Engine starts workflows, passes human decisions to them, and answers
+// whether the engine is up.
 type Engine interface {
-	Start(ctx context.Context, workflowID string, in workflows.Input) error
+	Start(ctx context.Context, workflowID string, in workflows.Input, u workflows.Urgency) error
+	Update(ctx context.Context, workflowID, name string, arg any) error
 	Healthy(ctx context.Context) error
+}
+
+// Histories exports and replays a takedown's workflow history for auditors.
+type Histories interface {
+	Export(ctx context.Context, workflowID string) ([]byte, error)
+	Replay(ctx context.Context, workflowID string) (events int, err error)
 }
 
 // Policy resolves a takedown's timing and the wording of its notice.
@@ -46,45 +55,61 @@ type Policy interface {
 
 // Config wires the server.
 type Config struct {
-	Store  Store
-	Engine Engine
-	Policy Policy
-	Logger *slog.Logger
-	Now    func() time.Time
+	Store     Store
+	Engine    Engine
+	Histories Histories
+	Policy    Policy
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Server is the HTTP API.
 type Server struct {
-	store  Store
-	engine Engine
-	policy Policy
-	logger *slog.Logger
-	now    func() time.Time
-	mux    *http.ServeMux
+	store     Store
+	engine    Engine
+	histories Histories
+	policy    Policy
+	logger    *slog.Logger
+	now       func() time.Time
+	mux       *http.ServeMux
 }
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:  cfg.Store,
-		engine: cfg.Engine,
-		policy: cfg.Policy,
-		logger: cmp.Or(cfg.Logger, slog.Default()),
-		now:    cfg.Now,
-		mux:    http.NewServeMux(),
+		store:     cfg.Store,
+		engine:    cfg.Engine,
+		histories: cfg.Histories,
+		policy:    cfg.Policy,
+		logger:    cmp.Or(cfg.Logger, slog.Default()),
+		now:       cfg.Now,
+		mux:       http.NewServeMux(),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	all := []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor, takedown.RoleAuditor}
 	staff := []takedown.Role{takedown.RoleStaff}
+	staffOrSupervisor := []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor}
+	supervisor := []takedown.Role{takedown.RoleSupervisor}
+	readers := []takedown.Role{takedown.RoleSupervisor, takedown.RoleAuditor}
+	auditor := []takedown.Role{takedown.RoleAuditor}
 
 	s.mux.Handle("GET /healthz", s.wrap(s.healthz))
 	s.mux.Handle("POST /api/v1/items", s.auth(staff, s.createItem))
 	s.mux.Handle("GET /api/v1/items/{id}", s.auth(all, s.getItem))
 	s.mux.Handle("POST /api/v1/items/{id}/confirm", s.auth(staff, s.confirmItem))
 	s.mux.Handle("GET /api/v1/takedowns", s.auth(all, s.listTakedowns))
+	s.mux.Handle("POST /api/v1/items/confirm", s.auth(staff, s.confirmBatch))
 	s.mux.Handle("GET /api/v1/takedowns/{id}", s.auth(all, s.getTakedown))
+	s.mux.Handle("POST /api/v1/takedowns/{id}/replies", s.auth(staffOrSupervisor, s.recordReply))
+	s.mux.Handle("POST /api/v1/takedowns/{id}/information", s.auth(staffOrSupervisor, s.addInformation))
+	s.mux.Handle("POST /api/v1/takedowns/{id}/withdraw", s.auth(staffOrSupervisor, s.withdraw))
+	s.mux.Handle("POST /api/v1/takedowns/{id}/escalation", s.auth(supervisor, s.decideEscalation))
+	s.mux.Handle("POST /api/v1/takedowns/{id}/deadline", s.auth(supervisor, s.extendDeadline))
+	s.mux.Handle("GET /api/v1/takedowns/{id}/history", s.auth(auditor, s.exportHistory))
+	s.mux.Handle("POST /api/v1/takedowns/{id}/replay", s.auth(auditor, s.replayHistory))
+	s.mux.Handle("GET /api/v1/stats/compliance", s.auth(readers, s.complianceStats))
 	s.mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "not_found", "no such route")
 	}))

@@ -72,3 +72,28 @@ func Replay(logger *slog.Logger, h *historypb.History) error {
 	}
 	return nil
 }
+
+// Service exports and replays histories from a running engine.
+type Service struct {
+	Client client.Client
+	Logger *slog.Logger
+}
+
+// Export returns the workflow's latest run's history as JSON.
+func (s Service) Export(ctx context.Context, workflowID string) ([]byte, error) {
+	h, err := Fetch(ctx, s.Client, workflowID, "")
+	if err != nil {
+		return nil, err
+	}
+	return Marshal(h)
+}
+
+// Replay replays the workflow's latest run against the current code and
+// returns how many events it covered.
+func (s Service) Replay(ctx context.Context, workflowID string) (int, error) {
+	h, err := Fetch(ctx, s.Client, workflowID, "")
+	if err != nil {
+		return 0, err
+	}
+	return len(h.Events), Replay(s.Logger, h)
+}

@@ -112,7 +112,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if c.cred, userName, err = serverUser(); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
-	if err := prepareDir(dir, c.cred, userName); err != nil {
+	if err := prepareDir(dir, c.cred, userName, c.logger); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
 	// Two processes of a development stack may start together on the same

@@ -152,10 +152,13 @@ func TestEphemeralDiesWithProcess(t *testing.T) {
 
 func TestEphemeral(t *testing.T) {
 	ctx := t.Context()
-	c, err := Start(ctx, Config{Dir: clusterDir(t), Ephemeral: true})
+	// Under t.TempDir, whose parent only its owner may enter: as root, Start
+	// must let the server user through.
+	c, err := Start(ctx, Config{Dir: filepath.Join(t.TempDir(), "pg"), Ephemeral: true})
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
+	t.Cleanup(func() { _ = c.Stop(context.Background()) }) // before the directory goes, if a check fails
 	for setting, want := range map[string]string{"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"} {
 		if got := query1(t, c.URL(), "SHOW "+setting); got != want {
 			t.Errorf("%s = %s, want %s", setting, got, want)

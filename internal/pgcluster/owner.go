@@ -2,10 +2,12 @@ package pgcluster
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -38,7 +40,7 @@ func serverUser() (*syscall.Credential, string, error) {
 
 // prepareDir creates dir (its parents readable by everyone, so that the
 // server user can reach it) and hands it to the server user.
-func prepareDir(dir string, cred *syscall.Credential, userName string) error {
+func prepareDir(dir string, cred *syscall.Credential, userName string, logger *slog.Logger) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
 	}
@@ -51,13 +53,19 @@ func prepareDir(dir string, cred *syscall.Credential, userName string) error {
 	if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 		return fmt.Errorf("hand %s to user %s: %w", dir, userName, err)
 	}
-	return checkReachable(filepath.Dir(dir), cred, userName)
+	return makeReachable(filepath.Dir(dir), cred, userName, logger)
 }
 
-// checkReachable makes sure the server user can traverse every directory
-// above the cluster. Without this the failure shows up later as a cryptic
-// "could not change directory" from initdb.
-func checkReachable(dir string, cred *syscall.Credential, userName string) error {
+// makeReachable makes sure the server user can traverse every directory
+// above the cluster; without it initdb fails later with a cryptic "could not
+// change directory". Temporary directories (os.MkdirTemp makes them 0700)
+// are opened for traversal only: nobody can list them, and they are ours.
+// Anything else is left to the operator, with a message saying what to do.
+func makeReachable(dir string, cred *syscall.Credential, userName string, logger *slog.Logger) error {
+	tmp, err := filepath.EvalSymlinks(os.TempDir())
+	if err != nil {
+		tmp = filepath.Clean(os.TempDir())
+	}
 	for {
 		fi, err := os.Stat(dir)
 		if err != nil {
@@ -65,8 +73,15 @@ func checkReachable(dir string, cred *syscall.Credential, userName string) error
 		}
 		st, ok := fi.Sys().(*syscall.Stat_t)
 		if ok && !canTraverse(fi.Mode().Perm(), st.Uid, st.Gid, cred) {
-			return fmt.Errorf("directory %s cannot be entered by user %s, which PostgreSQL runs as because this process "+
-				"is root: run chmod o+x %s or choose a cluster directory elsewhere", dir, userName, dir)
+			real, _ := filepath.EvalSymlinks(dir)
+			if st.Uid != 0 || !strings.HasPrefix(real, tmp+string(filepath.Separator)) {
+				return fmt.Errorf("directory %s cannot be entered by user %s, which PostgreSQL runs as because this process "+
+					"is root: run chmod o+x %s or choose a cluster directory elsewhere", dir, userName, dir)
+			}
+			if err := os.Chmod(dir, fi.Mode().Perm()|0o001); err != nil {
+				return fmt.Errorf("let user %s enter %s: %w", userName, dir, err)
+			}
+			logger.Info("letting the PostgreSQL user traverse a temporary directory", "dir", dir, "user", userName)
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -75,7 +90,6 @@ func checkReachable(dir string, cred *syscall.Credential, userName string) error
 		dir = parent
 	}
 }
-
 func canTraverse(perm os.FileMode, uid, gid uint32, cred *syscall.Credential) bool {
 	switch {
 	case uid == cred.Uid:

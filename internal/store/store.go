@@ -133,8 +133,15 @@ func (s *Store) Ping(ctx context.Context) error {
 // Pool is the underlying pool, for tests and for tools that need raw SQL.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Migrate brings the schema up to date (see package migrations).
-func (s *Store) Migrate(ctx context.Context) error {
+// Migrate brings the schema of the database at url up to date (see package
+// migrations), waiting for the server like Open does. Every process may
+// call it at startup: concurrent calls are serialized by the database.
+func Migrate(ctx context.Context, url string, logger *slog.Logger) error {
+	s, err := Open(ctx, Config{URL: url, MaxConns: 1, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer s.Close()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)

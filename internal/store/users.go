@@ -46,7 +46,10 @@ func (s *Store) CreateUser(ctx context.Context, name string, role takedown.Role)
 	if err := checkUser(name, role); err != nil {
 		return takedown.User{}, "", fmt.Errorf("create user: %w", err)
 	}
-	token := newToken()
+	token, err := NewToken()
+	if err != nil {
+		return takedown.User{}, "", fmt.Errorf("create user %s: %w", name, err)
+	}
 	u, err := scanUser(s.pool.QueryRow(ctx, `
 		INSERT INTO users (id, name, role, token_hash) VALUES ($1, $2, $3, $4)
 		RETURNING `+userColumns,
@@ -86,10 +89,14 @@ func hashToken(token string) []byte {
 	return h[:]
 }
 
-func newToken() string {
+// NewToken returns a new bearer token: 32 random bytes, base64url without
+// padding (43 characters).
+func NewToken() (string, error) {
 	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails: crypto/rand panics rather than return weak bytes
-	return base64.RawURLEncoding.EncodeToString(b)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 func scanUser(r row) (takedown.User, error) {

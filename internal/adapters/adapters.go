@@ -1,0 +1,94 @@
+// Package adapters builds the set of platform adapters a worker uses from
+// one configuration, sharing the e-mail sender between the platforms whose
+// channel is e-mail.
+package adapters
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/takedown-oss/takedown/internal/mail"
+	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/meta"
+	"github.com/takedown-oss/takedown/platforms/telegram"
+	"github.com/takedown-oss/takedown/platforms/x"
+	"github.com/takedown-oss/takedown/platforms/youtube"
+)
+
+// Config configures every platform. Mailers are filled in by Build.
+type Config struct {
+	Mail     mail.Config
+	YouTube  youtube.Config
+	Telegram telegram.Config
+	X        x.Config
+	Meta     meta.Config
+}
+
+func usesEmail(chs ...platforms.Channel) bool {
+	for _, c := range chs {
+		if c == platforms.ChannelEmail {
+			return true
+		}
+	}
+	return false
+}
+
+// Build constructs one adapter per platform.
+func Build(cfg Config, hc *http.Client, logger *slog.Logger) (map[platforms.Platform]platforms.Adapter, error) {
+	// Telegram's channel is e-mail unless configured otherwise.
+	tgCh, tgPri := cfg.Telegram.Channel, cfg.Telegram.PriorityChannel
+	if tgCh == "" {
+		tgCh = platforms.ChannelEmail
+	}
+	if tgPri == "" {
+		tgPri = platforms.ChannelEmail
+	}
+	if usesEmail(tgCh, tgPri, cfg.X.Channel, cfg.X.PriorityChannel, cfg.Meta.Channel, cfg.Meta.PriorityChannel,
+		cfg.YouTube.Channel, cfg.YouTube.PriorityChannel) {
+		m, err := mail.NewSender(cfg.Mail, logger.With("component", "mail"))
+		if err != nil {
+			return nil, fmt.Errorf("e-mail channel: %w", err)
+		}
+		cfg.Telegram.Mailer, cfg.X.Mailer, cfg.Meta.Mailer = m, m, m
+	}
+	yt, err := youtube.New(cfg.YouTube, hc, logger.With("platform", "youtube"))
+	if err != nil {
+		return nil, fmt.Errorf("youtube: %w", err)
+	}
+	tg, err := telegram.New(cfg.Telegram, hc, logger.With("platform", "telegram"))
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	xc, err := x.New(cfg.X, hc, logger.With("platform", "x"))
+	if err != nil {
+		return nil, fmt.Errorf("x: %w", err)
+	}
+	mc, err := meta.New(cfg.Meta, hc, logger.With("platform", "meta"))
+	if err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	return map[platforms.Platform]platforms.Adapter{
+		platforms.YouTube: yt, platforms.Telegram: tg, platforms.X: xc, platforms.Meta: mc,
+	}, nil
+}
+
+// ForSimulator points every adapter at the platform simulator: the same
+// code that talks to the platforms, with the simulator's addresses, and
+// e-mail as the channel for Telegram, X and Meta as in development.
+func ForSimulator(simURL, smtpAddr string) Config {
+	host, port := splitHostPort(smtpAddr)
+	return Config{
+		Mail: mail.Config{Host: host, Port: port, From: "Takedown desk <takedown@regulator.test>", TLS: mail.TLSNone},
+		YouTube: youtube.Config{BaseURL: simURL + "/youtube/v3", AccessToken: "dev-oauth-token",
+			Channel: platforms.ChannelAPI, PriorityChannel: platforms.ChannelPortal},
+		Telegram: telegram.Config{PreviewBaseURL: simURL + "/t.me", To: "abuse@telegram.test", PriorityTo: "hotline@telegram.test",
+			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
+		X: x.Config{APIBaseURL: simURL + "/x", BearerToken: "dev-bearer-token", To: "legal@x.test", PriorityTo: "legal-priority@x.test",
+			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
+		Meta: meta.Config{GraphBaseURL: simURL + "/graph/v21.0", AppAccessToken: "dev-app|dev-secret",
+			ThreadsOEmbedURL: simURL + "/graph/v21.0/threads_oembed", PublicBaseURL: simURL + "/web",
+			To: "government-requests@meta.test", PriorityTo: "government-priority@meta.test",
+			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
+	}
+}

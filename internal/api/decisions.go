@@ -1,0 +1,221 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/workflows"
+)
+
+// decide passes one human decision to the takedown's workflow. The role was
+// checked by the route; the workflow's validator checks it again together
+// with the takedown's state, and its refusal comes back as 409.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, action, update string, arg func(workflows.Actor) any, detail map[string]any) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	td, err := s.store.GetTakedown(r.Context(), id)
+	if errors.Is(err, takedown.ErrNotFound) {
+		return errorf(http.StatusNotFound, "not_found", "no takedown with this id")
+	}
+	if err != nil {
+		return err
+	}
+	u := userFrom(r.Context())
+	actor := workflows.Actor{ID: u.ID, Role: u.Role}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	err = s.engine.Update(ctx, td.WorkflowID, update, arg(actor))
+	var refused *workflows.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return errorf(http.StatusConflict, "refused", refused.Reason)
+	case errors.Is(err, takedown.ErrNotFound):
+		return errorf(http.StatusConflict, "refused", "the takedown's workflow is not running")
+	case err != nil:
+		return err
+	}
+	s.audit(r.Context(), u, action, "takedown", id.String(), detail)
+	td, err = s.store.GetTakedown(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, td)
+	return nil
+}
+
+const maxText = 4000
+
+func checkText(field, v string, required bool) error {
+	if required && strings.TrimSpace(v) == "" {
+		return errorf(http.StatusUnprocessableEntity, "invalid_"+field, field+" is required")
+	}
+	if len(v) > maxText {
+		return errorf(http.StatusUnprocessableEntity, "invalid_"+field, field+" is longer than 4000 bytes")
+	}
+	return nil
+}
+
+type replyRequest struct {
+	Kind   workflows.ReplyKind `json:"kind"`
+	Ticket string              `json:"ticket,omitempty"`
+	Note   string              `json:"note,omitempty"`
+}
+
+func (s *Server) recordReply(w http.ResponseWriter, r *http.Request) error {
+	var req replyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	switch req.Kind {
+	case workflows.ReplyPortalSubmitted, workflows.ReplyClarification, workflows.ReplyRejected,
+		workflows.ReplyActionClaimed, workflows.ReplyOther:
+	default:
+		return errorf(http.StatusUnprocessableEntity, "invalid_kind",
+			"kind must be one of portal_submitted, clarification_requested, rejected, action_claimed, other")
+	}
+	if err := checkText("note", req.Note, false); err != nil {
+		return err
+	}
+	if len(req.Ticket) > 200 {
+		return errorf(http.StatusUnprocessableEntity, "invalid_ticket", "ticket is longer than 200 bytes")
+	}
+	return s.decide(w, r, "takedown.reply", workflows.UpdateRecordReply, func(a workflows.Actor) any {
+		return workflows.Reply{Actor: a, Kind: req.Kind, Ticket: req.Ticket, Note: req.Note}
+	}, map[string]any{"kind": req.Kind, "ticket": req.Ticket})
+}
+
+type textRequest struct {
+	Text string `json:"text"`
+}
+
+func (s *Server) addInformation(w http.ResponseWriter, r *http.Request) error {
+	var req textRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := checkText("text", req.Text, true); err != nil {
+		return err
+	}
+	return s.decide(w, r, "takedown.information", workflows.UpdateAddInformation, func(a workflows.Actor) any {
+		return workflows.Information{Actor: a, Text: req.Text}
+	}, nil)
+}
+
+type reasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) error {
+	var req reasonRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := checkText("reason", req.Reason, true); err != nil {
+		return err
+	}
+	return s.decide(w, r, "takedown.withdraw", workflows.UpdateWithdraw, func(a workflows.Actor) any {
+		return workflows.Withdrawal{Actor: a, Reason: req.Reason}
+	}, map[string]any{"reason": req.Reason})
+}
+
+type escalationRequest struct {
+	Approve *bool  `json:"approve"`
+	Reason  string `json:"reason"`
+}
+
+func (s *Server) decideEscalation(w http.ResponseWriter, r *http.Request) error {
+	var req escalationRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Approve == nil {
+		return errorf(http.StatusUnprocessableEntity, "invalid_approve", "approve (true or false) is required")
+	}
+	if err := checkText("reason", req.Reason, !*req.Approve); err != nil {
+		return err
+	}
+	return s.decide(w, r, "takedown.escalation", workflows.UpdateDecideEscalation, func(a workflows.Actor) any {
+		return workflows.EscalationDecision{Actor: a, Approve: *req.Approve, Reason: req.Reason}
+	}, map[string]any{"approve": *req.Approve, "reason": req.Reason})
+}
+
+type deadlineRequest struct {
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+func (s *Server) extendDeadline(w http.ResponseWriter, r *http.Request) error {
+	var req deadlineRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Until.IsZero() {
+		return errorf(http.StatusUnprocessableEntity, "invalid_until", "until (an RFC 3339 time) is required")
+	}
+	if err := checkText("reason", req.Reason, true); err != nil {
+		return err
+	}
+	return s.decide(w, r, "takedown.extend", workflows.UpdateExtendDeadline, func(a workflows.Actor) any {
+		return workflows.Extension{Actor: a, Until: req.Until, Reason: req.Reason}
+	}, map[string]any{"until": req.Until, "reason": req.Reason})
+}
+
+// --- auditors --------------------------------------------------------------
+
+func (s *Server) workflowOf(r *http.Request) (takedown.Takedown, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return takedown.Takedown{}, err
+	}
+	td, err := s.store.GetTakedown(r.Context(), id)
+	if errors.Is(err, takedown.ErrNotFound) {
+		return td, errorf(http.StatusNotFound, "not_found", "no takedown with this id")
+	}
+	return td, err
+}
+
+func (s *Server) exportHistory(w http.ResponseWriter, r *http.Request) error {
+	td, err := s.workflowOf(r)
+	if err != nil {
+		return err
+	}
+	b, err := s.histories.Export(r.Context(), td.WorkflowID)
+	if err != nil {
+		return err
+	}
+	s.audit(r.Context(), userFrom(r.Context()), "takedown.history_export", "takedown", td.ID.String(), nil)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+td.WorkflowID+`.json"`)
+	_, _ = w.Write(b)
+	return nil
+}
+
+type replayResponse struct {
+	WorkflowID string `json:"workflow_id"`
+	Events     int    `json:"events"`
+	// Deterministic is true when the current code makes the decisions the
+	// history records.
+	Deterministic bool   `json:"deterministic"`
+	Error         string `json:"error,omitempty"`
+}
+
+func (s *Server) replayHistory(w http.ResponseWriter, r *http.Request) error {
+	td, err := s.workflowOf(r)
+	if err != nil {
+		return err
+	}
+	n, err := s.histories.Replay(r.Context(), td.WorkflowID)
+	resp := replayResponse{WorkflowID: td.WorkflowID, Events: n, Deterministic: err == nil}
+	if err != nil {
+		resp.Error = err.Error()
+	}
+	s.audit(r.Context(), userFrom(r.Context()), "takedown.replay", "takedown", td.ID.String(), map[string]any{"deterministic": resp.Deterministic})
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
