@@ -17,6 +17,7 @@ import (
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/adapters"
 	"github.com/takedown-oss/takedown/internal/api"
+	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/workflows"
@@ -71,7 +72,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer tc.Close()
 
-	srv := api.New(api.Config{Store: st, Engine: workflows.Starter{Client: tc}, Policy: c.Policy, Logger: logger.With("component", "api")})
+	srv := api.New(api.Config{
+		Store: st, Engine: workflows.Starter{Client: tc}, Policy: c.Policy,
+		Histories: history.Service{Client: tc, Logger: logger}, Logger: logger.With("component", "api"),
+	})
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

@@ -26,19 +26,29 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // fakeEngine records started workflows; err makes Start fail.
 type fakeEngine struct {
-	mu      sync.Mutex
-	started []workflows.Input
-	err     error
+	mu        sync.Mutex
+	started   []workflows.Input
+	urgencies []workflows.Urgency
+	err       error
+	update    func(workflowID, name string, arg any) error
 }
 
-func (f *fakeEngine) Start(_ context.Context, _ string, in workflows.Input) error {
+func (f *fakeEngine) Start(_ context.Context, _ string, in workflows.Input, u workflows.Urgency) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return f.err
 	}
 	f.started = append(f.started, in)
+	f.urgencies = append(f.urgencies, u)
 	return nil
+}
+
+func (f *fakeEngine) Update(_ context.Context, workflowID, name string, arg any) error {
+	if f.update == nil {
+		return errors.New("no update expected")
+	}
+	return f.update(workflowID, name, arg)
 }
 func (f *fakeEngine) Healthy(context.Context) error { return nil }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/adapters"
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/engine"
+	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/simulator"
@@ -155,21 +156,22 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.closers = append(s.closers, func(context.Context) error { c.Close(); return nil })
 
 	// The platform simulator, and every adapter pointed at it.
-	sim, err := simulator.Start(ctx, simulator.StartConfig{
-		HTTPAddr: cmp.Or(cfg.SimulatorHTTPAddr, "127.0.0.1:0"),
-		SMTPAddr: cmp.Or(cfg.SimulatorSMTPAddr, "127.0.0.1:0"),
-		Config: simulator.Config{
-			Logger:      logger.With("component", "simulator"),
-			RemoveAfter: cmp.Or(cfg.RemoveAfter, 2*time.Second),
-			StatePath:   filepath.Join(cfg.DataDir, "simulator.json"),
-		},
+	sim, err := simulator.New(simulator.Config{
+		Logger:      logger.With("component", "simulator"),
+		RemoveAfter: cmp.Or(cfg.RemoveAfter, 2*time.Second),
+		StatePath:   filepath.Join(cfg.DataDir, "simulator.json"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start platform simulator: %w", err)
 	}
 	s.closers = append(s.closers, func(context.Context) error { return sim.Close() })
-	s.Simulator = sim.Simulator
-	s.SimulatorURL, s.SMTPAddr = sim.HTTPURL(), sim.SMTPAddr()
+	running, err := sim.Start(ctx, cmp.Or(cfg.SimulatorHTTPAddr, "127.0.0.1:0"), cmp.Or(cfg.SimulatorSMTPAddr, "127.0.0.1:0"))
+	if err != nil {
+		return nil, fmt.Errorf("start platform simulator: %w", err)
+	}
+	s.closers = append(s.closers, func(context.Context) error { return running.Close() })
+	s.Simulator = sim
+	s.SimulatorURL, s.SMTPAddr = running.HTTPURL(), running.SMTPAddr()
 
 	ads, err := adapters.Build(adapters.ForSimulator(s.SimulatorURL, s.SMTPAddr), &http.Client{Timeout: 30 * time.Second}, logger)
 	if err != nil {
@@ -201,7 +203,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	// The API.
 	srv := api.New(api.Config{
 		Store: st, Engine: workflows.Starter{Client: c}, Policy: cfg.Policy,
-		Logger: logger.With("component", "api"),
+		Histories: history.Service{Client: c, Logger: logger},
+		Logger:    logger.With("component", "api"),
 	})
 	l, err := net.Listen("tcp", cmp.Or(cfg.HTTPAddr, "127.0.0.1:0"))
 	if err != nil {

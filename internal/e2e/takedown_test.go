@@ -79,7 +79,7 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 			if got := strings.Join(kinds, ","); got != "confirmed,notice_sent,removed" {
 				t.Errorf("events = %s, want confirmed,notice_sent,removed", got)
 			}
-			if n := stack.Simulator.NoticeCount(string(tc.platform), tc.id); n != 1 {
+			if n := stack.Simulator.NoticeCount(tc.platform, tc.id); n != 1 {
 				t.Errorf("simulator received %d notices, want exactly 1", n)
 			}
 			// The engine holds the history auditors replay.

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -323,14 +324,26 @@ func (c *Cluster) startChild(opts []string) error {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr.Setpgid = true // a Ctrl-C in the terminal is ours to handle, not the server's
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start postgres: %w", err)
-	}
+	// The kernel sends Pdeathsig when the thread that forked the child
+	// exits, not the process; the Go runtime may retire idle threads, so the
+	// fork happens on a thread locked to a goroutine that lives as long as
+	// the server.
+	started := make(chan error)
 	exited := make(chan struct{})
 	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		_ = cmd.Wait()
 		close(exited)
 	}()
+	if err := <-started; err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
 	c.child, c.exited = cmd, exited
 	return nil
 }
@@ -415,8 +428,11 @@ func (c *Cluster) choosePort(requested int) (int, bool, error) {
 	// Keep the port of the last start, so that URLs a developer copied keep
 	// working, unless something else took it meanwhile.
 	if b, err := os.ReadFile(c.portFile()); err == nil {
-		if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && portFree(p) {
-			return p, true, nil
+		if p, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			if portFree(p) {
+				return p, true, nil
+			}
+			c.logger.Info("the cluster's previous port is taken; picking another", "dir", c.dir, "port", p)
 		}
 	}
 	p, err := freePort()

@@ -79,6 +79,11 @@ func (s *Simulator) handle(mux *http.ServeMux, route string, p platforms.Platfor
 		s.mu.Unlock()
 
 		if d.hang > 0 && !s.sleep(r.Context(), d.hang) {
+			// A client that gave up gets nothing; one still waiting while the
+			// simulator shuts down gets an honest failure, not an empty 200.
+			if r.Context().Err() == nil {
+				f.unavailable(w)
+			}
 			return
 		}
 		switch {

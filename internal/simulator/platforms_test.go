@@ -40,7 +40,7 @@ func TestTelegramPreview(t *testing.T) {
 		{
 			name:    "withheld",
 			path:    "/t.me/blockedchan/8?embed=1&mode=tme",
-			want:    []string{`<div class="tgme_widget_message_error">This message can&#39;t be displayed in your country</div>`},
+			want:    []string{`<div class="tgme_widget_message_error">This message can't be displayed in your country</div>`},
 			notWant: []string{"tgme_widget_message_text", "Post not found"},
 		},
 		{

@@ -117,6 +117,8 @@ func New(cfg Config) (*Simulator, error) {
 		}
 		if ok {
 			s.st = st
+			s.log.Info("simulator state loaded; the script applies again only after a reset",
+				"notices", len(st.Notices), "contents", len(st.Contents))
 		}
 	}
 	if s.st == nil {
@@ -206,6 +208,15 @@ func identifyID(p platforms.Platform, id string) (platforms.Content, error) {
 	return c, nil
 }
 
+// normID returns the normalized id of content named by id or URL, or id
+// itself when it names nothing: the read-only accessors accept either.
+func normID(p platforms.Platform, id string) string {
+	if c, err := identifyID(p, id); err == nil {
+		return c.ID
+	}
+	return id
+}
+
 // SetBehaviour sets the behaviour of one content, or with an empty contentID
 // the platform's default. It restarts the behaviour's rate-limit count and
 // PRNG; a zero Behaviour removes the setting.
@@ -265,9 +276,13 @@ func (s *Simulator) SubmitPortal(p platforms.Platform, contentID, ticket string)
 	return n, nil
 }
 
-// Notices lists the notices received for content, oldest first. An empty
-// contentID lists the platform's; an empty platform lists all.
+// Notices lists the notices received for content (a normalized id or a
+// URL), oldest first. An empty contentID lists the platform's; an empty
+// platform lists all.
 func (s *Simulator) Notices(p platforms.Platform, contentID string) []ReceivedNotice {
+	if p != "" && contentID != "" {
+		contentID = normID(p, contentID)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []ReceivedNotice
@@ -295,6 +310,7 @@ func (s *Simulator) Requests(route string) int {
 
 // ContentRequests is how many requests (probes, reports, e-mails) named content.
 func (s *Simulator) ContentRequests(p platforms.Platform, contentID string) int {
+	contentID = normID(p, contentID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rec := s.st.Contents[contentKey(p, contentID)]; rec != nil {
@@ -306,6 +322,7 @@ func (s *Simulator) ContentRequests(p platforms.Platform, contentID string) int 
 // State is the content's state now. Content never seen is reported as its
 // behaviour's initial status (present by default).
 func (s *Simulator) State(p platforms.Platform, contentID string) ContentState {
+	contentID = normID(p, contentID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rec := s.st.Contents[contentKey(p, contentID)]; rec != nil {

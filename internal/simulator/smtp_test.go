@@ -104,6 +104,9 @@ func TestSMTPNotices(t *testing.T) {
 	if got := e.sim.Counters().Notices[Unidentified]; got != 1 {
 		t.Errorf("unidentified count = %d", got)
 	}
+	if got := e.sim.NoticeCount(platforms.Telegram, "https://t.me/SomeChannel/42"); got != 1 {
+		t.Errorf("NoticeCount by URL = %d, want 1", got)
+	}
 	if e.sim.NoticeCount(platforms.X, "999") != 0 {
 		t.Errorf("a URL in the body won over the header")
 	}

@@ -288,8 +288,8 @@ func (s *Simulator) contentStateLocked(rec *contentRecord) ContentState {
 }
 
 // noticeLocked files a notice for content (nil for an unidentified e-mail)
-// and applies the platform's behaviour to it. portal is true for a portal
-// submission, the only kind OnNoticePortal acts on.
+// and applies the platform's behaviour to it. Under OnNoticePortal only a
+// notice whose Channel is the portal leads anywhere.
 func (s *Simulator) noticeLocked(n ReceivedNotice, c *platforms.Content) ReceivedNotice {
 	now := s.now()
 	s.st.Seq++

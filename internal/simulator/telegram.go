@@ -103,7 +103,10 @@ var telegramChannelPage = template.Must(template.New("channel").Parse(`<!DOCTYPE
 `))
 
 type telegramPost struct {
-	Channel, ID, Post, Title, Text, Error string
+	Channel, ID, Post, Title, Text string
+	// Error is one of the fixed texts below, written as is: an apostrophe
+	// escaped as &#39; would defeat a plain text match.
+	Error template.HTML
 }
 
 func newTelegramPost(channel, id string) telegramPost {

@@ -297,11 +297,11 @@ func (s *Simulator) youtubeReasons(w http.ResponseWriter, r *http.Request, _ []p
 		}
 		items = append(items, it)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"kind":  "youtube#videoAbuseReportReasonListResponse",
-		"etag":  etag("reasons", hl),
-		"items": items,
-	})
+	writeJSON(w, http.StatusOK, struct {
+		Kind  string `json:"kind"`
+		Etag  string `json:"etag"`
+		Items []item `json:"items"`
+	}{"youtube#videoAbuseReportReasonListResponse", etag("reasons", hl), items})
 }
 
 type reportAbuseBody struct {
@@ -454,10 +454,14 @@ func (s *Simulator) youtubeVideos(w http.ResponseWriter, r *http.Request, cs []p
 		items = append(items, it)
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"kind":     "youtube#videoListResponse",
-		"etag":     etag("videos", r.URL.RawQuery, fmt.Sprint(len(items))),
-		"items":    items,
-		"pageInfo": map[string]int{"totalResults": len(items), "resultsPerPage": len(items)},
-	})
+	type pageInfo struct {
+		TotalResults   int `json:"totalResults"`
+		ResultsPerPage int `json:"resultsPerPage"`
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Kind     string           `json:"kind"`
+		Etag     string           `json:"etag"`
+		Items    []map[string]any `json:"items"`
+		PageInfo pageInfo         `json:"pageInfo"`
+	}{"youtube#videoListResponse", etag("videos", r.URL.RawQuery, fmt.Sprint(len(items))), items, pageInfo{len(items), len(items)}})
 }

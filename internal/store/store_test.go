@@ -484,6 +484,18 @@ func TestRecordTransition(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "content came back",
+			tr: store.Transition{EventKey: "reappeared:1", Kind: "reappeared", At: base.Add(40 * time.Hour),
+				Status: takedown.StatusNoticeSent, Reopened: true, EscalationLevel: new(int)},
+			wantApplied: true,
+			check: func(t *testing.T, got takedown.Takedown) {
+				if got.Status != takedown.StatusNoticeSent || got.RemovedAt != nil || got.ClosedAt != nil ||
+					got.EscalationLevel != 0 || !timeIs(got.NoticeSentAt, base) {
+					t.Errorf("after reopening: %+v", got)
+				}
+			},
+		},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
@@ -514,7 +526,7 @@ func TestRecordTransition(t *testing.T) {
 			t.Errorf("events not in seq order: %+v", got.Events)
 		}
 	}
-	wantKinds := "confirmed notice_sent notice_sent clarification_requested removed"
+	wantKinds := "confirmed notice_sent notice_sent clarification_requested removed reappeared"
 	if strings.Join(kinds, " ") != wantKinds {
 		t.Errorf("event kinds = %v, want %s", kinds, wantKinds)
 	}
@@ -714,11 +726,14 @@ func TestAppendOnly(t *testing.T) {
 // seed is a takedown inserted directly, to control the columns lists sort
 // and filter on.
 type seed struct {
-	created  time.Time
-	platform platforms.Platform
-	status   takedown.Status
-	deadline *time.Time
-	closed   bool
+	created    time.Time
+	platform   platforms.Platform
+	category   platforms.Category // default ncii
+	status     takedown.Status    // default pending
+	deadline   *time.Time
+	noticeSent *time.Time
+	removed    *time.Time
+	closed     bool
 }
 
 // seedTakedowns inserts the seeds and returns them as the store reads them.
@@ -737,12 +752,13 @@ func seedTakedowns(t *testing.T, s *store.Store, seeds []seed) []takedown.Takedo
 		_, err := s.Pool().Exec(ctx, `
 			WITH i AS (
 				INSERT INTO items (id, url, platform, content_id, category, status, created_by, created_at)
-				VALUES ($1, 'https://example.test/'||$4, $3, $4, 'ncii', 'confirmed', $5, $6)
+				VALUES ($1, 'https://example.test/'||$4, $3, $4, $11, 'confirmed', $5, $6)
 			)
 			INSERT INTO takedowns (id, item_id, workflow_id, platform, content_id, url, category, status,
-				deadline, confirmed_by, created_at, closed_at)
-			VALUES ($2, $1, $10, $3, $4, 'https://example.test/'||$4, 'ncii', $7, $8, $5, $6, $9)`,
-			itemID, id, sd.platform, content, u.ID, sd.created, cmpStatus(sd.status), sd.deadline, closedAt, takedown.WorkflowID(id))
+				deadline, confirmed_by, created_at, closed_at, notice_sent_at, removed_at)
+			VALUES ($2, $1, $10, $3, $4, 'https://example.test/'||$4, $11, $7, $8, $5, $6, $9, $12, $13)`,
+			itemID, id, sd.platform, content, u.ID, sd.created, cmp.Or(sd.status, takedown.StatusPending), sd.deadline,
+			closedAt, takedown.WorkflowID(id), cmp.Or(sd.category, platforms.NCII), sd.noticeSent, sd.removed)
 		if err != nil {
 			t.Fatalf("seed takedown %d: %v", i, err)
 		}
@@ -753,13 +769,6 @@ func seedTakedowns(t *testing.T, s *store.Store, seeds []seed) []takedown.Takedo
 		out = append(out, td)
 	}
 	return out
-}
-
-func cmpStatus(s takedown.Status) takedown.Status {
-	if s == "" {
-		return takedown.StatusPending
-	}
-	return s
 }
 
 // listAll follows cursors to the end and returns every id in order.
@@ -974,3 +983,80 @@ func sortBy(idx []int, less func(a, b int) bool) {
 }
 
 func encode(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// TestStatusesMatchSchema fails when a status is added to the domain
+// without a migration that lets the database store it.
+func TestStatusesMatchSchema(t *testing.T) {
+	s := newStore(t)
+	td := newTakedown(t, s)
+	for _, st := range takedown.Statuses {
+		t.Run(string(st), func(t *testing.T) {
+			_, err := s.RecordTransition(t.Context(), store.Transition{
+				TakedownID: td.ID, EventKey: "status:" + string(st), Kind: "status_check", Status: st,
+			})
+			if err != nil {
+				t.Errorf("status %s cannot be stored: %v", st, err)
+			}
+		})
+	}
+	if _, err := s.Pool().Exec(t.Context(), "UPDATE takedowns SET status = 'vanished'"); err == nil {
+		t.Error("the database accepted an unknown status")
+	}
+}
+
+func TestComplianceStats(t *testing.T) {
+	s := newStore(t)
+	ptr := func(d time.Duration) *time.Time { tm := base.Add(d); return &tm }
+	seedTakedowns(t, s, []seed{
+		// Removed an hour after the notice, within its 24-hour deadline.
+		{created: base, platform: platforms.Telegram, status: takedown.StatusRemoved, closed: true,
+			noticeSent: ptr(0), removed: ptr(time.Hour), deadline: ptr(24 * time.Hour)},
+		// Removed after three hours, past its two-hour deadline.
+		{created: base, platform: platforms.Telegram, status: takedown.StatusRemoved, closed: true,
+			noticeSent: ptr(0), removed: ptr(3 * time.Hour), deadline: ptr(2 * time.Hour)},
+		// Still waiting.
+		{created: base.Add(time.Hour), platform: platforms.Telegram, status: takedown.StatusNoticeSent,
+			noticeSent: ptr(time.Hour), deadline: ptr(25 * time.Hour)},
+		// Geo-restricted, not removed.
+		{created: base, platform: platforms.X, category: platforms.CSAM, status: takedown.StatusWithheld, closed: true,
+			noticeSent: ptr(0)},
+		// Confirmed before the period: not counted.
+		{created: base.Add(-time.Hour), platform: platforms.Telegram, status: takedown.StatusRemoved, closed: true,
+			noticeSent: ptr(-time.Hour), removed: ptr(0)},
+	})
+	rows, err := s.ComplianceStats(t.Context(), base, base.Add(24*time.Hour))
+	if err != nil {
+		t.Fatalf("ComplianceStats: %v", err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows, want telegram/ncii and x/csam: %+v", len(rows), rows)
+	}
+	tg, x := rows[0], rows[1]
+	if tg.Platform != platforms.Telegram || tg.Category != platforms.NCII || tg.Total != 3 || tg.Open != 1 ||
+		tg.Removed != 2 || tg.RemovedWithinDeadline != 1 || tg.WithinDeadlineShare != 1.0/3 ||
+		tg.Outcomes[takedown.StatusRemoved] != 2 || tg.Outcomes[takedown.StatusNoticeSent] != 1 {
+		t.Errorf("telegram row = %+v", tg)
+	}
+	// Removal took 3600 s and 10800 s: the median lies halfway, the 90th
+	// percentile 90% of the way.
+	if tg.MedianRemovalSeconds == nil || *tg.MedianRemovalSeconds != 7200 ||
+		tg.P90RemovalSeconds == nil || *tg.P90RemovalSeconds != 10080 {
+		t.Errorf("removal times = %v, %v; want 7200, 10080", deref(tg.MedianRemovalSeconds), deref(tg.P90RemovalSeconds))
+	}
+	if x.Platform != platforms.X || x.Total != 1 || x.Open != 0 || x.Removed != 0 || x.Outcomes[takedown.StatusWithheld] != 1 ||
+		x.MedianRemovalSeconds != nil || x.WithinDeadlineShare != 0 {
+		t.Errorf("x row = %+v", x)
+	}
+
+	empty, err := s.ComplianceStats(t.Context(), base.Add(-48*time.Hour), base.Add(-24*time.Hour))
+	if err != nil || len(empty) != 0 {
+		t.Errorf("ComplianceStats of an empty period = %+v, %v", empty, err)
+	}
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}

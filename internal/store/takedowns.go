@@ -127,7 +127,8 @@ func (s *Store) ListTakedowns(ctx context.Context, f TakedownFilter) ([]takedown
 // changes and applied is false.
 //
 // NoticeSentAt keeps the earliest value: compliance is measured from the
-// first notice, not from reminders.
+// first notice, not from reminders (nor from the notice that follows content
+// coming back). Reopened clears removed_at and closed_at.
 func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied bool, err error) {
 	if t.EventKey == "" || t.Kind == "" {
 		return false, errors.New("record transition: event key and kind are required")
@@ -146,18 +147,19 @@ func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied boo
 		if err != nil || !inserted {
 			return err
 		}
+		// A value given explicitly wins over clearing the same column.
 		_, err = tx.Exec(ctx, `
 			UPDATE takedowns SET
-				status = coalesce($2, status),
-				deadline = CASE WHEN $3 THEN NULL ELSE coalesce($4, deadline) END,
-				escalation_level = coalesce($5, escalation_level),
-				notice_sent_at = least(notice_sent_at, $6),
-				removed_at = coalesce($7, removed_at),
-				closed_at = CASE WHEN $8 THEN $9 ELSE closed_at END,
+				status = coalesce($2::text, status),
+				deadline = CASE WHEN $4::timestamptz IS NOT NULL THEN $4 WHEN $3::boolean THEN NULL ELSE deadline END,
+				escalation_level = coalesce($5::integer, escalation_level),
+				notice_sent_at = least(notice_sent_at, $6::timestamptz),
+				removed_at = CASE WHEN $7::timestamptz IS NOT NULL THEN $7 WHEN $10::boolean THEN NULL ELSE removed_at END,
+				closed_at = CASE WHEN $8::boolean THEN $9::timestamptz WHEN $10 THEN NULL ELSE closed_at END,
 				updated_at = now()
 			WHERE id = $1`,
 			t.TakedownID, nullIfEmpty(t.Status), t.ClearDeadline, t.Deadline, t.EscalationLevel,
-			t.NoticeSentAt, t.RemovedAt, t.Closed, ev.At)
+			t.NoticeSentAt, t.RemovedAt, t.Closed, ev.At, t.Reopened)
 		if err != nil {
 			return dbError(err)
 		}

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+// ComplianceRow is what became of the takedowns of one platform and
+// category: the figures regulators publish.
+type ComplianceRow struct {
+	Platform platforms.Platform `json:"platform"`
+	Category platforms.Category `json:"category"`
+	Total    int                `json:"total"`
+	// Open counts takedowns not yet closed.
+	Open int `json:"open"`
+	// Outcomes counts takedowns by their current status.
+	Outcomes map[takedown.Status]int `json:"outcomes"`
+	// Removed counts takedowns whose removal a probe confirmed, and
+	// RemovedWithinDeadline those confirmed by their removal deadline.
+	Removed               int `json:"removed"`
+	RemovedWithinDeadline int `json:"removed_within_deadline"`
+	// WithinDeadlineShare is RemovedWithinDeadline over Total.
+	WithinDeadlineShare float64 `json:"within_deadline_share"`
+	// Time from the first notice to confirmed removal, in seconds; absent
+	// when nothing was removed.
+	MedianRemovalSeconds *float64 `json:"median_removal_seconds,omitempty"`
+	P90RemovalSeconds    *float64 `json:"p90_removal_seconds,omitempty"`
+}
+
+// ComplianceStats reports on the takedowns confirmed in [from, to), one row
+// per platform and category that had any, ordered by platform and category.
+func (s *Store) ComplianceStats(ctx context.Context, from, to time.Time) ([]ComplianceRow, error) {
+	rows, err := s.pool.Query(ctx, `
+		WITH t AS (
+			SELECT platform, category, status, deadline, notice_sent_at, removed_at, closed_at,
+			       extract(epoch FROM removed_at - notice_sent_at)::float8 AS removal_seconds
+			FROM takedowns
+			WHERE created_at >= $1 AND created_at < $2
+		)
+		SELECT platform, category,
+		       count(*),
+		       count(*) FILTER (WHERE closed_at IS NULL),
+		       (SELECT jsonb_object_agg(status, n)
+		          FROM (SELECT status, count(*) AS n FROM t AS o
+		                WHERE o.platform = t.platform AND o.category = t.category GROUP BY status) AS by_status),
+		       count(removed_at),
+		       count(*) FILTER (WHERE removed_at <= deadline),
+		       percentile_cont(0.5) WITHIN GROUP (ORDER BY removal_seconds),
+		       percentile_cont(0.9) WITHIN GROUP (ORDER BY removal_seconds)
+		FROM t
+		GROUP BY platform, category
+		ORDER BY platform, category`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("compliance stats: %w", dbError(err))
+	}
+	list, err := collect(rows, func(r row) (ComplianceRow, error) {
+		var c ComplianceRow
+		err := r.Scan(&c.Platform, &c.Category, &c.Total, &c.Open, &c.Outcomes, &c.Removed, &c.RemovedWithinDeadline,
+			&c.MedianRemovalSeconds, &c.P90RemovalSeconds)
+		if c.Total > 0 {
+			c.WithinDeadlineShare = float64(c.RemovedWithinDeadline) / float64(c.Total)
+		}
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("compliance stats: %w", dbError(err))
+	}
+	return list, nil
+}
