@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
@@ -17,6 +18,9 @@ import (
 type SendNoticeInput struct {
 	Confirm takedown.Confirm `json:"confirm"`
 	Notice  platforms.Notice `json:"notice"`
+	// DeadlineAfter, when set, starts the removal deadline: it runs from
+	// the moment the notice actually left, which only the activity knows.
+	DeadlineAfter time.Duration `json:"deadline_after,omitempty"`
 }
 
 // SendNoticeResult says what became of the notice.
@@ -27,6 +31,8 @@ type SendNoticeResult struct {
 	// is not sent again (at most once per attempt). The deadline and the
 	// reminder that follows it cover a notice that was in fact lost.
 	Uncertain bool `json:"uncertain,omitempty"`
+	// Deadline is the removal deadline started by this notice, if any.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // SendNotice sends a notice at most once per idempotency key. The key is
@@ -58,7 +64,7 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 		switch rec.State {
 		case takedown.NoticeSent, takedown.NoticeAwaitingPortal:
 			res := SendNoticeResult{Submission: submissionFrom(rec)}
-			return res, a.recordSent(ctx, in, res)
+			return a.recordSent(ctx, in, res)
 		default:
 			// "sending" (or already "uncertain"): a previous try died between
 			// the claim and the record. Never send twice.
@@ -68,7 +74,7 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 			a.Logger.Warn("notice outcome uncertain; not re-sending",
 				"takedown_id", in.Confirm.TakedownID, "platform", n.Content.Platform, "attempt", n.Attempt)
 			res := SendNoticeResult{Uncertain: true, Submission: submissionFrom(rec)}
-			return res, a.recordSent(ctx, in, res)
+			return a.recordSent(ctx, in, res)
 		}
 	}
 
@@ -95,11 +101,12 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 	if err := a.Store.MarkNoticeSent(rctx, n.Key, string(sub.Channel), sub.Reference, sub.PlatformReference, sub.SentAt, state); err != nil {
 		return SendNoticeResult{}, fmt.Errorf("record sent notice %s: %w", n.Key, err)
 	}
-	res := SendNoticeResult{Submission: sub}
-	return res, a.recordSent(rctx, in, res)
+	return a.recordSent(rctx, in, SendNoticeResult{Submission: sub})
 }
 
-func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res SendNoticeResult) error {
+// recordSent projects the notice into the takedown's record. It derives
+// everything from the stored submission, so a retry records the same thing.
+func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res SendNoticeResult) (SendNoticeResult, error) {
 	sub := res.Submission
 	status := takedown.StatusNoticeSent
 	kind := "notice_sent"
@@ -133,11 +140,16 @@ func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res Sen
 	}
 	if !sub.AwaitingPortal {
 		t.NoticeSentAt = &at
+		if in.DeadlineAfter > 0 {
+			res.Deadline = at.Add(in.DeadlineAfter).UTC().Truncate(time.Millisecond)
+			t.Deadline = &res.Deadline
+			detail["deadline"] = res.Deadline
+		}
 	}
 	if _, err := a.Store.RecordTransition(ctx, t); err != nil {
-		return fmt.Errorf("record notice for takedown %s: %w", in.Confirm.TakedownID, err)
+		return SendNoticeResult{}, fmt.Errorf("record notice for takedown %s: %w", in.Confirm.TakedownID, err)
 	}
-	return nil
+	return res, nil
 }
 
 func submissionFrom(rec takedown.Notice) platforms.Submission {

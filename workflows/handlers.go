@@ -49,9 +49,16 @@ func (r *run) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return r.st, nil }); err != nil {
 		return fmt.Errorf("register query: %w", err)
 	}
-	enqueue := func(a action) {
-		r.pending = append(r.pending, a)
+	enqueue := func(ctx workflow.Context, a action) error {
+		r.pending = append(r.pending, &a)
 		r.wake.SendAsync(struct{}{})
+		if err := workflow.Await(ctx, func() bool { return a.done || r.result != nil }); err != nil {
+			return err
+		}
+		if !a.done {
+			return refuse("the takedown closed before the decision was acted on (%s)", r.st.Status)
+		}
+		return a.err
 	}
 	type reg struct {
 		name     string
@@ -59,15 +66,15 @@ func (r *run) register(ctx workflow.Context) error {
 		validate any
 	}
 	for _, u := range []reg{
-		{UpdateRecordReply, func(ctx workflow.Context, v Reply) error { enqueue(action{reply: &v}); return nil },
+		{UpdateRecordReply, func(ctx workflow.Context, v Reply) error { return enqueue(ctx, action{reply: &v}) },
 			func(ctx workflow.Context, v Reply) error { return r.validateReply(v) }},
-		{UpdateDecideEscalation, func(ctx workflow.Context, v EscalationDecision) error { enqueue(action{decision: &v}); return nil },
+		{UpdateDecideEscalation, func(ctx workflow.Context, v EscalationDecision) error { return enqueue(ctx, action{decision: &v}) },
 			func(ctx workflow.Context, v EscalationDecision) error { return r.validateDecision(v) }},
-		{UpdateExtendDeadline, func(ctx workflow.Context, v Extension) error { enqueue(action{extension: &v}); return nil },
+		{UpdateExtendDeadline, func(ctx workflow.Context, v Extension) error { return enqueue(ctx, action{extension: &v}) },
 			func(ctx workflow.Context, v Extension) error { return r.validateExtension(ctx, v) }},
-		{UpdateWithdraw, func(ctx workflow.Context, v Withdrawal) error { enqueue(action{withdraw: &v}); return nil },
+		{UpdateWithdraw, func(ctx workflow.Context, v Withdrawal) error { return enqueue(ctx, action{withdraw: &v}) },
 			func(ctx workflow.Context, v Withdrawal) error { return r.validateWithdrawal(v) }},
-		{UpdateAddInformation, func(ctx workflow.Context, v Information) error { enqueue(action{info: &v}); return nil },
+		{UpdateAddInformation, func(ctx workflow.Context, v Information) error { return enqueue(ctx, action{info: &v}) },
 			func(ctx workflow.Context, v Information) error { return r.validateInformation(v) }},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
@@ -207,10 +214,15 @@ func (r *run) handle(ctx workflow.Context, a action) error {
 		d := *a.decision
 		detail := actorDetail(d.Actor, map[string]any{"approve": d.Approve, "reason": d.Reason})
 		if d.Approve {
-			if err := r.record(ctx, takedown.Transition{Kind: "blocking_approved", Detail: detail}); err != nil {
+			r.stopTimer()
+			r.st.Level = LevelBlocking
+			r.st.Status = takedown.StatusBlocking
+			if err := r.record(ctx, takedown.Transition{Kind: "blocking_approved", Status: takedown.StatusBlocking,
+				EscalationLevel: ptr(LevelBlocking), Detail: detail}); err != nil {
 				return err
 			}
-			return r.orderBlocking(ctx, d)
+			r.then = func() error { return r.orderBlocking(ctx, d) }
+			return nil
 		}
 		if r.st.Status == takedown.StatusRejected {
 			return r.finish(ctx, takedown.StatusRejected, "rejection_accepted", platforms.ProbeResult{Reason: d.Reason})

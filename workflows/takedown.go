@@ -74,7 +74,7 @@ type run struct {
 	st   State
 	acts *activities.Activities // nil: only its methods' names are used
 
-	pending []action
+	pending []*action
 	wake    workflow.Channel
 
 	timer       workflow.Future
@@ -90,15 +90,21 @@ type run struct {
 
 	result *Result
 	err    error
+	then   func() error
 }
 
-// action is a validated human decision waiting for the main loop.
+// action is a validated human decision waiting for the main loop. The
+// update that brought it returns once done is set, so the caller sees the
+// decision's effect (and its projection) when the API answers.
 type action struct {
 	reply     *Reply
 	decision  *EscalationDecision
 	extension *Extension
 	withdraw  *Withdrawal
 	info      *Information
+
+	done bool
+	err  error
 }
 
 func (r *run) loop(ctx workflow.Context) (Result, error) {
@@ -118,8 +124,18 @@ func (r *run) loop(ctx workflow.Context) (Result, error) {
 		for len(r.pending) > 0 && r.result == nil {
 			a := r.pending[0]
 			r.pending = r.pending[1:]
-			if err := r.handle(ctx, a); err != nil {
+			err := r.handle(ctx, *a)
+			a.done, a.err = true, err
+			if err != nil {
 				return Result{}, err
+			}
+			// Work that follows a decision but need not hold up the person
+			// who made it (sending a blocking order may wait on the ISPs).
+			if then := r.then; then != nil {
+				r.then = nil
+				if err := then(); err != nil {
+					return Result{}, err
+				}
 			}
 		}
 		if r.result == nil && len(r.pending) == 0 {
@@ -174,9 +190,14 @@ func (r *run) sendNotice(ctx workflow.Context, kind platforms.NoticeKind, priori
 		ItemID: r.in.ItemID, TakedownID: r.in.TakedownID,
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ConfirmedBy: r.in.ConfirmedBy,
 	}
+	in := activities.SendNoticeInput{Confirm: confirm, Notice: n}
+	if kind == platforms.KindNotice {
+		// The removal deadline runs from the notice the platform can act on.
+		in.DeadlineAfter = r.in.Policy.Deadline
+	}
 	sctx := workflow.WithActivityOptions(ctx, sendOptions(r.in.Content.Platform))
 	var sent activities.SendNoticeResult
-	if err := workflow.ExecuteActivity(sctx, r.acts.SendNotice, activities.SendNoticeInput{Confirm: confirm, Notice: n}).Get(sctx, &sent); err != nil {
+	if err := workflow.ExecuteActivity(sctx, r.acts.SendNotice, in).Get(sctx, &sent); err != nil {
 		return err
 	}
 	now := workflow.Now(ctx)
@@ -190,12 +211,12 @@ func (r *run) sendNotice(ctx workflow.Context, kind platforms.NoticeKind, priori
 	}
 	r.st.Status = takedown.StatusNoticeSent
 	if kind == platforms.KindNotice {
-		// The removal deadline runs from the notice the platform can act on.
-		r.st.Deadline = now.Add(r.in.Policy.Deadline)
+		r.st.Deadline = sent.Deadline
+		if r.st.Deadline.IsZero() {
+			r.st.Deadline = now.Add(r.in.Policy.Deadline)
+		}
 		r.st.Overdue = false
 		r.setRung(ctx, r.st.Deadline, LevelNotice)
-		return r.record(ctx, takedown.Transition{Kind: "deadline_set", Deadline: &r.st.Deadline,
-			Detail: map[string]any{"deadline": r.st.Deadline}})
 	}
 	return nil
 }

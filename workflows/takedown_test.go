@@ -100,8 +100,14 @@ func newPlatform(t *testing.T) *platform {
 		sub := platforms.Submission{Channel: platforms.ChannelAPI, Reference: "TKD-1", SentAt: env.Now()}
 		if p.portal && in.Notice.Attempt == 1 {
 			sub = platforms.Submission{Channel: platforms.ChannelPortal, Reference: "TKD-1", AwaitingPortal: true}
+			return activities.SendNoticeResult{Submission: sub}, nil
 		}
-		return activities.SendNoticeResult{Submission: sub}, nil
+		res := activities.SendNoticeResult{Submission: sub}
+		if in.DeadlineAfter > 0 {
+			res.Deadline = env.Now().Add(in.DeadlineAfter)
+		}
+		p.events = append(p.events, takedown.Transition{Kind: "notice_sent", Deadline: ptrTime(res.Deadline), Detail: map[string]any{"kind": string(in.Notice.Kind)}})
+		return res, nil
 	})
 	// The real Probe activity's contract, driven by the script: until gone
 	// it fails as still present, and a removal must be seen twice.
@@ -254,7 +260,7 @@ func TestRemovedWithinDeadline(t *testing.T) {
 	if res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "removed", "rechecked")
+	wantKinds(t, p.kinds(), "notice_sent", "removed", "rechecked")
 	rm := p.event("removed")
 	if !rm.Closed || rm.RemovedAt == nil || rm.Detail["within_deadline"] != true {
 		t.Errorf("removed = %+v", rm)
@@ -267,7 +273,7 @@ func TestRemovedWithinDeadline(t *testing.T) {
 	if p.probeIns[0].ConfirmGap != 5*time.Minute || !p.probeIns[0].UntilGone {
 		t.Errorf("probe input = %+v", p.probeIns[0])
 	}
-	if ds := p.event("deadline_set"); ds.Deadline == nil || !ds.Deadline.Equal(p.start.Add(24*time.Hour)) {
+	if ds := p.event("notice_sent"); ds.Deadline == nil || !ds.Deadline.Equal(p.start.Add(24*time.Hour)) {
 		t.Errorf("deadline = %v, want start+24h", ds.Deadline)
 	}
 }
@@ -279,7 +285,7 @@ func TestDeadlinePassesReminderWorks(t *testing.T) {
 	if res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "deadline_passed", "removed", "rechecked")
+	wantKinds(t, p.kinds(), "notice_sent", "deadline_passed", "notice_sent", "removed", "rechecked")
 	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindReminder || p.notices[1].Priority || p.notices[1].Attempt != 2 {
 		t.Fatalf("notices = %+v", p.notices)
 	}
@@ -311,7 +317,7 @@ func TestLadderSupervisorRefusesThenApprovesBlocking(t *testing.T) {
 	if res.Status != takedown.StatusBlocked {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "deadline_passed", "supervisor_alerted", "blocking_approval_requested",
+	wantKinds(t, p.kinds(), "notice_sent", "deadline_passed", "notice_sent", "supervisor_alerted", "notice_sent", "blocking_approval_requested",
 		"blocking_refused", "blocking_approved", "blocking_ordered", "blocked")
 	if len(p.notices) != 3 || p.notices[2].Kind != platforms.KindPriority || !p.notices[2].Priority {
 		t.Fatalf("notices = %+v", p.notices)
@@ -340,7 +346,7 @@ func TestPlatformRejectsSupervisorCloses(t *testing.T) {
 	if res.Status != takedown.StatusRejected {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "rejected", "rejection_accepted")
+	wantKinds(t, p.kinds(), "notice_sent", "rejected", "rejection_accepted")
 	if !p.event("rejection_accepted").Closed {
 		t.Error("rejection did not close the takedown")
 	}
@@ -359,7 +365,7 @@ func TestPlatformRejectsAppealSucceeds(t *testing.T) {
 	if res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "rejected", "appealed", "appeal_sent", "removed", "rechecked")
+	wantKinds(t, p.kinds(), "notice_sent", "rejected", "appealed", "notice_sent", "appeal_sent", "removed", "rechecked")
 	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindFollowUp || p.notices[1].Information != "court order attached" {
 		t.Fatalf("notices = %+v", p.notices)
 	}
@@ -377,7 +383,7 @@ func TestWithheldEnds(t *testing.T) {
 	if res.Status != takedown.StatusWithheld {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "withheld")
+	wantKinds(t, p.kinds(), "notice_sent", "withheld")
 	w := p.event("withheld")
 	if w.RemovedAt != nil || !w.Closed || fmt.Sprint(w.Detail["countries"]) != "[KR]" {
 		t.Errorf("withheld = %+v; must not count as removed", w)
@@ -401,7 +407,7 @@ func TestWithheldEscalatesWhenPolicySays(t *testing.T) {
 	if res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "deadline_passed", "removed", "rechecked")
+	wantKinds(t, p.kinds(), "notice_sent", "deadline_passed", "notice_sent", "removed", "rechecked")
 	if !p.probeIns[0].WithheldIsPresent {
 		t.Error("probe not told to look past withholding")
 	}
@@ -426,7 +432,7 @@ func TestClarificationPausesAndResumesTheClock(t *testing.T) {
 	}
 	// 14h were left when the clock stopped at 10h; it resumed at 40h, so the
 	// deadline is 54h and removal at 50h is within it.
-	wantKinds(t, p.kinds(), "deadline_set", "clarification_requested", "clarification_answered", "clock_resumed", "removed", "rechecked")
+	wantKinds(t, p.kinds(), "notice_sent", "clarification_requested", "clarification_answered", "notice_sent", "clock_resumed", "removed", "rechecked")
 	resumed := p.event("clock_resumed")
 	if resumed.Deadline == nil || !resumed.Deadline.Equal(p.start.Add(54*time.Hour)) {
 		t.Errorf("resumed deadline = %v, want start+54h", resumed.Deadline)
@@ -456,7 +462,7 @@ func TestContentReappearsAndTheTakedownReopens(t *testing.T) {
 	if res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "removed", "rechecked", "reappeared", "deadline_set", "removed", "rechecked")
+	wantKinds(t, p.kinds(), "notice_sent", "removed", "rechecked", "reappeared", "notice_sent", "removed", "rechecked")
 	if re := p.event("reappeared"); !re.Reopened || re.Status != takedown.StatusNoticeSent {
 		t.Errorf("reappeared = %+v", re)
 	}
@@ -476,7 +482,7 @@ func TestWithdrawnMidWait(t *testing.T) {
 	if res.Status != takedown.StatusWithdrawn {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "deadline_passed", "withdrawn")
+	wantKinds(t, p.kinds(), "notice_sent", "deadline_passed", "notice_sent", "withdrawn")
 	w := p.event("withdrawn")
 	if !w.Closed || w.Detail["reason"] != "reported in error" || w.Detail["actor_id"] != staff.ID.String() {
 		t.Errorf("withdrawn = %+v", w)
@@ -504,7 +510,7 @@ func TestUpdatesFromWrongRoleAreRefused(t *testing.T) {
 	if res := p.run(testInput()); res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "removed", "rechecked")
+	wantKinds(t, p.kinds(), "notice_sent", "removed", "rechecked")
 }
 
 func TestSupervisorExtendsDeadline(t *testing.T) {
@@ -516,7 +522,7 @@ func TestSupervisorExtendsDeadline(t *testing.T) {
 	if res := p.run(testInput()); res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "deadline_set", "deadline_extended", "removed", "rechecked")
+	wantKinds(t, p.kinds(), "notice_sent", "deadline_extended", "removed", "rechecked")
 	if p.event("removed").Detail["within_deadline"] != true {
 		t.Error("removal inside the extended deadline counted as late")
 	}
@@ -608,4 +614,11 @@ func TestNinetyDaysOfProbingStaysSmall(t *testing.T) {
 	if len(p.probeIns) < 90*24*2 {
 		t.Errorf("only %d probes in 90 days", len(p.probeIns))
 	}
+}
+
+func ptrTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

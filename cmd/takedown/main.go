@@ -34,6 +34,7 @@ commands:
   worker     run the Temporal workers (needs DATABASE_URL and TEMPORAL_ADDRESS)
   migrate    apply database migrations (needs DATABASE_URL)
   simulate   run the platform simulator alone
+  bench      measure throughput, latency, history size and query speed
 
 Run 'takedown <command> -h' for the command's flags. Configuration is read
 from the environment; see README.md.
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/adapters"
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/history"
+	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/workflows"
@@ -122,7 +123,11 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("configure platform adapters: %w", err)
 	}
-	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Logger: logger.With("component", "activities")})
+	blocker, err := newBlocker(e, logger)
+	if err != nil {
+		return err
+	}
+	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: blocker, Logger: logger.With("component", "activities")})
 	if err != nil {
 		return err
 	}
@@ -155,4 +160,26 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintln(stdout, "migrations applied")
 	return nil
+}
+
+// newBlocker configures the channel for access-blocking orders. Without
+// TAKEDOWN_ISP_ORDER_URL the last rung of the ladder is disabled: an approved
+// order fails loudly instead of pretending to be sent.
+func newBlocker(e *env, logger *slog.Logger) (activities.Blocker, error) {
+	cfg := isp.Config{
+		OrderURL:     e.str("TAKEDOWN_ISP_ORDER_URL", ""),
+		Token:        e.secret("TAKEDOWN_ISP_TOKEN"),
+		VantageURL:   e.str("TAKEDOWN_ISP_VANTAGE_URL", ""),
+		VantageToken: e.secret("TAKEDOWN_ISP_VANTAGE_TOKEN"),
+		LegalBasis:   e.str("TAKEDOWN_ISP_LEGAL_BASIS", isp.DefaultLegalBasis),
+	}
+	if cfg.OrderURL == "" {
+		logger.Warn("TAKEDOWN_ISP_ORDER_URL is not set: access-blocking orders cannot be sent")
+		return nil, nil
+	}
+	b, err := isp.New(cfg, &http.Client{Timeout: 30 * time.Second}, logger.With("component", "isp"))
+	if err != nil {
+		return nil, fmt.Errorf("configure blocking orders: %w", err)
+	}
+	return b, nil
 }

@@ -168,7 +168,7 @@ func TestErrors(t *testing.T) {
 		{"malformed id", takedown.RoleAuditor, "GET", "/api/v1/takedowns/not-a-uuid", "", 404, "not_found"},
 		{"unknown takedown", takedown.RoleAuditor, "GET", "/api/v1/takedowns/" + uuid.NewString(), "", 404, "not_found"},
 		{"bad status filter", takedown.RoleAuditor, "GET", "/api/v1/takedowns?status=gone", "", 400, "invalid_filter"},
-		{"bad cursor", takedown.RoleAuditor, "GET", "/api/v1/takedowns?cursor=%%%", "", 400, "invalid_cursor"},
+		{"bad cursor", takedown.RoleAuditor, "GET", "/api/v1/takedowns?cursor=bm90LWEtY3Vyc29y", "", 400, "invalid_cursor"},
 		{"unknown route", takedown.RoleAuditor, "GET", "/api/v2/nothing", "", 404, "not_found"},
 	}
 	for _, tc := range cases {

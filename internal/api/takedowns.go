@@ -55,6 +55,13 @@ func (s *Server) listTakedowns(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusBadRequest, "invalid_filter", "unknown category "+strconv.Quote(v))
 		}
 	}
+	if v := q.Get("level"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 4 {
+			return errorf(http.StatusBadRequest, "invalid_filter", "level must be 0 to 4")
+		}
+		f.Level = &n
+	}
 	if v := q.Get("overdue"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

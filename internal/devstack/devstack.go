@@ -25,6 +25,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/engine"
 	"github.com/takedown-oss/takedown/internal/history"
+	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/simulator"
@@ -177,7 +178,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("build adapters: %w", err)
 	}
-	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Logger: logger.With("component", "activities")})
+	blocker, err := isp.New(isp.Config{
+		OrderURL: s.SimulatorURL + "/isp/orders", Token: "dev-isp-token", VantageURL: s.SimulatorURL + "/isp/check",
+	}, &http.Client{Timeout: 30 * time.Second}, logger.With("component", "isp"))
+	if err != nil {
+		return nil, fmt.Errorf("blocking-order channel: %w", err)
+	}
+	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: blocker, Logger: logger.With("component", "activities")})
 	if err != nil {
 		return nil, err
 	}

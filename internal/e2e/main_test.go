@@ -41,7 +41,10 @@ func runMain(m *testing.M) int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	pol := policy.Default()
 	// Hours become seconds: a takedown's whole life fits in a test.
-	pol.Scale = 1.0 / 3600
+	// 24 hours become 3 seconds: a takedown's whole ladder fits in a test.
+	pol.Scale = 1.0 / 28800
+	hours := policy.Duration(8 * time.Hour)
+	pol.Default.RecheckAfter = &hours // one second, scaled
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	stack, err = devstack.Start(ctx, devstack.Config{

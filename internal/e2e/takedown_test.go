@@ -15,6 +15,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/workflows"
 )
 
 // waitStatus polls the API until the takedown reaches want.
@@ -68,29 +69,41 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 			if code := call(t, takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", nil, &conf); code != http.StatusAccepted {
 				t.Fatalf("confirm: %d", code)
 			}
-			td := waitStatus(t, conf.TakedownID, takedown.StatusRemoved, 90*time.Second)
-			if td.RemovedAt == nil || td.NoticeSentAt == nil || td.ClosedAt == nil {
-				t.Errorf("timestamps missing: %+v", td)
+			waitStatus(t, conf.TakedownID, takedown.StatusRemoved, 90*time.Second)
+			// The workflow ends after re-checking that the content stayed gone.
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			var res workflows.Result
+			if err := stack.Client.GetWorkflow(ctx, conf.WorkflowID, "").Get(ctx, &res); err != nil {
+				t.Fatalf("workflow: %v", err)
+			}
+			if res.Status != takedown.StatusRemoved {
+				t.Errorf("workflow result %s", res.Status)
+			}
+			var td takedown.Takedown
+			call(t, takedown.RoleAuditor, "GET", "/api/v1/takedowns/"+conf.TakedownID, nil, &td)
+			if td.Status != takedown.StatusRemoved || td.RemovedAt == nil || td.NoticeSentAt == nil || td.ClosedAt == nil || td.Deadline == nil {
+				t.Errorf("takedown = %+v", td)
 			}
 			var kinds []string
 			for _, e := range td.Events {
 				kinds = append(kinds, e.Kind)
 			}
-			if got := strings.Join(kinds, ","); got != "confirmed,notice_sent,removed" {
-				t.Errorf("events = %s, want confirmed,notice_sent,removed", got)
+			if got := strings.Join(kinds, ","); got != "confirmed,notice_sent,removed,rechecked" {
+				t.Errorf("events = %s, want confirmed,notice_sent,removed,rechecked", got)
 			}
 			if n := stack.Simulator.NoticeCount(tc.platform, tc.id); n != 1 {
 				t.Errorf("simulator received %d notices, want exactly 1", n)
 			}
-			// The engine holds the history auditors replay.
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
 			desc, err := stack.Client.DescribeWorkflowExecution(ctx, conf.WorkflowID, "")
 			if err != nil {
 				t.Fatalf("describe workflow: %v", err)
 			}
 			if s := desc.GetWorkflowExecutionInfo().GetStatus(); s != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 				t.Errorf("workflow status = %s", s)
+			}
+			if n := desc.GetWorkflowExecutionInfo().GetHistoryLength(); n > 40 {
+				t.Errorf("happy path took %d history events, want at most 40", n)
 			}
 			checkHistory(t, conf.WorkflowID, "removed-"+string(tc.platform))
 		})

@@ -76,6 +76,7 @@ func Start(cfg Config) (*Engine, error) {
 	if cfg.DatabaseFile == "" {
 		sqlCfg.ConnectAttributes["mode"] = "memory"
 		sqlCfg.ConnectAttributes["cache"] = "shared"
+		// The SQLite plugin creates the schema itself for in-memory databases.
 		sqlCfg.DatabaseName = "takedown-" + strconv.Itoa(frontend)
 	} else {
 		// WAL triples throughput over the default journal on this engine and
@@ -91,11 +92,6 @@ func Start(cfg Config) (*Engine, error) {
 			if err := sqlite.SetupSchema(&sqlCfg); err != nil {
 				return nil, fmt.Errorf("create engine schema: %w", err)
 			}
-		}
-	}
-	if cfg.DatabaseFile == "" {
-		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
-			return nil, fmt.Errorf("create engine schema: %w", err)
 		}
 	}
 

@@ -46,6 +46,7 @@ func (s *Simulator) routes() *http.ServeMux {
 	s.handle(mux, RouteMetaOEmbedVideo, platforms.Meta, identifyOEmbed, mf, s.metaOEmbed(facebookOEmbed))
 	s.handle(mux, RouteWeb, platforms.Meta, identifyWeb, webFaults{}, s.webPage)
 
+	s.ispRoutes(mux)
 	s.controlRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()

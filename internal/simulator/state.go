@@ -141,6 +141,8 @@ type state struct {
 	Behaviours map[string]*slot             `json:"behaviours"`
 	Quota      quotaUsage                   `json:"youtube_quota"`
 	XWindow    xWindow                      `json:"x_window"`
+	// BlockingOrders are the orders the ISP gateway received (isp.go).
+	BlockingOrders []BlockingOrder `json:"blocking_orders,omitempty"`
 }
 
 func newState() *state {

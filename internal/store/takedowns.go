@@ -50,6 +50,8 @@ type TakedownFilter struct {
 	Status   takedown.Status
 	Platform platforms.Platform
 	Category platforms.Category
+	// Level, when set, keeps takedowns at that rung of the escalation ladder.
+	Level *int
 	// Overdue lists open takedowns whose deadline is before Now, most
 	// overdue first, instead of newest first.
 	Overdue bool
@@ -77,6 +79,9 @@ func (s *Store) ListTakedowns(ctx context.Context, f TakedownFilter) ([]takedown
 	q.where("status = $%d", nullIfEmpty(f.Status))
 	q.where("platform = $%d", nullIfEmpty(f.Platform))
 	q.where("category = $%d", nullIfEmpty(f.Category))
+	if f.Level != nil {
+		q.where("escalation_level = $%d", *f.Level)
+	}
 	if f.Overdue {
 		now := f.Now
 		if now.IsZero() {

@@ -38,6 +38,8 @@ func Start(c client.Client, acts *activities.Activities, rates Rates) (*Set, err
 	})
 	main.RegisterWorkflowWithOptions(workflows.Takedown, workflow.RegisterOptions{Name: "Takedown"})
 	main.RegisterActivity(acts.RecordEvent)
+	main.RegisterActivity(acts.SendBlockingOrder)
+	main.RegisterActivity(acts.CheckBlocked)
 	s.ws = append(s.ws, main)
 
 	for _, p := range platforms.All {
