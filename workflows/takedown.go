@@ -217,6 +217,7 @@ func (r *run) sendNotice(ctx workflow.Context, kind platforms.NoticeKind, priori
 		}
 		r.st.Overdue = false
 		r.setRung(ctx, r.st.Deadline, LevelNotice)
+		r.upsertSearch(ctx)
 	}
 	return nil
 }
@@ -292,6 +293,9 @@ func (r *run) climb(ctx workflow.Context) error {
 		return r.record(ctx, takedown.Transition{Kind: "portal_overdue", Detail: map[string]any{"level": r.st.Level}})
 	}
 	r.st.Overdue, r.st.WasOverdue = true, true
+	if r.st.Level == LevelNotice {
+		r.upsertSearch(ctx)
+	}
 	switch r.st.Level {
 	case LevelNotice:
 		r.st.Level = LevelReminder
@@ -515,7 +519,28 @@ func (r *run) record(ctx workflow.Context, t takedown.Transition) error {
 	t.At = workflow.Now(ctx)
 	t.EventKey = fmt.Sprintf("%s:%d", t.Kind, r.st.Seq)
 	rctx := workflow.WithActivityOptions(ctx, bookkeepingOptions())
-	return workflow.ExecuteActivity(rctx, r.acts.RecordEvent, t).Get(rctx, nil)
+	if err := workflow.ExecuteActivity(rctx, r.acts.RecordEvent, t).Get(rctx, nil); err != nil {
+		return err
+	}
+	if t.Status != "" || t.Deadline != nil {
+		r.upsertSearch(ctx)
+	}
+	return nil
+}
+
+// upsertSearch keeps the Temporal UI's view of the takedown current: its
+// stage and deadline. The product's own lists read PostgreSQL instead.
+func (r *run) upsertSearch(ctx workflow.Context) {
+	stage := string(r.st.Status)
+	if r.st.Overdue {
+		stage += "/overdue"
+	}
+	updates := []temporal.SearchAttributeUpdate{AttrStage.ValueSet(stage)}
+	if !r.st.Deadline.IsZero() {
+		updates = append(updates, AttrDeadline.ValueSet(r.st.Deadline))
+	}
+	// A failure here only affects what the Temporal UI shows.
+	_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -30,6 +30,12 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("configuration: %w", err)
 	}
 	logger := newLogger(c, stderr)
+	if c.PolicyFile == "" {
+		// Hours become minutes, so that a person trying the system sees a
+		// takedown through its ladder while watching; a policy file says
+		// otherwise.
+		c.Policy.Scale = 1.0 / 60
+	}
 
 	dir, err := filepath.Abs(*dataDir)
 	if err != nil {
@@ -64,8 +70,10 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
   PostgreSQL    %s
   Simulator     %s (SMTP %s)
   credentials   %s (bearer tokens for staff, supervisor, auditor)
+  policy        durations scaled ×%g (a 24h deadline lasts %s)
 Press Ctrl-C to stop.
-`, stack.APIURL, stack.UIURL, stack.TemporalAddr, redactURL(stack.DatabaseURL), stack.SimulatorURL, stack.SMTPAddr, creds)
+`, stack.APIURL, stack.UIURL, stack.TemporalAddr, redactURL(stack.DatabaseURL), stack.SimulatorURL, stack.SMTPAddr, creds,
+		c.Policy.Scale, time.Duration(float64(24*time.Hour)*c.Policy.Scale).Round(time.Second))
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping…")
