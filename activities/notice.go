@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,13 +74,23 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 			}
 			a.Logger.Warn("notice outcome uncertain; not re-sending",
 				"takedown_id", in.Confirm.TakedownID, "platform", n.Content.Platform, "attempt", n.Attempt)
-			res := SendNoticeResult{Uncertain: true, Submission: submissionFrom(rec)}
-			return a.recordSent(ctx, in, res)
+			return a.recordSent(ctx, in, uncertain(n, rec))
 		}
 	}
 
 	activity.RecordHeartbeat(ctx, "claimed")
 	sub, err := ad.Send(ctx, n)
+	if err != nil && mayHaveArrived(ctx, err) {
+		// The request may have reached the platform and only the answer was
+		// lost: at most once wins, and the reminder covers a lost notice.
+		rctx := context.WithoutCancel(ctx)
+		if merr := a.Store.MarkNoticeUncertain(rctx, n.Key); merr != nil {
+			return SendNoticeResult{}, fmt.Errorf("send notice %s: %w (and recording it as uncertain failed: %v)", n.Key, err, merr)
+		}
+		a.Logger.Warn("notice send timed out; not re-sending",
+			"takedown_id", in.Confirm.TakedownID, "platform", n.Content.Platform, "attempt", n.Attempt, "err", err)
+		return a.recordSent(rctx, in, uncertain(n, rec))
+	}
 	if err != nil {
 		// The adapters report failures where the platform did not take the
 		// notice, so the claim is released for the next try.
@@ -150,6 +161,27 @@ func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res Sen
 		return SendNoticeResult{}, fmt.Errorf("record notice for takedown %s: %w", in.Confirm.TakedownID, err)
 	}
 	return res, nil
+}
+
+// uncertain is the result for a notice whose delivery is unknown. Everything
+// in it is derived from the claim, so every retry returns the same.
+func uncertain(n platforms.Notice, rec takedown.Notice) SendNoticeResult {
+	sub := submissionFrom(rec)
+	sub.Reference = cmp.Or(sub.Reference, platforms.NoticeReference(n.Key))
+	if sub.SentAt.IsZero() {
+		sub.SentAt = rec.CreatedAt // claimed just before the send
+	}
+	return SendNoticeResult{Uncertain: true, Submission: sub}
+}
+
+// mayHaveArrived reports whether a failed send may nonetheless have reached
+// the platform: the call timed out or was cut off after it started.
+func mayHaveArrived(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func submissionFrom(rec takedown.Notice) platforms.Submission {

@@ -1,0 +1,238 @@
+// Package bench measures the whole system on the real engine: how many
+// takedowns per second go from an API confirmation to a confirmed removal,
+// how that compares with the engine's own ceiling for a workflow of the same
+// shape, what a takedown costs in history events, how fast the list and
+// report queries stay at a million rows, how much memory waiting takedowns
+// hold, and how fast stored histories replay.
+//
+// Everything runs in one process, as `takedown dev` does: the embedded
+// Temporal engine (SQLite file in WAL mode), a private durable PostgreSQL
+// cluster, the platform simulator, the workers and the HTTP API.
+package bench
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/takedown-oss/takedown/workflows"
+)
+
+// Config says how much to measure. Zero fields take the defaults of a full
+// run; Quick replaces them with figures that finish in well under a minute.
+type Config struct {
+	// Takedowns is how many takedowns go through the API (default 2000).
+	Takedowns int
+	// Concurrency is how many takedowns are in flight at once, each one
+	// created, confirmed and awaited by its own client (default 50).
+	Concurrency int
+	// SeedRows is how many takedowns the query database holds (default 1,000,000).
+	SeedRows int
+	// Waiting is how many takedowns wait on their deadlines while memory is
+	// measured (default 10,000).
+	Waiting int
+	// Replays is how many stored histories are replayed (default 200).
+	Replays int
+	// QueryRuns is how many times each query is timed (default 200).
+	QueryRuns int
+	// Quick shrinks every default, for CI.
+	Quick bool
+	// Dir is where the engine and PostgreSQL keep their files; it must exist
+	// and is left for the caller to remove.
+	Dir string
+	// Command is the command line, for the report.
+	Command string
+	Logger  *slog.Logger
+	// Progress receives one line per step, for a person watching.
+	Progress io.Writer
+}
+
+func (c Config) withDefaults() Config {
+	if c.Quick {
+		c.Takedowns = cmp.Or(c.Takedowns, 100)
+		c.SeedRows = cmp.Or(c.SeedRows, 20_000)
+		c.Waiting = cmp.Or(c.Waiting, 200)
+		c.Replays = cmp.Or(c.Replays, 20)
+		c.QueryRuns = cmp.Or(c.QueryRuns, 50)
+	}
+	c.Takedowns = cmp.Or(c.Takedowns, 2000)
+	c.Concurrency = cmp.Or(c.Concurrency, 50)
+	c.SeedRows = cmp.Or(c.SeedRows, 1_000_000)
+	c.Waiting = cmp.Or(c.Waiting, 10_000)
+	c.Replays = cmp.Or(c.Replays, 200)
+	c.QueryRuns = cmp.Or(c.QueryRuns, 200)
+	c.Logger = cmp.Or(c.Logger, slog.New(slog.DiscardHandler))
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	return c
+}
+
+// Settings records what was asked for, in the report.
+type Settings struct {
+	Takedowns   int  `json:"takedowns"`
+	Concurrency int  `json:"concurrency"`
+	SeedRows    int  `json:"seed_rows"`
+	Waiting     int  `json:"waiting"`
+	Replays     int  `json:"replays"`
+	QueryRuns   int  `json:"query_runs"`
+	Quick       bool `json:"quick"`
+	// Policy is the timing of the measured takedowns; WaitingPolicy that of
+	// the takedowns waiting on deadlines.
+	Policy        workflows.Policy `json:"policy"`
+	WaitingPolicy workflows.Policy `json:"waiting_policy"`
+	// SimulatorRemoveAfter is how long the simulated platforms take to remove
+	// content after a notice.
+	SimulatorRemoveAfter string `json:"simulator_remove_after"`
+	// Stack describes what ran, and how it differs from production.
+	Stack []string `json:"stack"`
+}
+
+// Report is the one JSON object the benchmark prints.
+type Report struct {
+	Benchmark string    `json:"benchmark"`
+	Date      time.Time `json:"date"`
+	Command   string    `json:"command"`
+	Machine   Machine   `json:"machine"`
+	Settings  Settings  `json:"settings"`
+	// StartupSeconds is how long the stack took to start.
+	StartupSeconds float64 `json:"startup_s"`
+
+	Throughput    *Throughput    `json:"throughput,omitempty"`
+	EngineCeiling *EngineCeiling `json:"engine_ceiling,omitempty"`
+	// RatioOursOverBare is our takedowns/s over the bare workflow's
+	// workflows/s, both at the same concurrency on the same engine.
+	RatioOursOverBare float64      `json:"ratio_ours_over_bare"`
+	History           *HistoryCost `json:"history,omitempty"`
+	Queries           *Queries     `json:"queries,omitempty"`
+	Memory            *Memory      `json:"memory,omitempty"`
+	Replay            *Replay      `json:"replay,omitempty"`
+
+	// Errors lists what went wrong; a report with errors is incomplete.
+	Errors          []string `json:"errors,omitempty"`
+	DurationSeconds float64  `json:"duration_s"`
+}
+
+// Run starts the stack, measures everything and stops the stack again. A
+// phase that fails is recorded in Report.Errors and the others still run, so
+// one broken measurement does not hide the rest; the error returned says
+// whether any failed.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg = cfg.withDefaults()
+	began := time.Now()
+	rep := &Report{
+		Benchmark: "takedown bench",
+		Date:      began.UTC().Truncate(time.Second),
+		Command:   cfg.Command,
+		Machine:   readMachine(),
+		Settings: Settings{
+			Takedowns: cfg.Takedowns, Concurrency: cfg.Concurrency, SeedRows: cfg.SeedRows,
+			Waiting: cfg.Waiting, Replays: cfg.Replays, QueryRuns: cfg.QueryRuns, Quick: cfg.Quick,
+			Policy:               benchPolicy().For("", ""),
+			WaitingPolicy:        waitingPolicy().For("", ""),
+			SimulatorRemoveAfter: simRemoveAfter.String(),
+			Stack:                stackDescription,
+		},
+	}
+	fail := func(phase string, err error) {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("%s: %v", phase, err))
+		cfg.Logger.Error("benchmark phase failed", "phase", phase, "err", err)
+		progress(cfg, "%s FAILED: %v", phase, err)
+	}
+
+	if cfg.Dir == "" {
+		return rep, errors.New("bench: a working directory is required")
+	}
+	progress(cfg, "starting the stack in %s", cfg.Dir)
+	t0 := time.Now()
+	st, err := startStack(ctx, cfg)
+	if err != nil {
+		return rep, fmt.Errorf("start stack: %w", err)
+	}
+	defer func() {
+		progress(cfg, "stopping the stack")
+		st.stop(context.WithoutCancel(ctx))
+	}()
+	rep.StartupSeconds = seconds(time.Since(t0))
+	rep.Machine.PostgreSQL = st.pgVersion
+	progress(cfg, "stack up in %.1fs", rep.StartupSeconds)
+
+	var samples []sample
+	if tp, s, err := runOurs(ctx, cfg, st); err != nil {
+		fail("throughput", err)
+	} else {
+		rep.Throughput, samples = tp, s
+	}
+
+	// The bare workflow runs as many activities as a real takedown did.
+	acts := happyPathActivities
+	var hp *HappyPath
+	if len(samples) > 0 {
+		var err error
+		if hp, err = describeHappyPath(ctx, st, samples); err != nil {
+			fail("history of the happy path", err)
+		} else {
+			acts = hp.Activities
+		}
+	}
+	if ec, err := runBare(ctx, cfg, st, acts); err != nil {
+		fail("engine ceiling", err)
+	} else {
+		rep.EngineCeiling = ec
+		if rep.Throughput != nil && ec.PerSecond > 0 {
+			rep.RatioOursOverBare = round3(rep.Throughput.PerSecond / ec.PerSecond)
+		}
+	}
+
+	if len(samples) > 0 {
+		if r, err := runReplay(ctx, cfg, st, samples); err != nil {
+			fail("replay", err)
+		} else {
+			rep.Replay = r
+		}
+	}
+
+	rep.History = &HistoryCost{HappyPath: hp}
+	if nd, err := simulateNinetyDays(cfg); err != nil {
+		fail("90 days of probing", err)
+	} else {
+		rep.History.NinetyDays = nd
+	}
+
+	if q, err := runQueries(ctx, cfg, st); err != nil {
+		fail("queries", err)
+	} else {
+		rep.Queries = q
+	}
+
+	if m, err := runMemory(ctx, cfg, st); err != nil {
+		fail("memory", err)
+	} else {
+		rep.Memory = m
+	}
+
+	rep.DurationSeconds = seconds(time.Since(began))
+	if len(rep.Errors) > 0 {
+		return rep, fmt.Errorf("bench: %d of the measurements failed", len(rep.Errors))
+	}
+	return rep, nil
+}
+
+func progress(cfg Config, format string, args ...any) {
+	fmt.Fprintf(cfg.Progress, "bench: "+format+"\n", args...)
+}
+
+// Temp makes a working directory for Run under the system's temporary
+// directory.
+func Temp() (string, error) {
+	dir, err := os.MkdirTemp("", "takedown-bench-")
+	if err != nil {
+		return "", fmt.Errorf("bench: working directory: %w", err)
+	}
+	return dir, nil
+}
