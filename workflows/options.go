@@ -40,8 +40,9 @@ const probeWindow = 7 * 24 * time.Hour
 
 func probeOptions(p platforms.Platform, pol Policy) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		TaskQueue:           ProbeQueue(p),
-		StartToCloseTimeout: time.Minute,
+		TaskQueue: ProbeQueue(p),
+		// Short, so that a probe lost with a crashed worker is retried soon.
+		StartToCloseTimeout: 40 * time.Second,
 		// Retries are the polling schedule and add no history events.
 		ScheduleToCloseTimeout: probeWindow,
 		RetryPolicy: &temporal.RetryPolicy{

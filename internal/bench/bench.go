@@ -162,35 +162,33 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Machine.PostgreSQL = st.pgVersion
 	progress(cfg, "stack up in %.1fs", rep.StartupSeconds)
 
-	var samples []sample
-	if tp, s, err := runOurs(ctx, cfg, st); err != nil {
+	tp, samples, err := runOurs(ctx, cfg, st)
+	rep.Throughput = tp
+	if err != nil {
 		fail("throughput", err)
-	} else {
-		rep.Throughput, samples = tp, s
 	}
 
 	// The bare workflow runs as many activities as a real takedown did.
 	acts := happyPathActivities
 	var hp *HappyPath
 	if len(samples) > 0 {
-		var err error
-		if hp, err = describeHappyPath(ctx, st, samples); err != nil {
+		if hp, err = describeHappyPath(ctx, cfg, st, samples); err != nil {
 			fail("history of the happy path", err)
 		} else {
 			acts = hp.Activities
 		}
 	}
-	if ec, err := runBare(ctx, cfg, st, acts); err != nil {
+	ec, err := runBare(ctx, cfg, st, acts)
+	rep.EngineCeiling = ec
+	if err != nil {
 		fail("engine ceiling", err)
-	} else {
-		rep.EngineCeiling = ec
-		if rep.Throughput != nil && ec.PerSecond > 0 {
-			rep.RatioOursOverBare = round3(rep.Throughput.PerSecond / ec.PerSecond)
-		}
+	}
+	if tp != nil && ec != nil && ec.PerSecond > 0 {
+		rep.RatioOursOverBare = round3(tp.PerSecond / ec.PerSecond)
 	}
 
-	if len(samples) > 0 {
-		if r, err := runReplay(ctx, cfg, st, samples); err != nil {
+	if hp != nil {
+		if r, err := runReplay(ctx, cfg, hp); err != nil {
 			fail("replay", err)
 		} else {
 			rep.Replay = r

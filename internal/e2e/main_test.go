@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +39,12 @@ func runMain(m *testing.M) int {
 	if os.Getenv("TAKEDOWN_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Everything the system logs at info and above is also kept, to check
+	// at the end that no victim's data reached the logs.
+	logger := slog.New(teeHandler{
+		slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}),
+		slog.NewTextHandler(&captured, &slog.HandlerOptions{Level: slog.LevelInfo}),
+	})
 	pol := policy.Default()
 	// Hours become seconds: a takedown's whole life fits in a test.
 	// 24 hours become 3 seconds: a takedown's whole ladder fits in a test.
@@ -62,8 +68,61 @@ func runMain(m *testing.M) int {
 		}
 		return 1
 	}
-	defer stack.Stop(context.Background())
-	return m.Run()
+	code := m.Run()
+	stack.Stop(context.Background())
+	if code == 0 {
+		if leaks := victimDataInLogs(); len(leaks) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: victims' data in the logs: %v\n", leaks)
+			return 1
+		}
+	}
+	return code
+}
+
+// Strings that identify reported content or carry staff notes; none may
+// appear in a log line.
+var victimMarkers = []string{
+	"e2eYtVid001", "E2EChannel", "e2echannel", "E2EinstaPost", "1790000000000000001",
+	"neverchan", "RejectMe1", "WithdrawMe1", "RefusedVid1", "restartchan", "1790000000000000777",
+	"does not violate local law",
+}
+
+func victimDataInLogs() []string {
+	logs := captured.String()
+	var found []string
+	for _, m := range victimMarkers {
+		if strings.Contains(logs, m) {
+			found = append(found, m)
+		}
+	}
+	return found
+}
+
+var captured lockedBuffer
+
+type teeHandler [2]slog.Handler
+
+func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return t[0].Enabled(ctx, l) || t[1].Enabled(ctx, l)
+}
+
+func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	for _, h := range t {
+		if h.Enabled(ctx, r.Level) {
+			if err := h.Handle(ctx, r.Clone()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return teeHandler{t[0].WithAttrs(as), t[1].WithAttrs(as)}
+}
+
+func (t teeHandler) WithGroup(name string) slog.Handler {
+	return teeHandler{t[0].WithGroup(name), t[1].WithGroup(name)}
 }
 
 // call makes one API request as role (or without a token when role is "")

@@ -1,0 +1,219 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/takedown-oss/takedown/internal/api"
+	"github.com/takedown-oss/takedown/internal/simulator"
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/workflows"
+)
+
+// Memory is the process's memory with Waiting takedowns waiting on their
+// deadlines. The engine, the workers, the API and the simulator all live in
+// this process, so the figures are theirs together; PostgreSQL runs in its
+// own processes and is reported apart.
+type Memory struct {
+	Note    string `json:"note"`
+	Waiting int    `json:"waiting"`
+	// StartSeconds is from the first start request until every waiting
+	// takedown had sent its notice (counted in PostgreSQL).
+	StartSeconds float64   `json:"start_to_all_notices_s"`
+	Before       MemSample `json:"before"`
+	After        MemSample `json:"after"`
+	// Per waiting takedown: the growth from Before to After over Waiting.
+	RSSPerTakedownKB  float64 `json:"rss_per_takedown_kb"`
+	HeapPerTakedownKB float64 `json:"heap_per_takedown_kb"`
+}
+
+// MemSample is one reading, taken after a garbage collection.
+type MemSample struct {
+	RSSMB       float64 `json:"vm_rss_mb"`
+	HWMMB       float64 `json:"vm_hwm_mb"`
+	HeapAllocMB float64 `json:"go_heap_alloc_mb"`
+	HeapInuseMB float64 `json:"go_heap_inuse_mb"`
+	GoSysMB     float64 `json:"go_sys_mb"`
+	Goroutines  int     `json:"goroutines"`
+	// PostgresPSSMB is the proportional set size of the PostgreSQL server's
+	// processes (shared memory counted once); 0 when it cannot be read.
+	PostgresPSSMB float64 `json:"postgres_pss_mb"`
+}
+
+func runMemory(ctx context.Context, cfg Config, st *stack) (*Memory, error) {
+	m := &Memory{
+		Waiting: cfg.Waiting,
+		Note: "VmRSS of this one process, which holds the embedded Temporal engine, the SDK workers (whose workflow cache keeps " +
+			"up to 10,000 running workflows), the API and the simulator; the Go heap is the same process's; PostgreSQL is separate",
+	}
+	// From now on the platforms take notices and never act on them.
+	for _, p := range platforms.All {
+		if err := st.sim.SetBehaviour(p, "", simulator.Behaviour{OnNotice: simulator.OnNoticeNever}); err != nil {
+			return nil, err
+		}
+	}
+	run := newRun()
+	inputs, err := st.waitingItems(ctx, run, cfg.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	m.Before = readMemory(cfg.Dir)
+	probesBefore := probeRequests(st.sim)
+
+	progress(cfg, "memory: starting %d takedowns that wait on their deadlines", cfg.Waiting)
+	starter := workflows.Starter{Client: st.client}
+	t0 := time.Now()
+	_, failed, errs := closedLoop(ctx, 0, len(inputs), cfg.Concurrency, func(ctx context.Context, i int) error {
+		in := inputs[i]
+		return starter.Start(ctx, takedown.WorkflowID(in.TakedownID), in, workflows.UrgencyBatch)
+	})
+	if failed > 0 {
+		return nil, fmt.Errorf("%d waiting takedowns did not start: %v", failed, errs)
+	}
+	// Every notice recorded, then every first probe made: each workflow has
+	// then armed its deadline timer and is waiting.
+	last := time.Now()
+	for {
+		var sent int
+		if err := st.store.Pool().QueryRow(ctx, `
+			SELECT count(*) FROM takedowns WHERE confirmed_by = $1 AND notice_sent_at IS NOT NULL`, st.waitingID).Scan(&sent); err != nil {
+			return nil, fmt.Errorf("count notices: %w", err)
+		}
+		if sent >= cfg.Waiting {
+			break
+		}
+		if time.Since(last) > 10*time.Second {
+			progress(cfg, "memory: %d of %d notices sent", sent, cfg.Waiting)
+			last = time.Now()
+		}
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+	m.StartSeconds = seconds(time.Since(t0))
+	for probeRequests(st.sim) < probesBefore+cfg.Waiting {
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+	progress(cfg, "memory: all %d waiting after %.1fs", cfg.Waiting, m.StartSeconds)
+	m.After = readMemory(cfg.Dir)
+	m.RSSPerTakedownKB = round3((m.After.RSSMB - m.Before.RSSMB) * 1024 / float64(cfg.Waiting))
+	m.HeapPerTakedownKB = round3((m.After.HeapInuseMB - m.Before.HeapInuseMB) * 1024 / float64(cfg.Waiting))
+	return m, nil
+}
+
+// waitingItems writes the items of the waiting takedowns straight into
+// PostgreSQL (the API path is measured elsewhere) and returns their
+// workflows' inputs, as the API would build them.
+func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflows.Input, error) {
+	lang, ground := waitingPolicy().Notice()
+	inputs := make([]workflows.Input, n)
+	rows := make([][]any, n)
+	for i := range n {
+		_, raw := contentURL(run, i)
+		c, err := platforms.ParseURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("waiting content %d: %w", i, err)
+		}
+		cat := categoryOf(i)
+		item := uuid.New()
+		td := api.TakedownIDFor(item)
+		rows[i] = []any{item, c.URL, string(c.Platform), c.ID, string(cat), s.waitingID}
+		inputs[i] = workflows.Input{
+			TakedownID: td, ItemID: item, Content: c, Category: cat, ConfirmedBy: s.waitingID,
+			Reference: api.Reference(td), LegalGround: ground, Language: lang,
+			Policy: waitingPolicy().For(c.Platform, cat),
+		}
+	}
+	if _, err := s.store.Pool().CopyFrom(ctx, pgx.Identifier{"items"},
+		[]string{"id", "url", "platform", "content_id", "category", "created_by"}, pgx.CopyFromRows(rows)); err != nil {
+		return nil, fmt.Errorf("write waiting items: %w", err)
+	}
+	return inputs, nil
+}
+
+// probeRequests counts the simulator's requests that are not notices.
+func probeRequests(sim *simulator.Simulator) int {
+	n := 0
+	for route, c := range sim.Counters().Routes {
+		switch route {
+		case simulator.RouteSMTP, simulator.RouteYouTubeReportAbuse, simulator.RouteYouTubeReasons:
+		default:
+			n += c
+		}
+	}
+	return n
+}
+
+// readMemory reads this process's memory after a collection, and that of
+// the PostgreSQL server whose data directory is under dir.
+func readMemory(dir string) MemSample {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mb := func(b uint64) float64 { return round3(float64(b) / (1 << 20)) }
+	return MemSample{
+		RSSMB:         mb(procBytes("/proc/self/status", "VmRSS")),
+		HWMMB:         mb(procBytes("/proc/self/status", "VmHWM")),
+		HeapAllocMB:   mb(ms.HeapAlloc),
+		HeapInuseMB:   mb(ms.HeapInuse),
+		GoSysMB:       mb(ms.Sys),
+		Goroutines:    runtime.NumGoroutine(),
+		PostgresPSSMB: mb(postgresPSS(filepath.Join(dir, "postgres", "pgdata", "postmaster.pid"))),
+	}
+}
+
+// postgresPSS sums the proportional set size of the postmaster named in
+// pidFile and of its children.
+func postgresPSS(pidFile string) uint64 {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pm := strings.TrimSpace(first)
+	if _, err := strconv.Atoi(pm); err != nil {
+		return 0
+	}
+	total := procBytes(filepath.Join("/proc", pm, "smaps_rollup"), "Pss")
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		stat, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// The fields after the command (which may hold spaces) start with
+		// the state and the parent's pid.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 1 && f[1] == pm {
+			total += procBytes(filepath.Join(filepath.Dir(p), "smaps_rollup"), "Pss")
+		}
+	}
+	return total
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
