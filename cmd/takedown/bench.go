@@ -2,10 +2,76 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/takedown-oss/takedown/internal/bench"
 )
 
+// runBench starts the whole system in a temporary directory, measures it
+// and prints one JSON object (see BENCHMARKS.md).
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("bench: not built yet")
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", 0, "takedowns through the API (default 2000; 100 with -quick)")
+	concurrency := fs.Int("concurrency", 50, "takedowns in flight at once")
+	quick := fs.Bool("quick", false, "a run of well under a minute, for CI")
+	seedRows := fs.Int("seed-rows", 0, "takedowns in the query database (default 1000000; 20000 with -quick)")
+	waiting := fs.Int("waiting", 0, "takedowns waiting on deadlines while memory is measured (default 10000; 200 with -quick)")
+	replays := fs.Int("replays", 0, "stored histories replayed (default 200; 20 with -quick)")
+	queryRuns := fs.Int("query-runs", 0, "timed runs of each query (default 200; 50 with -quick)")
+	out := fs.String("out", "", "also write the JSON report to this file")
+	keep := fs.Bool("keep", false, "keep the working directory (engine and PostgreSQL files) for inspection")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for name, v := range map[string]int{"n": *n, "concurrency": *concurrency, "seed-rows": *seedRows,
+		"waiting": *waiting, "replays": *replays, "query-runs": *queryRuns} {
+		if v < 0 {
+			return fmt.Errorf("-%s must not be negative", name)
+		}
+	}
+	e := &env{getenv: getenv}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(e.str("TAKEDOWN_LOG_LEVEL", "warn"))); err != nil {
+		return fmt.Errorf("configuration: TAKEDOWN_LOG_LEVEL: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	dir, err := bench.Temp()
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintf(stderr, "bench: working directory %s is kept\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	rep, runErr := bench.Run(ctx, bench.Config{
+		Takedowns: *n, Concurrency: *concurrency, SeedRows: *seedRows, Waiting: *waiting,
+		Replays: *replays, QueryRuns: *queryRuns, Quick: *quick,
+		Dir:      dir,
+		Command:  strings.TrimSpace("takedown bench " + strings.Join(args, " ")),
+		Logger:   logger,
+		Progress: stderr,
+	})
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	b = append(b, '\n')
+	if _, err := stdout.Write(b); err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, b, 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	return runErr
 }

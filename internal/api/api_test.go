@@ -296,3 +296,189 @@ func TestListPaginatesNewestFirst(t *testing.T) {
 		t.Errorf("platform filter returned %d", len(none.Takedowns))
 	}
 }
+
+func confirmed(t *testing.T, e *env, url string) uuid.UUID {
+	t.Helper()
+	it := e.createItem(url)
+	var conf struct {
+		TakedownID uuid.UUID `json:"takedown_id"`
+	}
+	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", "", &conf); code != 202 {
+		t.Fatalf("confirm: %d", code)
+	}
+	return conf.TakedownID
+}
+
+func TestDecisionsReachTheWorkflowWithTheCaller(t *testing.T) {
+	e := newEnv(t)
+	id := confirmed(t, e, "https://t.me/decide_chan/5")
+	type call struct {
+		wf, name string
+		arg      any
+	}
+	var calls []call
+	e.engine.update = func(wf, name string, arg any) error {
+		calls = append(calls, call{wf, name, arg})
+		return nil
+	}
+	cases := []struct {
+		role   takedown.Role
+		path   string
+		body   string
+		update string
+		check  func(any) bool
+	}{
+		{takedown.RoleStaff, "/replies", `{"kind":"portal_submitted","ticket":"LR-1"}`, workflows.UpdateRecordReply,
+			func(a any) bool {
+				r := a.(workflows.Reply)
+				return r.Ticket == "LR-1" && r.Actor.Role == takedown.RoleStaff
+			}},
+		{takedown.RoleStaff, "/information", `{"text":"statement attached"}`, workflows.UpdateAddInformation,
+			func(a any) bool { return a.(workflows.Information).Text == "statement attached" }},
+		{takedown.RoleSupervisor, "/escalation", `{"approve":true}`, workflows.UpdateDecideEscalation,
+			func(a any) bool {
+				d := a.(workflows.EscalationDecision)
+				return d.Approve && d.Actor.Role == takedown.RoleSupervisor
+			}},
+		{takedown.RoleSupervisor, "/deadline", `{"until":"2026-12-01T00:00:00Z","reason":"holiday"}`, workflows.UpdateExtendDeadline,
+			func(a any) bool {
+				return a.(workflows.Extension).Until.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+			}},
+		{takedown.RoleSupervisor, "/withdraw", `{"reason":"duplicate report"}`, workflows.UpdateWithdraw,
+			func(a any) bool { return a.(workflows.Withdrawal).Reason == "duplicate report" }},
+	}
+	for _, tc := range cases {
+		calls = nil
+		var td takedown.Takedown
+		if code := e.do(tc.role, "POST", "/api/v1/takedowns/"+id.String()+tc.path, tc.body, &td); code != 200 {
+			t.Fatalf("%s: %d", tc.path, code)
+		}
+		if len(calls) != 1 || calls[0].name != tc.update || calls[0].wf != takedown.WorkflowID(id) || !tc.check(calls[0].arg) {
+			t.Errorf("%s: update calls %+v", tc.path, calls)
+		}
+		if td.ID != id {
+			t.Errorf("%s: answered with %+v", tc.path, td)
+		}
+	}
+}
+
+func TestDecisionErrors(t *testing.T) {
+	e := newEnv(t)
+	id := confirmed(t, e, "https://t.me/decide_chan/6")
+	e.engine.update = func(string, string, any) error {
+		return &workflows.RefusedError{Reason: "no escalation is waiting for a decision"}
+	}
+	base := "/api/v1/takedowns/" + id.String()
+	cases := []struct {
+		name   string
+		role   takedown.Role
+		path   string
+		body   string
+		status int
+		code   string
+	}{
+		{"workflow refuses", takedown.RoleSupervisor, base + "/escalation", `{"approve":true}`, 409, "refused"},
+		{"staff may not approve", takedown.RoleStaff, base + "/escalation", `{"approve":true}`, 403, "forbidden"},
+		{"auditor may not withdraw", takedown.RoleAuditor, base + "/withdraw", `{"reason":"x"}`, 403, "forbidden"},
+		{"refusal needs a reason", takedown.RoleSupervisor, base + "/escalation", `{"approve":false}`, 422, "invalid_reason"},
+		{"approve is required", takedown.RoleSupervisor, base + "/escalation", `{}`, 422, "invalid_approve"},
+		{"unknown reply kind", takedown.RoleStaff, base + "/replies", `{"kind":"maybe"}`, 422, "invalid_kind"},
+		{"withdraw needs a reason", takedown.RoleStaff, base + "/withdraw", `{}`, 422, "invalid_reason"},
+		{"unknown takedown", takedown.RoleStaff, "/api/v1/takedowns/" + uuid.NewString() + "/withdraw", `{"reason":"x"}`, 404, "not_found"},
+		{"history is for auditors", takedown.RoleSupervisor, base + "/history", "", 403, "forbidden"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var ae apiErr
+			if got := e.do(tc.role, "POST", tc.path, tc.body, &ae); tc.path == base+"/history" {
+				got = e.do(tc.role, "GET", tc.path, "", &ae)
+				if got != tc.status {
+					t.Fatalf("got %d", got)
+				}
+			} else if got != tc.status || ae.Error.Code != tc.code {
+				t.Fatalf("got %d %q (%s), want %d %q", got, ae.Error.Code, ae.Error.Message, tc.status, tc.code)
+			}
+		})
+	}
+}
+
+func TestBatchConfirmIsIdempotentAndLowPriority(t *testing.T) {
+	e := newEnv(t)
+	a := e.createItem("https://t.me/batch_chan/1")
+	b := e.createItem("https://t.me/batch_chan/2")
+	missing := uuid.New()
+	body := `{"item_ids":["` + a.ID.String() + `","` + b.ID.String() + `","` + missing.String() + `"]}`
+	var res struct {
+		Results []struct {
+			ItemID  string `json:"item_id"`
+			Outcome string `json:"outcome"`
+		} `json:"results"`
+	}
+	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/confirm", body, &res); code != 200 {
+		t.Fatalf("batch: %d", code)
+	}
+	got := []string{res.Results[0].Outcome, res.Results[1].Outcome, res.Results[2].Outcome}
+	if strings.Join(got, ",") != "started,started,not_found" {
+		t.Fatalf("outcomes %v", got)
+	}
+	if len(e.engine.urgencies) != 2 || e.engine.urgencies[0] != workflows.UrgencyBatch {
+		t.Errorf("urgencies %v, want batch", e.engine.urgencies)
+	}
+	// The same batch again starts nothing new.
+	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/confirm", body, &res); code != 200 {
+		t.Fatalf("batch again: %d", code)
+	}
+	if res.Results[0].Outcome != "already_confirmed" || len(e.engine.started) != 2 {
+		t.Errorf("repeat: %+v, started %d", res.Results, len(e.engine.started))
+	}
+	var ae apiErr
+	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/confirm", `{"item_ids":[]}`, &ae); code != 422 {
+		t.Errorf("empty batch: %d", code)
+	}
+}
+
+func TestComplianceStats(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	// Two YouTube takedowns: one removed 2 h after its notice (within its
+	// deadline), one still open.
+	for i, removed := range []bool{true, false} {
+		id := confirmed(t, e, "https://www.youtube.com/watch?v=statsVid00"+string(rune('1'+i)))
+		sent := now.Add(-10 * time.Hour)
+		dl := sent.Add(24 * time.Hour)
+		if _, err := e.store.RecordTransition(ctx, takedown.Transition{TakedownID: id, EventKey: "n", Kind: "notice_sent", At: sent,
+			Status: takedown.StatusNoticeSent, NoticeSentAt: &sent, Deadline: &dl}); err != nil {
+			t.Fatal(err)
+		}
+		if removed {
+			at := sent.Add(2 * time.Hour)
+			if _, err := e.store.RecordTransition(ctx, takedown.Transition{TakedownID: id, EventKey: "r", Kind: "removed", At: at,
+				Status: takedown.StatusRemoved, RemovedAt: &at, Closed: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var out struct {
+		Rows []map[string]any `json:"rows"`
+	}
+	if code := e.do(takedown.RoleSupervisor, "GET", "/api/v1/stats/compliance?from=2026-11-01&to=2026-12-01", "", &out); code != 200 {
+		t.Fatalf("stats: %d", code)
+	}
+	if len(out.Rows) != 1 {
+		t.Fatalf("rows %+v", out.Rows)
+	}
+	r := out.Rows[0]
+	if r["platform"] != "youtube" || r["category"] != "ncii" || r["total"] != 2.0 || r["removed"] != 1.0 || r["open"] != 1.0 ||
+		r["removed_within_deadline"] != 1.0 || r["within_deadline_share"] != 0.5 ||
+		r["median_removal_seconds"] != 7200.0 || r["p90_removal_seconds"] != 7200.0 {
+		t.Errorf("row = %v", r)
+	}
+	var ae apiErr
+	if code := e.do(takedown.RoleSupervisor, "GET", "/api/v1/stats/compliance?from=2026-12-01&to=2026-11-01", "", &ae); code != 400 {
+		t.Errorf("inverted range: %d", code)
+	}
+	if code := e.do(takedown.RoleStaff, "GET", "/api/v1/stats/compliance", "", &ae); code != 403 {
+		t.Errorf("staff stats: %d", code)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -34,7 +36,27 @@ type ComplianceRow struct {
 // ComplianceStats reports on the takedowns confirmed in [from, to), one row
 // per platform and category that had any, ordered by platform and category.
 func (s *Store) ComplianceStats(ctx context.Context, from, to time.Time) ([]ComplianceRow, error) {
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.pool.Query(ctx, complianceSQL, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("compliance stats: %w", dbError(err))
+	}
+	list, err := collect(rows, func(r row) (ComplianceRow, error) {
+		var c ComplianceRow
+		err := r.Scan(&c.Platform, &c.Category, &c.Total, &c.Open, &c.Outcomes, &c.Removed, &c.RemovedWithinDeadline,
+			&c.MedianRemovalSeconds, &c.P90RemovalSeconds)
+		if c.Total > 0 {
+			c.WithinDeadlineShare = float64(c.RemovedWithinDeadline) / float64(c.Total)
+		}
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("compliance stats: %w", dbError(err))
+	}
+	return list, nil
+}
+
+// complianceSQL takes the period's bounds, [$1, $2).
+const complianceSQL = `
 		WITH t AS (
 			SELECT platform, category, status, deadline, notice_sent_at, removed_at, closed_at,
 			       extract(epoch FROM removed_at - notice_sent_at)::float8 AS removal_seconds
@@ -53,21 +75,24 @@ func (s *Store) ComplianceStats(ctx context.Context, from, to time.Time) ([]Comp
 		       percentile_cont(0.9) WITHIN GROUP (ORDER BY removal_seconds)
 		FROM t
 		GROUP BY platform, category
-		ORDER BY platform, category`, from, to)
+		ORDER BY platform, category`
+
+// ExplainComplianceStats runs ComplianceStats' query under EXPLAIN (ANALYZE,
+// BUFFERS) and returns the plan, one line per element.
+func (s *Store) ExplainComplianceStats(ctx context.Context, from, to time.Time) ([]string, error) {
+	return s.explain(ctx, complianceSQL, from, to)
+}
+
+// explain runs sql with args under EXPLAIN (ANALYZE, BUFFERS): the query
+// really runs, so the plan shows the time and the pages it took.
+func (s *Store) explain(ctx context.Context, sql string, args ...any) ([]string, error) {
+	rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("compliance stats: %w", dbError(err))
+		return nil, fmt.Errorf("explain: %w", dbError(err))
 	}
-	list, err := collect(rows, func(r row) (ComplianceRow, error) {
-		var c ComplianceRow
-		err := r.Scan(&c.Platform, &c.Category, &c.Total, &c.Open, &c.Outcomes, &c.Removed, &c.RemovedWithinDeadline,
-			&c.MedianRemovalSeconds, &c.P90RemovalSeconds)
-		if c.Total > 0 {
-			c.WithinDeadlineShare = float64(c.RemovedWithinDeadline) / float64(c.Total)
-		}
-		return c, err
-	})
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("compliance stats: %w", dbError(err))
+		return nil, fmt.Errorf("explain: %w", dbError(err))
 	}
-	return list, nil
+	return lines, nil
 }

@@ -65,6 +65,50 @@ type TakedownFilter struct {
 // first), and the cursor of the next page ("" after the last one). Pages
 // are keyset-paginated: rows created meanwhile never shift a page.
 func (s *Store) ListTakedowns(ctx context.Context, f TakedownFilter) ([]takedown.Takedown, string, error) {
+	lq, err := listQuery(f)
+	if err != nil {
+		return nil, "", fmt.Errorf("list takedowns: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, lq.sql, lq.args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list takedowns: %w", dbError(err))
+	}
+	list, err := collect(rows, scanTakedown)
+	if err != nil {
+		return nil, "", fmt.Errorf("list takedowns: %w", dbError(err))
+	}
+	if len(list) <= lq.limit {
+		return list, "", nil
+	}
+	list = list[:lq.limit]
+	last := list[lq.limit-1]
+	next := cursor{kind: lq.kind, at: last.CreatedAt, id: last.ID}
+	if f.Overdue {
+		next.at = *last.Deadline // the filter guarantees a deadline
+	}
+	return list, next.encode(), nil
+}
+
+// ExplainListTakedowns runs the query ListTakedowns would run for f under
+// EXPLAIN (ANALYZE, BUFFERS) and returns the plan, one line per element: the
+// way to check on a real database that a list is served by its index.
+func (s *Store) ExplainListTakedowns(ctx context.Context, f TakedownFilter) ([]string, error) {
+	lq, err := listQuery(f)
+	if err != nil {
+		return nil, fmt.Errorf("explain list takedowns: %w", err)
+	}
+	return s.explain(ctx, lq.sql, lq.args...)
+}
+
+// listSQL is one list query with its arguments.
+type listSQL struct {
+	sql   string
+	args  []any
+	kind  string // of the cursor
+	limit int    // of the page; the query asks for one more row
+}
+
+func listQuery(f TakedownFilter) (listSQL, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = defaultLimit
@@ -93,7 +137,7 @@ func (s *Store) ListTakedowns(ctx context.Context, f TakedownFilter) ([]takedown
 	if f.Cursor != "" {
 		c, err := decodeCursor(f.Cursor, kind)
 		if err != nil {
-			return nil, "", fmt.Errorf("list takedowns: %w", err)
+			return listSQL{}, err
 		}
 		// Row comparison follows the index order exactly, ties included.
 		if f.Overdue {
@@ -105,25 +149,7 @@ func (s *Store) ListTakedowns(ctx context.Context, f TakedownFilter) ([]takedown
 	q.args = append(q.args, limit+1) // one more tells whether a next page exists
 	sql := `SELECT ` + takedownColumns + ` FROM takedowns` + q.whereSQL() +
 		` ORDER BY ` + order + fmt.Sprintf(` LIMIT $%d`, len(q.args))
-
-	rows, err := s.pool.Query(ctx, sql, q.args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list takedowns: %w", dbError(err))
-	}
-	list, err := collect(rows, scanTakedown)
-	if err != nil {
-		return nil, "", fmt.Errorf("list takedowns: %w", dbError(err))
-	}
-	if len(list) <= limit {
-		return list, "", nil
-	}
-	list = list[:limit]
-	last := list[limit-1]
-	next := cursor{kind: kind, at: last.CreatedAt, id: last.ID}
-	if f.Overdue {
-		next.at = *last.Deadline // the filter guarantees a deadline
-	}
-	return list, next.encode(), nil
+	return listSQL{sql: sql, args: q.args, kind: kind, limit: limit}, nil
 }
 
 // RecordTransition writes one step of a takedown: its event, and the
