@@ -48,10 +48,30 @@ func dialTemporal(ctx context.Context, c common, logger *slog.Logger) (client.Cl
 	return cl, nil
 }
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+// connect opens the database and dials the engine, for the commands that
+// run against an external deployment.
+func connect(ctx context.Context, c common, logger *slog.Logger) (*store.Store, client.Client, func(), error) {
+	st, err := store.Open(ctx, store.Config{URL: c.DatabaseURL, Logger: logger})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tc, err := dialTemporal(ctx, c, logger)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, tc, func() { tc.Close(); st.Close() }, nil
+}
+
+// parseFlags parses a command's flags; the commands below take none but -h.
+func parseFlags(name string, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
+	return fs.Parse(args)
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if err := parseFlags("serve", args, stderr); err != nil {
 		return err
 	}
 	e := &env{getenv: getenv}
@@ -61,17 +81,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("configuration: %w", err)
 	}
 	logger := newLogger(c, stderr)
-
-	st, err := store.Open(ctx, store.Config{URL: c.DatabaseURL, Logger: logger})
+	st, tc, closeAll, err := connect(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	tc, err := dialTemporal(ctx, c, logger)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
+	defer closeAll()
 
 	srv := api.New(api.Config{
 		Store: st, Engine: workflows.Starter{Client: tc}, Policy: c.Policy,
@@ -96,9 +110,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("worker", args, stderr); err != nil {
 		return err
 	}
 	e := &env{getenv: getenv}
@@ -108,17 +120,11 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("configuration: %w", err)
 	}
 	logger := newLogger(c, stderr)
-
-	st, err := store.Open(ctx, store.Config{URL: c.DatabaseURL, Logger: logger})
+	st, tc, closeAll, err := connect(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	tc, err := dialTemporal(ctx, c, logger)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
+	defer closeAll()
 	ads, err := adapters.Build(acfg, &http.Client{Timeout: 30 * time.Second}, logger)
 	if err != nil {
 		return fmt.Errorf("configure platform adapters: %w", err)
@@ -142,9 +148,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags("migrate", args, stderr); err != nil {
 		return err
 	}
 	e := &env{getenv: getenv}
