@@ -482,3 +482,28 @@ func TestComplianceStats(t *testing.T) {
 		t.Errorf("staff stats: %d", code)
 	}
 }
+
+func TestAuditTrail(t *testing.T) {
+	e := newEnv(t)
+	id := confirmed(t, e, "https://t.me/audit_chan/9")
+	var out struct {
+		Entries []store.AuditRecord `json:"entries"`
+	}
+	if code := e.do(takedown.RoleAuditor, "GET", "/api/v1/audit", "", &out); code != 200 {
+		t.Fatalf("audit: %d", code)
+	}
+	var actions []string
+	for _, a := range out.Entries {
+		actions = append(actions, a.Action+":"+a.ActorRole)
+	}
+	if strings.Join(actions, ",") != "item.create:staff,item.confirm:staff" {
+		t.Errorf("audit trail %v", actions)
+	}
+	if out.Entries[1].Detail["takedown_id"] != id.String() {
+		t.Errorf("confirm entry %+v", out.Entries[1])
+	}
+	var ae apiErr
+	if code := e.do(takedown.RoleSupervisor, "GET", "/api/v1/audit", "", &ae); code != 403 {
+		t.Errorf("supervisor reading audit: %d", code)
+	}
+}

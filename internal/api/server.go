@@ -31,6 +31,7 @@ type Store interface {
 	ListTakedowns(ctx context.Context, f store.TakedownFilter) ([]takedown.Takedown, string, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	ComplianceStats(ctx context.Context, from, to time.Time) ([]store.ComplianceRow, error)
+	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, int64, error)
 }
 
 // Engine starts workflows, passes human decisions to them, and answers
@@ -110,6 +111,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /api/v1/takedowns/{id}/history", s.auth(auditor, s.exportHistory))
 	s.mux.Handle("POST /api/v1/takedowns/{id}/replay", s.auth(auditor, s.replayHistory))
 	s.mux.Handle("GET /api/v1/stats/compliance", s.auth(readers, s.complianceStats))
+	s.mux.Handle("GET /api/v1/audit", s.auth(auditor, s.listAudit))
 	s.mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "not_found", "no such route")
 	}))

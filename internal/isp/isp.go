@@ -41,7 +41,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -51,6 +50,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/takedown-oss/takedown/activities"
+	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -196,11 +196,11 @@ func (c *Client) Order(ctx context.Context, o activities.BlockingOrder) (string,
 	req.Header.Set("Idempotency-Key", id)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.do(req)
+	resp, err := httpx.Do(c.http, req, maxBody)
 	if err != nil {
 		return "", fmt.Errorf("send blocking order %s: %w", id, err)
 	}
-	if resp.status/100 != 2 {
+	if resp.Status/100 != 2 {
 		return "", fmt.Errorf("send blocking order %s: %w", id, c.httpError(resp))
 	}
 	// The order is accepted whatever the body says; an answer without a
@@ -208,8 +208,8 @@ func (c *Client) Order(ctx context.Context, o activities.BlockingOrder) (string,
 	var ack struct {
 		OrderID string `json:"order_id"`
 	}
-	if err := json.Unmarshal(resp.body, &ack); err != nil && len(bytes.TrimSpace(resp.body)) > 0 {
-		c.logger.WarnContext(ctx, "blocking order accepted with an unreadable answer", "order_id", id, "status", resp.status)
+	if err := json.Unmarshal(resp.Body, &ack); err != nil && len(bytes.TrimSpace(resp.Body)) > 0 {
+		c.logger.WarnContext(ctx, "blocking order accepted with an unreadable answer", "order_id", id, "status", resp.Status)
 	}
 	ref := cmp.Or(strings.TrimSpace(ack.OrderID), id)
 	c.logger.InfoContext(ctx, "blocking order sent", "order_id", id, "reference", ref,
@@ -249,15 +249,15 @@ func (c *Client) Blocked(ctx context.Context, content platforms.Content) (bool, 
 		req.Header.Set("Authorization", "Bearer "+c.cfg.VantageToken)
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.do(req)
+	resp, err := httpx.Do(c.http, req, maxBody)
 	if err != nil {
 		return false, fmt.Errorf("check blocking: %w", err)
 	}
-	if resp.status != http.StatusOK {
+	if resp.Status != http.StatusOK {
 		return false, fmt.Errorf("check blocking: %w", c.httpError(resp))
 	}
 	var ans vantageAnswer
-	if err := json.Unmarshal(resp.body, &ans); err != nil || ans.Blocked == nil {
+	if err := json.Unmarshal(resp.Body, &ans); err != nil || ans.Blocked == nil {
 		return false, platforms.Transient("malformed_response", errors.New("check blocking: unreadable vantage answer"))
 	}
 	if ans.URL != "" && ans.URL != target {
@@ -285,33 +285,11 @@ func canonicalURL(c platforms.Content) (string, error) {
 	return pc.URL, nil
 }
 
-// response is an answer read whole.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// do sends one request. Network failures come back transient and without
-// the request URL, whose query holds the content's URL.
-func (c *Client) do(req *http.Request) (response, error) {
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return response{}, platforms.Transient("network", stripURL(err))
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return response{}, platforms.Transient("network", fmt.Errorf("read answer: %w", stripURL(err)))
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: data}, nil
-}
-
 // httpError classifies an unsuccessful answer by its status alone: neither
 // service's error body is specified, and an echoed body could carry the
 // content's URL into logs.
-func (c *Client) httpError(resp response) error {
-	status := resp.status
+func (c *Client) httpError(resp httpx.Response) error {
+	status := resp.Status
 	code := fmt.Sprintf("http_%d", status)
 	err := fmt.Errorf("HTTP %d", status)
 	switch {
@@ -320,11 +298,7 @@ func (c *Client) httpError(resp response) error {
 	case status == http.StatusForbidden:
 		return platforms.Permanent("forbidden", err)
 	case status == http.StatusTooManyRequests:
-		d, ok := platforms.ParseRetryAfter(resp.header.Get("Retry-After"), c.cfg.Now())
-		if !ok {
-			d = defaultRateLimitWait
-		}
-		return platforms.RateLimited(code, d, err)
+		return platforms.RateLimited(code, httpx.RetryAfter(resp.Header, c.cfg.Now(), defaultRateLimitWait), err)
 	case status == http.StatusRequestTimeout:
 		return platforms.Transient(code, err)
 	case status >= 400 && status < 500:
@@ -334,12 +308,4 @@ func (c *Client) httpError(resp response) error {
 		// follow, a 2xx where 200 was expected): worth another try.
 		return platforms.Transient(code, err)
 	}
-}
-
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }

@@ -16,14 +16,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	netmail "net/mail"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -61,9 +60,7 @@ var rateLimitCodes = map[int]bool{4: true, 17: true, 32: true, 613: true}
 
 // Mailer sends a notice by e-mail and returns its Message-ID;
 // *mail.Sender is one.
-type Mailer interface {
-	SendNotice(ctx context.Context, to string, n platforms.Notice, platformLabel string) (string, error)
-}
+type Mailer = platforms.Mailer
 
 // Config configures the Meta adapter.
 type Config struct {
@@ -105,6 +102,7 @@ type Config struct {
 // Client is the Meta adapter.
 type Client struct {
 	cfg    Config
+	route  platforms.Route
 	http   *http.Client
 	logger *slog.Logger
 }
@@ -149,22 +147,10 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if len(cfg.ProbeCountry) != 2 {
 		return nil, fmt.Errorf("meta config: ProbeCountry %q is not a two-letter country code", cfg.ProbeCountry)
 	}
-	for _, c := range []struct {
-		name, to string
-		ch       platforms.Channel
-	}{{"Channel", cfg.To, cfg.Channel}, {"PriorityChannel", cfg.PriorityTo, cfg.PriorityChannel}} {
-		switch c.ch {
-		case platforms.ChannelPortal:
-		case platforms.ChannelEmail:
-			if cfg.Mailer == nil {
-				return nil, fmt.Errorf("meta config: %s is email but Mailer is nil", c.name)
-			}
-			if _, err := netmail.ParseAddress(c.to); err != nil {
-				return nil, fmt.Errorf("meta config: %s is email but the address %q is not valid: %w", c.name, c.to, err)
-			}
-		default:
-			return nil, fmt.Errorf("meta config: %s %q: Meta takes portal or email", c.name, c.ch)
-		}
+	route := platforms.Route{Name: "Meta", Channel: cfg.Channel, To: cfg.To,
+		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}
+	if err := route.Validate(cfg.Mailer, platforms.ChannelPortal, platforms.ChannelEmail); err != nil {
+		return nil, fmt.Errorf("meta config: %w", err)
 	}
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
@@ -172,30 +158,16 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: cfg, http: httpClient, logger: logger}, nil
+	return &Client{cfg: cfg, route: route, http: httpClient, logger: logger}, nil
 }
 
 // Send leaves a portal task, or e-mails the notice where so configured.
 func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
-	if n.Key == "" {
-		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
+	sub, err := platforms.SendRouted(ctx, c.route, c.cfg.Mailer, n, label(n.Content.ID), c.cfg.Now)
+	if err == nil && sub.Channel == platforms.ChannelEmail {
+		c.logger.InfoContext(ctx, "meta notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
 	}
-	ch, to := c.cfg.Channel, c.cfg.To
-	if n.Priority {
-		ch, to = c.cfg.PriorityChannel, c.cfg.PriorityTo
-	}
-	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key)}
-	if ch == platforms.ChannelPortal {
-		sub.AwaitingPortal, sub.SentAt = true, c.cfg.Now()
-		return sub, nil
-	}
-	id, err := c.cfg.Mailer.SendNotice(ctx, to, n, label(n.Content.ID))
-	if err != nil {
-		return platforms.Submission{}, fmt.Errorf("e-mail notice to Meta: %w", err)
-	}
-	sub.PlatformReference, sub.SentAt = id, c.cfg.Now()
-	c.logger.InfoContext(ctx, "meta notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
-	return sub, nil
+	return sub, err
 }
 
 // label names the service in the notice, so that Meta routes it.
@@ -260,19 +232,19 @@ type graphError struct {
 // probeOEmbed returns decided=false (with why) when oEmbed's answer does not
 // settle the question and the public page must be read.
 func (c *Client) probeOEmbed(ctx context.Context, endpoint string) (res platforms.ProbeResult, decided bool, why string, err error) {
-	resp, body, err := c.get(ctx, endpoint, "application/json", maxBody)
+	resp, err := c.get(ctx, endpoint, "application/json", maxBody)
 	if err != nil {
 		return res, false, "", fmt.Errorf("oEmbed: %w", err)
 	}
 	res.CheckedAt = c.cfg.Now()
-	status := resp.StatusCode
+	status := resp.Status
 	httpCode := fmt.Sprintf("http_%d", status)
 	switch {
 	case status == http.StatusOK:
 		var oe struct {
 			HTML string `json:"html"`
 		}
-		if json.Unmarshal(body, &oe) == nil && oe.HTML != "" {
+		if json.Unmarshal(resp.Body, &oe) == nil && oe.HTML != "" {
 			res.State, res.Reason = platforms.StatePresent, "oEmbed returned the embed"
 			return res, true, "", nil
 		}
@@ -283,7 +255,7 @@ func (c *Client) probeOEmbed(ctx context.Context, endpoint string) (res platform
 		return res, false, "", platforms.Transient(httpCode, fmt.Errorf("oEmbed: HTTP %d", status))
 	}
 	var ge graphError
-	if json.Unmarshal(body, &ge) != nil || ge.Error == nil {
+	if json.Unmarshal(resp.Body, &ge) != nil || ge.Error == nil {
 		if status == http.StatusUnauthorized {
 			return res, false, "", platforms.Permanent("unauthorized", errors.New("oEmbed: HTTP 401"))
 		}
@@ -308,42 +280,22 @@ func (c *Client) probeOEmbed(ctx context.Context, endpoint string) (res platform
 
 // wait is the wait a throttling answer asks for, or the configured default.
 func (c *Client) wait(h http.Header) time.Duration {
-	if d, ok := platforms.ParseRetryAfter(h.Get("Retry-After"), c.cfg.Now()); ok {
-		return d
-	}
-	return c.cfg.RateLimitWait
+	return httpx.RetryAfter(h, c.cfg.Now(), c.cfg.RateLimitWait)
 }
 
 // get fetches target and reads at most limit bytes of the answer. Errors
 // never carry the URL: it holds the content's address and the app token.
-func (c *Client) get(ctx context.Context, target, accept string, limit int64) (*http.Response, []byte, error) {
+func (c *Client) get(ctx context.Context, target, accept string, limit int64) (httpx.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return nil, nil, platforms.Permanent("bad_request", errors.New("build request"))
+		return httpx.Response{}, platforms.Permanent("bad_request", errors.New("build request"))
 	}
 	req.Header.Set("Accept", accept)
 	if accept != "application/json" {
 		req.Header.Set("User-Agent", c.cfg.UserAgent)
 		req.Header.Set("Accept-Language", "en-US,en;q=0.8,ko;q=0.6")
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, nil, platforms.Transient("network", stripURL(err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	if err != nil {
-		return nil, nil, platforms.Transient("network", fmt.Errorf("read answer: %w", stripURL(err)))
-	}
-	return resp, body, nil
-}
-
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
+	return httpx.Do(c.http, req, limit)
 }
 
 // clip bounds a platform's message kept as a reason, and blanks any URL in

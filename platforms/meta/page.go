@@ -51,7 +51,7 @@ func (c *Client) probePage(ctx context.Context, page *url.URL, why string) (plat
 			target += "?" + page.RawQuery
 		}
 	}
-	resp, body, err := c.get(ctx, target, "text/html,application/xhtml+xml", maxPage)
+	resp, err := c.get(ctx, target, "text/html,application/xhtml+xml", maxPage)
 	if err != nil {
 		return platforms.ProbeResult{}, fmt.Errorf("public page: %w", err)
 	}
@@ -62,7 +62,7 @@ func (c *Client) probePage(ctx context.Context, page *url.URL, why string) (plat
 		}
 		return s
 	}
-	status := resp.StatusCode
+	status := resp.Status
 	switch {
 	case status == http.StatusNotFound || status == http.StatusGone:
 		res.State, res.Reason = platforms.StateRemoved, reason(fmt.Sprintf("public page answered HTTP %d", status))
@@ -76,7 +76,7 @@ func (c *Client) probePage(ctx context.Context, page *url.URL, why string) (plat
 		return res, nil
 	}
 
-	og, text := readPage(body)
+	og, text := readPage(resp.Body)
 	withheld := findPhrase(text, withheldPhrases)
 	gone := findPhrase(text, unavailablePhrases)
 	switch {

@@ -12,11 +12,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	netmail "net/mail"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -37,9 +37,7 @@ const (
 
 // Mailer sends a notice by e-mail and returns its Message-ID;
 // *mail.Sender is one.
-type Mailer interface {
-	SendNotice(ctx context.Context, to string, n platforms.Notice, platformLabel string) (string, error)
-}
+type Mailer = platforms.Mailer
 
 // Config configures the Telegram adapter.
 type Config struct {
@@ -67,6 +65,7 @@ type Config struct {
 // Client is the Telegram adapter.
 type Client struct {
 	cfg    Config
+	route  platforms.Route
 	http   *http.Client
 	logger *slog.Logger
 }
@@ -85,22 +84,10 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	for _, c := range []struct {
-		name, to string
-		ch       platforms.Channel
-	}{{"Channel", cfg.To, cfg.Channel}, {"PriorityChannel", cfg.PriorityTo, cfg.PriorityChannel}} {
-		switch c.ch {
-		case platforms.ChannelPortal:
-		case platforms.ChannelEmail:
-			if cfg.Mailer == nil {
-				return nil, fmt.Errorf("telegram config: %s is email but Mailer is nil", c.name)
-			}
-			if _, err := netmail.ParseAddress(c.to); err != nil {
-				return nil, fmt.Errorf("telegram config: %s is email but the address %q is not valid: %w", c.name, c.to, err)
-			}
-		default:
-			return nil, fmt.Errorf("telegram config: %s %q: Telegram takes email or portal", c.name, c.ch)
-		}
+	route := platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
+		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}
+	if err := route.Validate(cfg.Mailer, platforms.ChannelEmail, platforms.ChannelPortal); err != nil {
+		return nil, fmt.Errorf("telegram config: %w", err)
 	}
 	u, err := url.Parse(cfg.PreviewBaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -115,31 +102,17 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: cfg, http: httpClient, logger: logger}, nil
+	return &Client{cfg: cfg, route: route, http: httpClient, logger: logger}, nil
 }
 
 // Send e-mails the notice to the designated address (the hotline address
 // when it is a priority notice), or leaves a portal task when so configured.
 func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
-	if n.Key == "" {
-		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
+	sub, err := platforms.SendRouted(ctx, c.route, c.cfg.Mailer, n, platformLabel, c.cfg.Now)
+	if err == nil && sub.Channel == platforms.ChannelEmail {
+		c.logger.InfoContext(ctx, "telegram notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
 	}
-	ch, to := c.cfg.Channel, c.cfg.To
-	if n.Priority {
-		ch, to = c.cfg.PriorityChannel, c.cfg.PriorityTo
-	}
-	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key)}
-	if ch == platforms.ChannelPortal {
-		sub.AwaitingPortal, sub.SentAt = true, c.cfg.Now()
-		return sub, nil
-	}
-	id, err := c.cfg.Mailer.SendNotice(ctx, to, n, platformLabel)
-	if err != nil {
-		return platforms.Submission{}, fmt.Errorf("e-mail notice to Telegram: %w", err)
-	}
-	sub.PlatformReference, sub.SentAt = id, c.cfg.Now()
-	c.logger.InfoContext(ctx, "telegram notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
-	return sub, nil
+	return sub, err
 }
 
 // Probe fetches the post's embed preview and reads it.
@@ -163,15 +136,12 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 	req.Header.Set("Accept", "text/html,application/xhtml+xml")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return platforms.ProbeResult{}, platforms.Transient("network", fmt.Errorf("fetch post preview: %w", stripURL(err)))
+		return platforms.ProbeResult{}, httpx.NetworkError("fetch post preview", err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		wait, ok := platforms.ParseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())
-		if !ok {
-			wait = defaultRateLimitWait
-		}
+		wait := httpx.RetryAfter(resp.Header, c.cfg.Now(), defaultRateLimitWait)
 		return platforms.ProbeResult{}, platforms.RateLimited("http_429", wait, errors.New("fetch post preview: HTTP 429"))
 	case resp.StatusCode >= 500:
 		return platforms.ProbeResult{}, platforms.Transient(fmt.Sprintf("http_%d", resp.StatusCode),
@@ -184,19 +154,11 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 	}
 	page, err := io.ReadAll(io.LimitReader(resp.Body, maxPage))
 	if err != nil {
-		return platforms.ProbeResult{}, platforms.Transient("network", fmt.Errorf("read post preview: %w", stripURL(err)))
+		return platforms.ProbeResult{}, httpx.NetworkError("read post preview", err)
 	}
 	res.State, res.Reason, res.Countries = c.classify(page)
 	c.logger.DebugContext(ctx, "telegram preview probed", "state", res.State)
 	return res, nil
-}
-
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
 }
 
 func isDigits(s string) bool {

@@ -13,13 +13,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	netmail "net/mail"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -45,9 +45,7 @@ const (
 
 // Mailer sends a notice by e-mail and returns its Message-ID;
 // *mail.Sender is one.
-type Mailer interface {
-	SendNotice(ctx context.Context, to string, n platforms.Notice, platformLabel string) (string, error)
-}
+type Mailer = platforms.Mailer
 
 // Config configures the X adapter.
 type Config struct {
@@ -73,6 +71,7 @@ type Config struct {
 // Client is the X adapter.
 type Client struct {
 	cfg    Config
+	route  platforms.Route
 	http   *http.Client
 	logger *slog.Logger
 }
@@ -100,22 +99,10 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if len(cfg.Country) != 2 {
 		return nil, fmt.Errorf("x config: Country %q is not a two-letter country code", cfg.Country)
 	}
-	for _, c := range []struct {
-		name, to string
-		ch       platforms.Channel
-	}{{"Channel", cfg.To, cfg.Channel}, {"PriorityChannel", cfg.PriorityTo, cfg.PriorityChannel}} {
-		switch c.ch {
-		case platforms.ChannelPortal:
-		case platforms.ChannelEmail:
-			if cfg.Mailer == nil {
-				return nil, fmt.Errorf("x config: %s is email but Mailer is nil", c.name)
-			}
-			if _, err := netmail.ParseAddress(c.to); err != nil {
-				return nil, fmt.Errorf("x config: %s is email but the address %q is not valid: %w", c.name, c.to, err)
-			}
-		default:
-			return nil, fmt.Errorf("x config: %s %q: X takes portal or email", c.name, c.ch)
-		}
+	route := platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
+		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}
+	if err := route.Validate(cfg.Mailer, platforms.ChannelPortal, platforms.ChannelEmail); err != nil {
+		return nil, fmt.Errorf("x config: %w", err)
 	}
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
@@ -123,30 +110,16 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: cfg, http: httpClient, logger: logger}, nil
+	return &Client{cfg: cfg, route: route, http: httpClient, logger: logger}, nil
 }
 
 // Send leaves a portal task, or e-mails the notice where so configured.
 func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
-	if n.Key == "" {
-		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
+	sub, err := platforms.SendRouted(ctx, c.route, c.cfg.Mailer, n, platformLabel, c.cfg.Now)
+	if err == nil && sub.Channel == platforms.ChannelEmail {
+		c.logger.InfoContext(ctx, "x notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
 	}
-	ch, to := c.cfg.Channel, c.cfg.To
-	if n.Priority {
-		ch, to = c.cfg.PriorityChannel, c.cfg.PriorityTo
-	}
-	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key)}
-	if ch == platforms.ChannelPortal {
-		sub.AwaitingPortal, sub.SentAt = true, c.cfg.Now()
-		return sub, nil
-	}
-	id, err := c.cfg.Mailer.SendNotice(ctx, to, n, platformLabel)
-	if err != nil {
-		return platforms.Submission{}, fmt.Errorf("e-mail notice to X: %w", err)
-	}
-	sub.PlatformReference, sub.SentAt = id, c.cfg.Now()
-	c.logger.InfoContext(ctx, "x notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
-	return sub, nil
+	return sub, err
 }
 
 // tweetResponse is the part of GET /2/tweets/:id a probe reads.
@@ -190,12 +163,12 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return platforms.ProbeResult{}, platforms.Transient("network", fmt.Errorf("look up post: %w", stripURL(err)))
+		return platforms.ProbeResult{}, httpx.NetworkError("look up post", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return platforms.ProbeResult{}, platforms.Transient("network", fmt.Errorf("read post lookup: %w", stripURL(err)))
+		return platforms.ProbeResult{}, httpx.NetworkError("read post lookup", err)
 	}
 
 	status := resp.StatusCode
@@ -288,18 +261,7 @@ func (c *Client) rateLimitWait(h http.Header) time.Duration {
 			return max(time.Unix(epoch, 0).Sub(now), 0)
 		}
 	}
-	if d, ok := platforms.ParseRetryAfter(h.Get("Retry-After"), now); ok {
-		return d
-	}
-	return defaultRateLimitWait
-}
-
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
+	return httpx.RetryAfter(h, now, defaultRateLimitWait)
 }
 
 func isDigits(s string) bool {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -25,8 +26,8 @@ type googleError struct {
 }
 
 // apiError classifies a non-2xx answer.
-func (c *Client) apiError(resp response) error {
-	status := resp.status
+func (c *Client) apiError(resp httpx.Response) error {
+	status := resp.Status
 	httpCode := fmt.Sprintf("http_%d", status)
 	switch {
 	case status == http.StatusUnauthorized:
@@ -38,7 +39,7 @@ func (c *Client) apiError(resp response) error {
 	}
 
 	var ge googleError
-	if err := json.Unmarshal(resp.body, &ge); err != nil || ge.Error == nil {
+	if err := json.Unmarshal(resp.Body, &ge); err != nil || ge.Error == nil {
 		return platforms.Transient("malformed_response", fmt.Errorf("HTTP %d with an unreadable error body", status))
 	}
 	reason := ""
@@ -73,11 +74,8 @@ func (c *Client) apiError(resp response) error {
 }
 
 // retryAfter is the wait a rate-limit answer asks for, or the default.
-func (c *Client) retryAfter(resp response) time.Duration {
-	if d, ok := platforms.ParseRetryAfter(resp.header.Get("Retry-After"), c.cfg.Now()); ok {
-		return d
-	}
-	return defaultRateLimitWait
+func (c *Client) retryAfter(resp httpx.Response) time.Duration {
+	return httpx.RetryAfter(resp.Header, c.cfg.Now(), defaultRateLimitWait)
 }
 
 // untilQuotaReset is the wait until the next midnight in Los Angeles, when

@@ -112,13 +112,13 @@ func (c *Client) abuseReasons(ctx context.Context) ([]abuseReason, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list abuse reasons: %w", err)
 	}
-	if resp.status/100 != 2 {
+	if resp.Status/100 != 2 {
 		return nil, fmt.Errorf("list abuse reasons: %w", c.apiError(resp))
 	}
 	var list struct {
 		Items []abuseReason `json:"items"`
 	}
-	if err := json.Unmarshal(resp.body, &list); err != nil {
+	if err := json.Unmarshal(resp.Body, &list); err != nil {
 		return nil, platforms.Transient("malformed_response", errors.New("list abuse reasons: unreadable answer"))
 	}
 	if len(list.Items) == 0 {

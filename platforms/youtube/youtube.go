@@ -22,6 +22,7 @@ import (
 	// keeps that right on hosts without /usr/share/zoneinfo.
 	_ "time/tzdata"
 
+	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -78,6 +79,7 @@ type Config struct {
 // Client is the YouTube adapter.
 type Client struct {
 	cfg     Config
+	route   platforms.Route
 	http    *http.Client
 	logger  *slog.Logger
 	pacific *time.Location
@@ -106,10 +108,9 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if cfg.AccessToken == "" && cfg.TokenSource == nil {
 		return nil, errors.New("youtube config: AccessToken or TokenSource is required")
 	}
-	for name, ch := range map[string]platforms.Channel{"Channel": cfg.Channel, "PriorityChannel": cfg.PriorityChannel} {
-		if ch != platforms.ChannelAPI && ch != platforms.ChannelPortal {
-			return nil, fmt.Errorf("youtube config: %s %q: YouTube takes api or portal", name, ch)
-		}
+	route := platforms.Route{Name: "YouTube", Channel: cfg.Channel, PriorityChannel: cfg.PriorityChannel}
+	if err := route.Validate(nil, platforms.ChannelAPI, platforms.ChannelPortal); err != nil {
+		return nil, fmt.Errorf("youtube config: %w", err)
 	}
 	if cfg.ReasonCacheTTL < 0 {
 		return nil, fmt.Errorf("youtube config: negative ReasonCacheTTL %s", cfg.ReasonCacheTTL)
@@ -132,7 +133,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: cfg, http: httpClient, logger: logger, pacific: pacific}, nil
+	return &Client{cfg: cfg, route: route, http: httpClient, logger: logger, pacific: pacific}, nil
 }
 
 func checkBaseURL(s string) error {
@@ -152,10 +153,7 @@ func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submis
 	if n.Key == "" {
 		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
 	}
-	ch := c.cfg.Channel
-	if n.Priority {
-		ch = c.cfg.PriorityChannel
-	}
+	ch, _ := c.route.Pick(n.Priority)
 	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key), SentAt: c.cfg.Now()}
 	if ch == platforms.ChannelPortal {
 		sub.AwaitingPortal = true
@@ -176,7 +174,7 @@ func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submis
 	if err != nil {
 		return platforms.Submission{}, fmt.Errorf("report abuse: %w", err)
 	}
-	if resp.status/100 != 2 {
+	if resp.Status/100 != 2 {
 		return platforms.Submission{}, fmt.Errorf("report abuse: %w", c.apiError(resp))
 	}
 	c.logger.InfoContext(ctx, "youtube abuse report filed", "reference", sub.Reference, "priority", n.Priority)
@@ -253,7 +251,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 		return platforms.ProbeResult{}, fmt.Errorf("probe video: %w", err)
 	}
 	res := platforms.ProbeResult{CheckedAt: c.cfg.Now()}
-	if resp.status/100 != 2 {
+	if resp.Status/100 != 2 {
 		err := c.apiError(resp)
 		if pe := platforms.Classify(err); pe.Kind == platforms.KindPermanent && pe.Code == "videoNotFound" {
 			res.State, res.Reason = platforms.StateRemoved, "videoNotFound"
@@ -262,7 +260,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 		return platforms.ProbeResult{}, fmt.Errorf("probe video: %w", err)
 	}
 	var list videoList
-	if err := json.Unmarshal(resp.body, &list); err != nil || list.Items == nil {
+	if err := json.Unmarshal(resp.Body, &list); err != nil || list.Items == nil {
 		// Never removed on an answer we cannot read: most likely a truncated
 		// body or a proxy's page, worth another try soon.
 		return platforms.ProbeResult{}, platforms.Transient("malformed_response", errors.New("probe video: unreadable videos.list answer"))
@@ -302,24 +300,17 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 	return res, nil
 }
 
-// response is an answer read whole.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
 // do sends one authorised request to the API. Network failures come back
 // transient and without the request URL, which holds the content's id.
-func (c *Client) do(ctx context.Context, method, path string, body []byte) (response, error) {
+func (c *Client) do(ctx context.Context, method, path string, body []byte) (httpx.Response, error) {
 	token := c.cfg.AccessToken
 	if c.cfg.TokenSource != nil {
 		t, err := c.cfg.TokenSource(ctx)
 		if err != nil {
-			return response{}, platforms.Transient("token", fmt.Errorf("get access token: %w", err))
+			return httpx.Response{}, platforms.Transient("token", fmt.Errorf("get access token: %w", err))
 		}
 		if t == "" {
-			return response{}, platforms.Transient("token", errors.New("token source returned an empty token"))
+			return httpx.Response{}, platforms.Transient("token", errors.New("token source returned an empty token"))
 		}
 		token = t
 	}
@@ -329,31 +320,14 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (resp
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+path, rd)
 	if err != nil {
-		return response{}, platforms.Permanent("bad_request", errors.New("build request"))
+		return httpx.Response{}, platforms.Permanent("bad_request", errors.New("build request"))
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return response{}, platforms.Transient("network", stripURL(err))
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return response{}, platforms.Transient("network", fmt.Errorf("read answer: %w", stripURL(err)))
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: data}, nil
-}
-
-func stripURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
+	return httpx.Do(c.http, req, maxBody)
 }
 
 func validVideoID(id string) bool {
