@@ -32,6 +32,7 @@ type Store interface {
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	ComplianceStats(ctx context.Context, from, to time.Time) ([]store.ComplianceRow, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, int64, error)
+	ListNotices(ctx context.Context, takedownID uuid.UUID) ([]store.Notice, error)
 }
 
 // Engine starts workflows, passes human decisions to them, and answers
@@ -103,6 +104,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /api/v1/takedowns", s.auth(all, s.listTakedowns))
 	s.mux.Handle("POST /api/v1/items/confirm", s.auth(staff, s.confirmBatch))
 	s.mux.Handle("GET /api/v1/takedowns/{id}", s.auth(all, s.getTakedown))
+	s.mux.Handle("GET /api/v1/takedowns/{id}/notices", s.auth(all, s.listNotices))
 	s.mux.Handle("POST /api/v1/takedowns/{id}/replies", s.auth(staffOrSupervisor, s.recordReply))
 	s.mux.Handle("POST /api/v1/takedowns/{id}/information", s.auth(staffOrSupervisor, s.addInformation))
 	s.mux.Handle("POST /api/v1/takedowns/{id}/withdraw", s.auth(staffOrSupervisor, s.withdraw))

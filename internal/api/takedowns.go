@@ -89,3 +89,22 @@ func (s *Server) listTakedowns(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, listResponse{Takedowns: list, NextCursor: next})
 	return nil
 }
+
+// listNotices shows every notice sent for a takedown: when, through which
+// channel, our reference and the platform's (Message-ID or portal ticket).
+// It is the record that a notice was sent, and when.
+func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) error {
+	td, err := s.workflowOf(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.store.ListNotices(r.Context(), td.ID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []store.Notice{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notices": list})
+	return nil
+}

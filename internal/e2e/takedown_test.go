@@ -92,6 +92,17 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 			if got := strings.Join(kinds, ","); got != "confirmed,notice_sent,removed,rechecked" {
 				t.Errorf("events = %s, want confirmed,notice_sent,removed,rechecked", got)
 			}
+			var notices struct {
+				Notices []takedown.Notice `json:"notices"`
+			}
+			call(t, takedown.RoleAuditor, "GET", "/api/v1/takedowns/"+conf.TakedownID+"/notices", nil, &notices)
+			if len(notices.Notices) != 1 || notices.Notices[0].State != takedown.NoticeSent || notices.Notices[0].SentAt == nil ||
+				!strings.HasPrefix(notices.Notices[0].Reference, "TKD-") {
+				t.Errorf("notices = %+v", notices.Notices)
+			}
+			if tc.platform != platforms.YouTube && notices.Notices[0].PlatformReference == "" {
+				t.Errorf("e-mailed notice without its Message-ID: %+v", notices.Notices[0])
+			}
 			if n := stack.Simulator.NoticeCount(tc.platform, tc.id); n != 1 {
 				t.Errorf("simulator received %d notices, want exactly 1", n)
 			}

@@ -8,11 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/internal/fakes"
 	"github.com/takedown-oss/takedown/platforms/meta"
 )
 
@@ -39,17 +39,6 @@ const (
 	fbPageURI   = "/public/www.facebook.com/somepage/posts/1234567890"
 )
 
-type answer struct {
-	status int
-	header map[string]string
-	body   string
-}
-
-// request is what the fake saw of one request.
-type request struct {
-	URI, UserAgent, Accept string
-}
-
 func graphError(code, subcode int, msg string) string {
 	return `{"error":{"message":"` + msg + `","type":"OAuthException","code":` + strconv.Itoa(code) +
 		`,"error_subcode":` + strconv.Itoa(subcode) + `,"fbtrace_id":"AbC123xYz"}}`
@@ -69,8 +58,8 @@ func TestProbe(t *testing.T) {
 	tests := []struct {
 		name      string
 		content   platforms.Content
-		oembed    *answer // nil: no oEmbed request expected
-		page      *answer // nil: no page request expected
+		oembed    *fakes.Answer // nil: no oEmbed request expected
+		page      *fakes.Answer // nil: no page request expected
 		wantURIs  []string
 		state     platforms.ProbeState
 		reason    string
@@ -81,77 +70,77 @@ func TestProbe(t *testing.T) {
 	}{
 		{
 			name: "instagram embed returned", content: instagram,
-			oembed:   &answer{status: 200, body: oembedOK},
+			oembed:   &fakes.Answer{Status: 200, Body: oembedOK},
 			wantURIs: []string{igOEmbedURI},
 			state:    platforms.StatePresent, reason: "oEmbed returned the embed",
 		},
 		{
 			name: "instagram media not found", content: instagram,
-			oembed:   &answer{status: 400, body: graphError(24, 2207046, "The media could not be found")},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(24, 2207046, "The media could not be found")},
 			wantURIs: []string{igOEmbedURI},
 			state:    platforms.StateRemoved, reason: "oEmbed: Graph error 24/2207046: The media could not be found",
 		},
 		{
 			name: "other oEmbed error falls back to a 404 page", content: instagram,
-			oembed:   &answer{status: 400, body: graphError(100, 33, "Unsupported request https://www.instagram.com/p/C9xYz_AbCdE/")},
-			page:     &answer{status: 404, body: pageIGGone},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 33, "Unsupported request https://www.instagram.com/p/C9xYz_AbCdE/")},
+			page:     &fakes.Answer{Status: 404, Body: pageIGGone},
 			wantURIs: []string{igOEmbedURI, igPageURI},
 			state:    platforms.StateRemoved, reason: "public page answered HTTP 404 (oEmbed: Graph error 100/33: Unsupported request <url>)",
 		},
 		{
 			name: "instagram page says unavailable", content: instagram,
-			oembed:   &answer{status: 400, body: graphError(100, 0, "Invalid parameter")},
-			page:     &answer{status: 200, body: pageIGGone},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "Invalid parameter")},
+			page:     &fakes.Answer{Status: 200, Body: pageIGGone},
 			wantURIs: []string{igOEmbedURI, igPageURI},
 			state:    platforms.StateRemoved, reason: "public page: page isn't available (oEmbed: Graph error 100/0: Invalid parameter)",
 		},
 		{
 			name: "facebook page says unavailable", content: facebook,
-			oembed:   &answer{status: 400, body: graphError(100, 0, "Invalid parameter")},
-			page:     &answer{status: 200, body: pageGone},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "Invalid parameter")},
+			page:     &fakes.Answer{Status: 200, Body: pageGone},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
 			state:    platforms.StateRemoved, reason: "public page: content isn't available (oEmbed: Graph error 100/0: Invalid parameter)",
 		},
 		{
 			name: "facebook page shows the post", content: facebook,
-			oembed:   &answer{status: 400, body: graphError(100, 0, "Invalid parameter")},
-			page:     &answer{status: 200, body: pageOG},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "Invalid parameter")},
+			page:     &fakes.Answer{Status: 200, Body: pageOG},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
 			state:    platforms.StatePresent, reason: "public page shows the content (og:title) (oEmbed: Graph error 100/0: Invalid parameter)",
 		},
 		{
 			name: "page geo-restricted", content: facebook,
-			oembed:   &answer{status: 400, body: graphError(100, 0, "Invalid parameter")},
-			page:     &answer{status: 200, body: pageGeo},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "Invalid parameter")},
+			page:     &fakes.Answer{Status: 200, Body: pageGeo},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
 			state:    platforms.StateWithheld, countries: []string{"KR"},
 			reason: "public page: isn't available in your country (oEmbed: Graph error 100/0: Invalid parameter)",
 		},
 		{
 			name: "page with both signs", content: facebook,
-			oembed:   &answer{status: 400, body: graphError(100, 0, "x")},
-			page:     &answer{status: 200, body: pageBoth},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "x")},
+			page:     &fakes.Answer{Status: 200, Body: pageBoth},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
 			state:    platforms.StateUnknown, reason: "public page shows both the content's metadata and an unavailable notice (oEmbed: Graph error 100/0: x)",
 		},
 		{
 			name: "login wall", content: instagram,
-			oembed:   &answer{status: 400, body: "<html>oops</html>"},
-			page:     &answer{status: 200, body: pageLogin},
+			oembed:   &fakes.Answer{Status: 400, Body: "<html>oops</html>"},
+			page:     &fakes.Answer{Status: 200, Body: pageLogin},
 			wantURIs: []string{igOEmbedURI, igPageURI},
 			state:    platforms.StateUnknown, reason: "public page not recognised (login wall?) (oEmbed answered HTTP 400 without a Graph error)",
 		},
 		{
 			name: "oEmbed 200 without html", content: instagram,
-			oembed:   &answer{status: 200, body: `{"version":"1.0"}`},
-			page:     &answer{status: 403, body: "denied"},
+			oembed:   &fakes.Answer{Status: 200, Body: `{"version":"1.0"}`},
+			page:     &fakes.Answer{Status: 403, Body: "denied"},
 			wantURIs: []string{igOEmbedURI, igPageURI},
 			state:    platforms.StateUnknown, reason: "public page answered HTTP 403 (oEmbed answered 200 without an embed)",
 		},
 		{
 			name: "permalink keeps its query", content: permalink,
-			oembed: &answer{status: 400, body: graphError(100, 0, "x")},
-			page:   &answer{status: 200, body: pageOG},
+			oembed: &fakes.Answer{Status: 400, Body: graphError(100, 0, "x")},
+			page:   &fakes.Answer{Status: 200, Body: pageOG},
 			wantURIs: []string{
 				"/v21.0/oembed_post?url=https%3A%2F%2Fwww.facebook.com%2Fpermalink.php%3Fstory_fbid%3D111%26id%3D222&access_token=123456%7Cs3cr3t",
 				"/public/www.facebook.com/permalink.php?story_fbid=111&id=222",
@@ -160,85 +149,73 @@ func TestProbe(t *testing.T) {
 		},
 		{
 			name: "threads embed without token", content: threads,
-			oembed:   &answer{status: 200, body: oembedOK},
+			oembed:   &fakes.Answer{Status: 200, Body: oembedOK},
 			wantURIs: []string{thOEmbedURI},
 			state:    platforms.StatePresent, reason: "oEmbed returned the embed",
 		},
 		{
 			name: "fb.watch goes to the page only", content: fbwatch,
-			page:     &answer{status: 200, body: pageOG},
+			page:     &fakes.Answer{Status: 200, Body: pageOG},
 			wantURIs: []string{"/public/fb.watch/1AbCdEfGh/"},
 			state:    platforms.StatePresent, reason: "public page shows the content (og:title)",
 		},
 		{
 			name: "application throttled", content: instagram,
-			oembed:   &answer{status: 403, body: graphError(4, 0, "Application request limit reached")},
+			oembed:   &fakes.Answer{Status: 403, Body: graphError(4, 0, "Application request limit reached")},
 			wantURIs: []string{igOEmbedURI},
 			kind:     platforms.KindRateLimited, code: "graph_4", wait: 5 * time.Minute,
 		},
 		{
 			name: "call window throttled with Retry-After", content: facebook,
-			oembed:   &answer{status: 400, header: map[string]string{"Retry-After": "45"}, body: graphError(613, 0, "Calls to this api have exceeded the rate limit.")},
+			oembed:   &fakes.Answer{Status: 400, Header: map[string]string{"Retry-After": "45"}, Body: graphError(613, 0, "Calls to this api have exceeded the rate limit.")},
 			wantURIs: []string{fbOEmbedURI},
 			kind:     platforms.KindRateLimited, code: "graph_613", wait: 45 * time.Second,
 		},
 		{
 			name: "HTTP 429", content: threads,
-			oembed:   &answer{status: 429, header: map[string]string{"Retry-After": "Fri, 14 Mar 2025 15:01:00 GMT"}},
+			oembed:   &fakes.Answer{Status: 429, Header: map[string]string{"Retry-After": "Fri, 14 Mar 2025 15:01:00 GMT"}},
 			wantURIs: []string{thOEmbedURI},
 			kind:     platforms.KindRateLimited, code: "http_429", wait: time.Minute,
 		},
 		{
 			name: "bad token", content: instagram,
-			oembed:   &answer{status: 400, body: graphError(190, 0, "Invalid OAuth access token.")},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(190, 0, "Invalid OAuth access token.")},
 			wantURIs: []string{igOEmbedURI},
 			kind:     platforms.KindPermanent, code: "unauthorized",
 		},
 		{
 			name: "oEmbed server error does not fall back", content: instagram,
-			oembed:   &answer{status: 500, body: `{"error":{"message":"An unknown error has occurred.","type":"OAuthException","code":1}}`},
+			oembed:   &fakes.Answer{Status: 500, Body: `{"error":{"message":"An unknown error has occurred.","type":"OAuthException","code":1}}`},
 			wantURIs: []string{igOEmbedURI},
 			kind:     platforms.KindTransient, code: "http_500",
 		},
 		{
 			name: "page server error", content: facebook,
-			oembed:   &answer{status: 400, body: graphError(100, 0, "x")},
-			page:     &answer{status: 502, body: "bad gateway"},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "x")},
+			page:     &fakes.Answer{Status: 502, Body: "bad gateway"},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
 			kind:     platforms.KindTransient, code: "http_502",
 		},
 		{
 			name: "page throttled", content: facebook,
-			oembed:   &answer{status: 400, body: graphError(100, 0, "x")},
-			page:     &answer{status: 429},
+			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "x")},
+			page:     &fakes.Answer{Status: 429},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
 			kind:     platforms.KindRateLimited, code: "http_429", wait: 5 * time.Minute,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var got []request
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				got = append(got, request{URI: r.URL.RequestURI(), UserAgent: r.Header.Get("User-Agent"), Accept: r.Header.Get("Accept")})
-				mu.Unlock()
+			srv := fakes.NewServer(t, func(r *http.Request) (fakes.Answer, bool) {
 				a := tt.oembed
 				if strings.HasPrefix(r.URL.Path, "/public/") {
 					a = tt.page
 				}
 				if a == nil {
-					t.Errorf("unexpected request %s", r.URL.RequestURI())
-					w.WriteHeader(http.StatusTeapot)
-					return
+					return fakes.Answer{}, false
 				}
-				for k, v := range a.header {
-					w.Header().Set(k, v)
-				}
-				w.WriteHeader(a.status)
-				_, _ = io.WriteString(w, a.body)
-			}))
-			defer srv.Close()
+				return *a, true
+			})
 			c, err := meta.New(meta.Config{
 				GraphBaseURL: srv.URL + "/v21.0", ThreadsOEmbedURL: srv.URL + "/threads/oembed", PublicBaseURL: srv.URL + "/public",
 				AppAccessToken: appToken, Now: func() time.Time { return t0 },
@@ -249,14 +226,15 @@ func TestProbe(t *testing.T) {
 			res, err := c.Probe(context.Background(), tt.content)
 
 			var uris []string
-			for _, r := range got {
-				uris = append(uris, r.URI)
-				if strings.HasPrefix(r.URI, "/public/") {
-					if r.UserAgent != meta.DefaultUserAgent || !strings.HasPrefix(r.Accept, "text/html") {
-						t.Errorf("page request headers: UA %q Accept %q", r.UserAgent, r.Accept)
+			for _, r := range srv.Requests() {
+				uri, ua, accept := r.URL.RequestURI(), r.Header.Get("User-Agent"), r.Header.Get("Accept")
+				uris = append(uris, uri)
+				if strings.HasPrefix(uri, "/public/") {
+					if ua != meta.DefaultUserAgent || !strings.HasPrefix(accept, "text/html") {
+						t.Errorf("page request headers: UA %q Accept %q", ua, accept)
 					}
-				} else if r.Accept != "application/json" {
-					t.Errorf("oEmbed request Accept %q", r.Accept)
+				} else if accept != "application/json" {
+					t.Errorf("oEmbed request Accept %q", accept)
 				}
 			}
 			if !slices.Equal(uris, tt.wantURIs) {
@@ -343,19 +321,7 @@ func TestGoneErrorsConfigurable(t *testing.T) {
 	}
 }
 
-type fakeMailer struct {
-	calls []mailCall
-}
-
-type mailCall struct {
-	To, Label string
-	Notice    platforms.Notice
-}
-
-func (m *fakeMailer) SendNotice(_ context.Context, to string, n platforms.Notice, label string) (string, error) {
-	m.calls = append(m.calls, mailCall{To: to, Label: label, Notice: n})
-	return "<tkd-m@kcsc.example>", nil
-}
+const messageID = "<tkd-m@kcsc.example>"
 
 func TestSend(t *testing.T) {
 	ref := platforms.NoticeReference(key)
@@ -376,13 +342,13 @@ func TestSend(t *testing.T) {
 			name: "agreed address names the service", content: instagram,
 			cfg:    meta.Config{Channel: platforms.ChannelEmail, To: "gov@meta.example"},
 			wantTo: "gov@meta.example", wantLabel: "Meta (Instagram)",
-			want: platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-m@kcsc.example>", SentAt: t0},
+			want: platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority address", content: threads, priority: true,
 			cfg:    meta.Config{Channel: platforms.ChannelEmail, To: "gov@meta.example", PriorityChannel: platforms.ChannelEmail, PriorityTo: "urgent@meta.example"},
 			wantTo: "urgent@meta.example", wantLabel: "Meta (Threads)",
-			want: platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-m@kcsc.example>", SentAt: t0},
+			want: platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority on the portal", content: facebook, priority: true,
@@ -392,7 +358,7 @@ func TestSend(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := &fakeMailer{}
+			m := &fakes.Mailer{MessageID: messageID}
 			cfg := tt.cfg
 			cfg.AppAccessToken, cfg.Mailer, cfg.Now = appToken, m, func() time.Time { return t0 }
 			c, err := meta.New(cfg, nil, nil)
@@ -407,12 +373,12 @@ func TestSend(t *testing.T) {
 			if sub != tt.want {
 				t.Errorf("submission = %+v, want %+v", sub, tt.want)
 			}
-			var want []mailCall
+			var want []fakes.MailCall
 			if tt.wantTo != "" {
-				want = []mailCall{{To: tt.wantTo, Label: tt.wantLabel, Notice: n}}
+				want = []fakes.MailCall{{To: tt.wantTo, Label: tt.wantLabel, Notice: n}}
 			}
-			if !slices.Equal(m.calls, want) {
-				t.Errorf("mailer calls = %+v, want %+v", m.calls, want)
+			if got := m.Calls(); !slices.Equal(got, want) {
+				t.Errorf("mailer calls = %+v, want %+v", got, want)
 			}
 		})
 	}

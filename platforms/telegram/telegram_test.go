@@ -3,16 +3,15 @@ package telegram_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/internal/fakes"
 	"github.com/takedown-oss/takedown/platforms/telegram"
 )
 
@@ -20,27 +19,7 @@ var t0 = time.Date(2025, 3, 14, 15, 0, 0, 0, time.UTC)
 
 const key = "9b2f1c3e-0000-4000-8000-000000000001:telegram:1"
 
-// fakeMailer records what it was asked to send.
-type fakeMailer struct {
-	mu    sync.Mutex
-	calls []mailCall
-	send  func(to string, n platforms.Notice) (string, error)
-}
-
-type mailCall struct {
-	To, Label string
-	Notice    platforms.Notice
-}
-
-func (m *fakeMailer) SendNotice(_ context.Context, to string, n platforms.Notice, label string) (string, error) {
-	m.mu.Lock()
-	m.calls = append(m.calls, mailCall{To: to, Label: label, Notice: n})
-	m.mu.Unlock()
-	if m.send != nil {
-		return m.send(to, n)
-	}
-	return "<tkd-abc@kcsc.example>", nil
-}
+const messageID = "<tkd-abc@kcsc.example>"
 
 func notice(priority bool) platforms.Notice {
 	return platforms.Notice{
@@ -65,19 +44,19 @@ func TestSend(t *testing.T) {
 			name:   "ordinary notice to the designated address",
 			cfg:    telegram.Config{To: "dsa@telegram.example", PriorityTo: "hotline@telegram.example"},
 			wantTo: "dsa@telegram.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-abc@kcsc.example>", SentAt: t0},
+			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority notice to the hotline", priority: true,
 			cfg:    telegram.Config{To: "dsa@telegram.example", PriorityTo: "hotline@telegram.example"},
 			wantTo: "hotline@telegram.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-abc@kcsc.example>", SentAt: t0},
+			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority without hotline goes to the designated address", priority: true,
 			cfg:    telegram.Config{To: "dsa@telegram.example"},
 			wantTo: "dsa@telegram.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-abc@kcsc.example>", SentAt: t0},
+			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority through the portal", priority: true,
@@ -87,7 +66,7 @@ func TestSend(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := &fakeMailer{}
+			m := &fakes.Mailer{MessageID: messageID}
 			cfg := tt.cfg
 			cfg.Mailer, cfg.Now = m, func() time.Time { return t0 }
 			c, err := telegram.New(cfg, nil, nil)
@@ -102,21 +81,19 @@ func TestSend(t *testing.T) {
 			if sub != tt.want {
 				t.Errorf("submission = %+v, want %+v", sub, tt.want)
 			}
-			var want []mailCall
+			var want []fakes.MailCall
 			if tt.wantTo != "" {
-				want = []mailCall{{To: tt.wantTo, Label: "Telegram", Notice: n}}
+				want = []fakes.MailCall{{To: tt.wantTo, Label: "Telegram", Notice: n}}
 			}
-			if !slices.Equal(m.calls, want) {
-				t.Errorf("mailer calls = %+v, want %+v", m.calls, want)
+			if got := m.Calls(); !slices.Equal(got, want) {
+				t.Errorf("mailer calls = %+v, want %+v", got, want)
 			}
 		})
 	}
 }
 
 func TestSendPassesMailErrorsThrough(t *testing.T) {
-	m := &fakeMailer{send: func(string, platforms.Notice) (string, error) {
-		return "", platforms.Permanent("smtp_550", errors.New("no such user"))
-	}}
+	m := &fakes.Mailer{Err: platforms.Permanent("smtp_550", errors.New("no such user"))}
 	c, err := telegram.New(telegram.Config{Mailer: m, To: "dsa@telegram.example"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -185,24 +162,15 @@ func TestProbe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []*http.Request
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				got = append(got, r)
-				for k, v := range tt.header {
-					w.Header().Set(k, v)
-				}
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.WriteHeader(tt.status)
-				_, _ = io.WriteString(w, tt.body)
-			}))
-			defer srv.Close()
+			srv := fakes.NewServer(t, fakes.Always(fakes.Answer{Status: tt.status, Header: tt.header,
+				ContentType: "text/html; charset=utf-8", Body: tt.body}))
 			c, err := telegram.New(telegram.Config{Channel: platforms.ChannelPortal, PriorityChannel: platforms.ChannelPortal,
 				PreviewBaseURL: srv.URL, Now: func() time.Time { return t0 }}, srv.Client(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			res, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.Telegram, ID: "somechannel/42", URL: "https://t.me/somechannel/42"})
-
+			got := srv.Requests()
 			if len(got) != 1 {
 				t.Fatalf("%d requests, want 1", len(got))
 			}
@@ -231,10 +199,7 @@ func TestProbe(t *testing.T) {
 }
 
 func TestProbePrivateChannelMakesNoRequest(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t.Errorf("unexpected request %s", r.URL)
-	}))
-	defer srv.Close()
+	srv := fakes.NewServer(t, nil)
 	c, err := telegram.New(telegram.Config{Channel: platforms.ChannelPortal, PriorityChannel: platforms.ChannelPortal, PreviewBaseURL: srv.URL}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +230,7 @@ func TestProbeNetworkError(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	m := &fakeMailer{}
+	m := &fakes.Mailer{}
 	tests := []struct {
 		name string
 		cfg  telegram.Config

@@ -2,17 +2,16 @@ package x_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/internal/fakes"
 	"github.com/takedown-oss/takedown/platforms/x"
 )
 
@@ -24,22 +23,7 @@ const (
 	key    = "5d8e0f2a-0000-4000-8000-000000000002:x:1"
 )
 
-type fakeMailer struct {
-	mu    sync.Mutex
-	calls []mailCall
-}
-
-type mailCall struct {
-	To, Label string
-	Notice    platforms.Notice
-}
-
-func (m *fakeMailer) SendNotice(_ context.Context, to string, n platforms.Notice, label string) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls = append(m.calls, mailCall{To: to, Label: label, Notice: n})
-	return "<tkd-x@kcsc.example>", nil
-}
+const messageID = "<tkd-x@kcsc.example>"
 
 func TestSend(t *testing.T) {
 	ref := platforms.NoticeReference(key)
@@ -62,13 +46,13 @@ func TestSend(t *testing.T) {
 			name:   "agreed e-mail address",
 			cfg:    x.Config{Channel: platforms.ChannelEmail, To: "legal@x.example"},
 			wantTo: "legal@x.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-x@kcsc.example>", SentAt: t0},
+			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority to its own address", priority: true,
 			cfg:    x.Config{Channel: platforms.ChannelPortal, PriorityChannel: platforms.ChannelEmail, PriorityTo: "urgent@x.example"},
 			wantTo: "urgent@x.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: "<tkd-x@kcsc.example>", SentAt: t0},
+			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "ordinary stays on the portal when only priority is e-mailed",
@@ -78,7 +62,7 @@ func TestSend(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := &fakeMailer{}
+			m := &fakes.Mailer{MessageID: messageID}
 			cfg := tt.cfg
 			cfg.BearerToken, cfg.Mailer, cfg.Now = bearer, m, func() time.Time { return t0 }
 			c, err := x.New(cfg, nil, nil)
@@ -94,12 +78,12 @@ func TestSend(t *testing.T) {
 			if sub != tt.want {
 				t.Errorf("submission = %+v, want %+v", sub, tt.want)
 			}
-			var want []mailCall
+			var want []fakes.MailCall
 			if tt.wantTo != "" {
-				want = []mailCall{{To: tt.wantTo, Label: "X", Notice: n}}
+				want = []fakes.MailCall{{To: tt.wantTo, Label: "X", Notice: n}}
 			}
-			if !slices.Equal(m.calls, want) {
-				t.Errorf("mailer calls = %+v, want %+v", m.calls, want)
+			if got := m.Calls(); !slices.Equal(got, want) {
+				t.Errorf("mailer calls = %+v, want %+v", got, want)
 			}
 		})
 	}
@@ -202,22 +186,14 @@ func TestProbe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []*http.Request
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				got = append(got, r)
-				for k, v := range tt.header {
-					w.Header().Set(k, v)
-				}
-				w.Header().Set("Content-Type", "application/json; charset=utf-8")
-				w.WriteHeader(tt.status)
-				_, _ = io.WriteString(w, tt.body)
-			}))
-			defer srv.Close()
+			srv := fakes.NewServer(t, fakes.Always(fakes.Answer{Status: tt.status, Header: tt.header,
+				ContentType: "application/json; charset=utf-8", Body: tt.body}))
 			c, err := x.New(x.Config{APIBaseURL: srv.URL, BearerToken: bearer, Now: func() time.Time { return t0 }}, srv.Client(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			res, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.X, ID: postID, URL: "https://x.com/i/status/" + postID})
+			got := srv.Requests()
 			if len(got) != 1 {
 				t.Fatalf("%d requests, want 1", len(got))
 			}
@@ -278,7 +254,7 @@ func TestNewValidates(t *testing.T) {
 		{"no token", x.Config{}, "BearerToken"},
 		{"bad base URL", x.Config{BearerToken: "t", APIBaseURL: "api.x.com"}, "APIBaseURL"},
 		{"email without mailer", x.Config{BearerToken: "t", Channel: platforms.ChannelEmail, To: "legal@x.example"}, "Mailer is nil"},
-		{"email without address", x.Config{BearerToken: "t", PriorityChannel: platforms.ChannelEmail, Mailer: &fakeMailer{}}, "not valid"},
+		{"email without address", x.Config{BearerToken: "t", PriorityChannel: platforms.ChannelEmail, Mailer: &fakes.Mailer{}}, "not valid"},
 		{"api channel", x.Config{BearerToken: "t", Channel: platforms.ChannelAPI}, "portal or email"},
 		{"bad country", x.Config{BearerToken: "t", Country: "Korea"}, "Country"},
 	}

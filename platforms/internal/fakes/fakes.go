@@ -78,7 +78,8 @@ type Server struct {
 	reqs []Request
 }
 
-// NewServer starts a Server, closed when the test ends.
+// NewServer starts a Server, closed when the test ends. A nil answer
+// function expects no request at all.
 func NewServer(t *testing.T, answer func(r *http.Request) (Answer, bool)) *Server {
 	t.Helper()
 	s := &Server{}
@@ -88,7 +89,11 @@ func NewServer(t *testing.T, answer func(r *http.Request) (Answer, bool)) *Serve
 		s.mu.Lock()
 		s.reqs = append(s.reqs, Request{Method: r.Method, URL: &u, Header: r.Header.Clone(), Body: string(body)})
 		s.mu.Unlock()
-		a, ok := answer(r)
+		var a Answer
+		ok := answer != nil
+		if ok {
+			a, ok = answer(r)
+		}
 		if !ok {
 			t.Errorf("unexpected request %s %s", r.Method, r.URL.RequestURI())
 			w.WriteHeader(http.StatusTeapot)
