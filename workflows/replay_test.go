@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/history"
 )
 
@@ -22,6 +23,20 @@ func TestReplayStoredHistories(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no stored histories in testdata/")
 	}
+	// The histories are sealed as the engine stores them, with a key kept
+	// for this purpose beside them.
+	raw, err := os.ReadFile(filepath.Join("testdata", "payload.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := codec.ParseKey(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := codec.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			fh, err := os.Open(f)
@@ -33,7 +48,7 @@ func TestReplayStoredHistories(t *testing.T) {
 			if err != nil {
 				t.Fatalf("read history: %v", err)
 			}
-			if err := history.Replay(nil, hist); err != nil {
+			if err := history.Replay(nil, hist, c.DataConverter()); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/takedown-oss/takedown/internal/bench"
@@ -25,20 +26,22 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	waiting := fs.Int("waiting", 0, "takedowns waiting on deadlines while memory is measured (default 10000; 200 with -quick)")
 	replays := fs.Int("replays", 0, "stored histories replayed (default 200; 20 with -quick)")
 	queryRuns := fs.Int("query-runs", 0, "timed runs of each query (default 200; 50 with -quick)")
+	poolConns := fs.Int("pg-conns", 0, "size of the store's PostgreSQL pool (default: the store's own, as dev and serve use)")
 	out := fs.String("out", "", "also write the JSON report to this file")
 	keep := fs.Bool("keep", false, "keep the working directory (engine and PostgreSQL files) for inspection")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	for name, v := range map[string]int{"n": *n, "concurrency": *concurrency, "seed-rows": *seedRows,
-		"waiting": *waiting, "replays": *replays, "query-runs": *queryRuns} {
+		"waiting": *waiting, "replays": *replays, "query-runs": *queryRuns, "pg-conns": *poolConns} {
 		if v < 0 {
 			return fmt.Errorf("-%s must not be negative", name)
 		}
 	}
 	e := &env{getenv: getenv}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(e.str("TAKEDOWN_LOG_LEVEL", "warn"))); err != nil {
+	if err := level.UnmarshalText([]byte(e.str("TAKEDOWN_LOG_LEVEL", "error"))); err != nil {
 		return fmt.Errorf("configuration: TAKEDOWN_LOG_LEVEL: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -52,9 +55,20 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	} else {
 		defer os.RemoveAll(dir)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, runErr := bench.Run(ctx, bench.Config{
 		Takedowns: *n, Concurrency: *concurrency, SeedRows: *seedRows, Waiting: *waiting,
-		Replays: *replays, QueryRuns: *queryRuns, Quick: *quick,
+		Replays: *replays, QueryRuns: *queryRuns, Quick: *quick, PoolConns: *poolConns,
 		Dir:      dir,
 		Command:  strings.TrimSpace("takedown bench " + strings.Join(args, " ")),
 		Logger:   logger,

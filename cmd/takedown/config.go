@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/platforms"
@@ -80,6 +81,10 @@ type common struct {
 	Temporal    string
 	Namespace   string
 	Rates       workers.Rates
+	// PayloadKey and Codec seal the payloads the engine stores (nil when
+	// no key is set).
+	PayloadKey []byte
+	Codec      *codec.Codec
 }
 
 func loadCommon(e *env) common {
@@ -96,6 +101,16 @@ func loadCommon(e *env) common {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_LOG_FORMAT: must be text or json"))
+	}
+	if k := e.secret("TAKEDOWN_PAYLOAD_KEY"); k != "" {
+		key, err := codec.ParseKey(k)
+		if err == nil {
+			c.PayloadKey = key
+			c.Codec, err = codec.New(key)
+		}
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_PAYLOAD_KEY: %w", err))
+		}
 	}
 	p, err := policy.Load(c.PolicyFile)
 	if err != nil {

@@ -53,6 +53,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		SimulatorSMTPAddr: *smtpAddr,
 		RemoveAfter:       *removeAfter,
 		Policy:            c.Policy,
+		PayloadKey:        c.PayloadKey,
 		Logger:            logger,
 	})
 	if err != nil {

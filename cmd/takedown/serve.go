@@ -34,12 +34,15 @@ func requireExternal(c common) error {
 	if c.Temporal == "" {
 		errs = append(errs, errors.New("TEMPORAL_ADDRESS is required (host:port of the Temporal frontend)"))
 	}
+	if c.Codec == nil {
+		errs = append(errs, errors.New("TAKEDOWN_PAYLOAD_KEY is required (32 bytes, base64 or hex): it seals victims' data in the engine's history"))
+	}
 	return errors.Join(errs...)
 }
 
 func dialTemporal(ctx context.Context, c common, logger *slog.Logger) (client.Client, error) {
 	cl, err := client.DialContext(ctx, client.Options{
-		HostPort: c.Temporal, Namespace: c.Namespace,
+		HostPort: c.Temporal, Namespace: c.Namespace, DataConverter: c.Codec.DataConverter(),
 		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
 	})
 	if err != nil {
@@ -89,7 +92,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	srv := api.New(api.Config{
 		Store: st, Engine: workflows.Starter{Client: tc}, Policy: c.Policy,
-		Histories: history.Service{Client: tc, Logger: logger}, Logger: logger.With("component", "api"),
+		Histories: history.Service{Client: tc, Codec: c.Codec, Logger: logger}, Logger: logger.With("component", "api"),
 	})
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

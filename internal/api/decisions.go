@@ -185,11 +185,14 @@ func (s *Server) exportHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.histories.Export(r.Context(), td.WorkflowID)
+	// Payloads are sealed as the engine stores them unless the auditor asks
+	// for them opened; an opened export holds victims' data.
+	decoded := r.URL.Query().Get("decoded") == "true"
+	b, err := s.histories.Export(r.Context(), td.WorkflowID, decoded)
 	if err != nil {
 		return err
 	}
-	s.audit(r.Context(), userFrom(r.Context()), "takedown.history_export", "takedown", td.ID.String(), nil)
+	s.audit(r.Context(), userFrom(r.Context()), "takedown.history_export", "takedown", td.ID.String(), map[string]any{"decoded": decoded})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+td.WorkflowID+`.json"`)
 	_, _ = w.Write(b)

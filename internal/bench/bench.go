@@ -40,6 +40,9 @@ type Config struct {
 	Replays int
 	// QueryRuns is how many times each query is timed (default 200).
 	QueryRuns int
+	// PoolConns sizes the store's PostgreSQL pool; 0 keeps the store's
+	// default, as `takedown dev` and `takedown serve` run.
+	PoolConns int
 	// Quick shrinks every default, for CI.
 	Quick bool
 	// Dir is where the engine and PostgreSQL keep their files; it must exist
@@ -82,6 +85,7 @@ type Settings struct {
 	Replays     int  `json:"replays"`
 	QueryRuns   int  `json:"query_runs"`
 	Quick       bool `json:"quick"`
+	PoolConns   int  `json:"pg_pool_conns,omitempty"`
 	// Policy is the timing of the measured takedowns; WaitingPolicy that of
 	// the takedowns waiting on deadlines.
 	Policy        workflows.Policy `json:"policy"`
@@ -91,6 +95,9 @@ type Settings struct {
 	SimulatorRemoveAfter string `json:"simulator_remove_after"`
 	// Stack describes what ran, and how it differs from production.
 	Stack []string `json:"stack"`
+	// EngineJournal is the journal mode the engine's SQLite file ended up
+	// in, read from the files beside it.
+	EngineJournal string `json:"engine_journal"`
 }
 
 // Report is the one JSON object the benchmark prints.
@@ -132,7 +139,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Machine:   readMachine(),
 		Settings: Settings{
 			Takedowns: cfg.Takedowns, Concurrency: cfg.Concurrency, SeedRows: cfg.SeedRows,
-			Waiting: cfg.Waiting, Replays: cfg.Replays, QueryRuns: cfg.QueryRuns, Quick: cfg.Quick,
+			Waiting: cfg.Waiting, Replays: cfg.Replays, QueryRuns: cfg.QueryRuns, Quick: cfg.Quick, PoolConns: cfg.PoolConns,
 			Policy:               benchPolicy().For("", ""),
 			WaitingPolicy:        waitingPolicy().For("", ""),
 			SimulatorRemoveAfter: simRemoveAfter.String(),
@@ -160,6 +167,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}()
 	rep.StartupSeconds = seconds(time.Since(t0))
 	rep.Machine.PostgreSQL = st.pgVersion
+	rep.Settings.EngineJournal = engineJournal(cfg.Dir)
 	progress(cfg, "stack up in %.1fs", rep.StartupSeconds)
 
 	tp, samples, err := runOurs(ctx, cfg, st)

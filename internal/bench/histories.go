@@ -156,7 +156,7 @@ func runReplay(ctx context.Context, cfg Config, hp *HappyPath) (*Replay, error) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := history.Replay(quiet, h); err != nil {
+		if err := history.Replay(quiet, h, nil); err != nil {
 			return nil, err
 		}
 		r.Events += len(h.GetEvents())

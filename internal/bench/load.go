@@ -52,6 +52,22 @@ type Throughput struct {
 	// NoticeToRemoved is the probing: first probe, the confirmation gap,
 	// the second probe.
 	NoticeToRemoved Latency `json:"notice_to_removed"`
+	// CPU is this process's CPU time during the run (engine included;
+	// PostgreSQL's is not), and per removed takedown.
+	CPUSeconds       float64 `json:"process_cpu_s"`
+	CPUPerTakedownMs float64 `json:"process_cpu_per_takedown_ms"`
+	// Pool is the store's connection pool, shared by the API and the
+	// activities, during the run.
+	Pool PoolUse `json:"pg_pool"`
+}
+
+// PoolUse says whether callers waited for a PostgreSQL connection.
+type PoolUse struct {
+	MaxConns int `json:"max_conns"`
+	Acquires int `json:"acquires"`
+	// Waited counts acquisitions that found no idle connection.
+	Waited     int     `json:"waited"`
+	MeanWaitMs float64 `json:"mean_acquire_ms"`
 }
 
 // EngineCeiling is the bare workflow on the same engine at the same
@@ -66,6 +82,8 @@ type EngineCeiling struct {
 	// Latency is from the start request to the client seeing it closed.
 	Latency           Latency `json:"start_to_closed"`
 	EventsPerWorkflow int     `json:"events_per_workflow"`
+	CPUSeconds        float64 `json:"process_cpu_s"`
+	CPUPerWorkflowMs  float64 `json:"process_cpu_per_workflow_ms"`
 }
 
 // sample is one measured takedown.
@@ -175,6 +193,7 @@ func runOurs(ctx context.Context, cfg Config, st *stack) (*Throughput, []sample,
 	}
 
 	progress(cfg, "throughput: %d takedowns through the API at concurrency %d", cfg.Takedowns, cfg.Concurrency)
+	pool0, cpu0 := st.store.Pool().Stat(), cpuTime()
 	samples := make([]sample, cfg.Takedowns)
 	ok := make([]bool, cfg.Takedowns)
 	var done atomic.Int64
@@ -189,6 +208,8 @@ func runOurs(ctx context.Context, cfg Config, st *stack) (*Throughput, []sample,
 		}
 		return nil
 	})
+	cpu := cpuTime() - cpu0
+	pool1 := st.store.Pool().Stat()
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
 	}
@@ -203,6 +224,18 @@ func runOurs(ctx context.Context, cfg Config, st *stack) (*Throughput, []sample,
 		Removed: len(got), Failed: failed,
 		WallSeconds: seconds(wall), PerSecond: rate(len(got), wall),
 		ByPlatform: map[string]int{},
+		CPUSeconds: seconds(cpu),
+		Pool: PoolUse{
+			MaxConns: int(pool1.MaxConns()),
+			Acquires: int(pool1.AcquireCount() - pool0.AcquireCount()),
+			Waited:   int(pool1.EmptyAcquireCount() - pool0.EmptyAcquireCount()),
+		},
+	}
+	if len(got) > 0 {
+		tp.CPUPerTakedownMs = round3(ms(cpu) / float64(len(got)))
+	}
+	if tp.Pool.Acquires > 0 {
+		tp.Pool.MeanWaitMs = round3(ms(pool1.AcquireDuration()-pool0.AcquireDuration()) / float64(tp.Pool.Acquires))
 	}
 	if err := st.measureSamples(ctx, got, tp); err != nil {
 		return nil, nil, err
@@ -369,10 +402,16 @@ func runBare(ctx context.Context, cfg Config, st *stack, acts int) (*EngineCeili
 		return nil, fmt.Errorf("warm-up: %w", errors.Join(errs...))
 	}
 	progress(cfg, "engine ceiling: %d bare workflows of %d activities at concurrency %d", cfg.Takedowns, acts, cfg.Concurrency)
+	cpu0 := cpuTime()
 	wall, failed, errs := closedLoop(ctx, warmUp, cfg.Takedowns, cfg.Concurrency, one)
+	cpu := cpuTime() - cpu0
 	ec := &EngineCeiling{
 		Workflows: cfg.Takedowns, Concurrency: cfg.Concurrency, Activities: acts, Failed: failed,
 		WallSeconds: seconds(wall), PerSecond: rate(cfg.Takedowns-failed, wall), Latency: Summarize(lat),
+		CPUSeconds: seconds(cpu),
+	}
+	if done := cfg.Takedowns - failed; done > 0 {
+		ec.CPUPerWorkflowMs = round3(ms(cpu) / float64(done))
 	}
 	desc, err := st.client.DescribeWorkflowExecution(ctx, "bench-bare-"+run+"-"+strconv.Itoa(warmUp), "")
 	if err != nil {

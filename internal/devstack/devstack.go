@@ -23,6 +23,7 @@ import (
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/adapters"
 	"github.com/takedown-oss/takedown/internal/api"
+	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/engine"
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/isp"
@@ -58,7 +59,10 @@ type Config struct {
 	Policy      policy.Policy
 	// Ephemeral keeps the engine in memory and the database unsynced: for tests.
 	Ephemeral bool
-	Logger    *slog.Logger
+	// PayloadKey seals what the engine stores; empty means the key in
+	// DataDir/payload.key, created on first start.
+	PayloadKey []byte
+	Logger     *slog.Logger
 }
 
 // Stack is the running system.
@@ -73,6 +77,7 @@ type Stack struct {
 	Client       client.Client
 	Simulator    *simulator.Simulator
 	Store        *store.Store
+	Codec        *codec.Codec
 
 	logger  *slog.Logger
 	closers []func(context.Context) error
@@ -127,7 +132,16 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.Store = st
 	s.closers = append(s.closers, func(context.Context) error { st.Close(); return nil })
 
-	// Temporal.
+	// Temporal, with every payload it stores sealed.
+	key := cfg.PayloadKey
+	if len(key) == 0 {
+		if key, err = codec.LoadOrCreateKey(filepath.Join(cfg.DataDir, "payload.key")); err != nil {
+			return nil, err
+		}
+	}
+	if s.Codec, err = codec.New(key); err != nil {
+		return nil, err
+	}
 	s.TemporalAddr = cfg.TemporalAddress
 	if s.TemporalAddr == "" {
 		ecfg := engine.Config{
@@ -147,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		s.TemporalAddr = eng.HostPort()
 	}
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort: s.TemporalAddr, Namespace: cfg.Namespace,
+		HostPort: s.TemporalAddr, Namespace: cfg.Namespace, DataConverter: s.Codec.DataConverter(),
 		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
 	})
 	if err != nil {
@@ -210,7 +224,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	// The API.
 	srv := api.New(api.Config{
 		Store: st, Engine: workflows.Starter{Client: c}, Policy: cfg.Policy,
-		Histories: history.Service{Client: c, Logger: logger},
+		Histories: history.Service{Client: c, Codec: s.Codec, Logger: logger},
 		Logger:    logger.With("component", "api"),
 	})
 	l, err := net.Listen("tcp", cmp.Or(cfg.HTTPAddr, "127.0.0.1:0"))

@@ -13,10 +13,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/devstack"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/takedown"
@@ -53,7 +55,15 @@ func runMain(m *testing.M) int {
 	pol.Default.RecheckAfter = &hours // one second, scaled
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	// The stored histories in workflows/testdata are sealed with this key,
+	// so that histories recorded here replay there.
+	key, err := codec.LoadOrCreateKey(filepath.Join("..", "..", "workflows", "testdata", "payload.key"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	stack, err = devstack.Start(ctx, devstack.Config{
+		PayloadKey:  key,
 		DataDir:     dir,
 		Ephemeral:   true,
 		RemoveAfter: 500 * time.Millisecond,

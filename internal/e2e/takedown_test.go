@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"flag"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/takedown"
@@ -117,6 +120,47 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 				t.Errorf("happy path took %d history events, want at most 40", n)
 			}
 			checkHistory(t, conf.WorkflowID, "removed-"+string(tc.platform))
+			// The engine stores the content's address sealed; an auditor can
+			// ask for it opened.
+			sealed := rawGet(t, takedown.RoleAuditor, "/api/v1/takedowns/"+conf.TakedownID+"/history")
+			opened := rawGet(t, takedown.RoleAuditor, "/api/v1/takedowns/"+conf.TakedownID+"/history?decoded=true")
+			hs, err := history.Unmarshal([]byte(sealed))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range hs.GetEvents() {
+				var ps []*commonpb.Payload
+				if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+					ps = a.GetInput().GetPayloads()
+				}
+				if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil {
+					ps = a.GetInput().GetPayloads()
+				}
+				if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil {
+					ps = a.GetResult().GetPayloads()
+				}
+				for _, p := range ps {
+					if enc := string(p.GetMetadata()["encoding"]); enc != "binary/encrypted" {
+						t.Errorf("event %d (%s) stores a %s payload", ev.GetEventId(), ev.GetEventType(), enc)
+					}
+				}
+			}
+			h, err := history.Unmarshal([]byte(opened))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in workflows.Input
+			start := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0]
+			if err := converter.GetDefaultDataConverter().FromPayload(start, &in); err != nil || in.Content.ID != tc.id {
+				t.Errorf("decoded history's input = %+v (%v)", in.Content, err)
+			}
+			var replay struct {
+				Deterministic bool `json:"deterministic"`
+				Events        int  `json:"events"`
+			}
+			if code := call(t, takedown.RoleAuditor, "POST", "/api/v1/takedowns/"+conf.TakedownID+"/replay", nil, &replay); code != 200 || !replay.Deterministic || replay.Events == 0 {
+				t.Errorf("replay: %d %+v", code, replay)
+			}
 		})
 	}
 }
@@ -133,7 +177,7 @@ func checkHistory(t *testing.T, workflowID, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := history.Replay(nil, h); err != nil {
+	if err := history.Replay(nil, h, stack.Codec.DataConverter()); err != nil {
 		t.Fatalf("replay %s: %v", workflowID, err)
 	}
 	if *updateHistories {
@@ -145,4 +189,21 @@ func checkHistory(t *testing.T, workflowID, name string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// rawGet returns a response body as text.
+func rawGet(t *testing.T, role takedown.Role, path string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", stack.APIURL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+stack.Tokens[role])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+	}
+	return string(b)
 }

@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"log/slog"
 
+	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -53,21 +56,47 @@ func Unmarshal(b []byte) (*historypb.History, error) {
 	return h, nil
 }
 
+// Decode opens every sealed payload in h in place, for an auditor who may
+// read them.
+func Decode(ctx context.Context, h *historypb.History, codec converter.PayloadCodec) error {
+	if codec == nil {
+		return nil
+	}
+	err := proxy.VisitPayloads(ctx, h, proxy.VisitPayloadsOptions{
+		SkipSearchAttributes: true,
+		Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			return codec.Decode(ps)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("decode history payloads: %w", err)
+	}
+	return nil
+}
+
 // NewReplayer returns a replayer that knows every workflow of the system.
-func NewReplayer() worker.WorkflowReplayer {
-	r := worker.NewWorkflowReplayer()
+// dc must be the converter the history was written with (nil: the default).
+func NewReplayer(dc converter.DataConverter) (worker.WorkflowReplayer, error) {
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+	if err != nil {
+		return nil, fmt.Errorf("create replayer: %w", err)
+	}
 	r.RegisterWorkflowWithOptions(workflows.Takedown, workflow.RegisterOptions{Name: "Takedown"})
-	return r
+	return r, nil
 }
 
 // Replay runs h against the current code; an error means the code would
 // decide differently from what the history records.
-func Replay(logger *slog.Logger, h *historypb.History) error {
+func Replay(logger *slog.Logger, h *historypb.History, dc converter.DataConverter) error {
 	var l tlog.Logger
 	if logger != nil {
 		l = tlog.NewStructuredLogger(logger)
 	}
-	if err := NewReplayer().ReplayWorkflowHistory(l, h); err != nil {
+	r, err := NewReplayer(dc)
+	if err != nil {
+		return err
+	}
+	if err := r.ReplayWorkflowHistory(l, h); err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
 	return nil
@@ -76,14 +105,25 @@ func Replay(logger *slog.Logger, h *historypb.History) error {
 // Service exports and replays histories from a running engine.
 type Service struct {
 	Client client.Client
+	// Codec opens sealed payloads; nil when payloads are not encrypted.
+	Codec interface {
+		converter.PayloadCodec
+		DataConverter() converter.DataConverter
+	}
 	Logger *slog.Logger
 }
 
-// Export returns the workflow's latest run's history as JSON.
-func (s Service) Export(ctx context.Context, workflowID string) ([]byte, error) {
+// Export returns the workflow's latest run's history as JSON, with its
+// payloads sealed as stored, or opened when decoded is true.
+func (s Service) Export(ctx context.Context, workflowID string, decoded bool) ([]byte, error) {
 	h, err := Fetch(ctx, s.Client, workflowID, "")
 	if err != nil {
 		return nil, err
+	}
+	if decoded && s.Codec != nil {
+		if err := Decode(ctx, h, s.Codec); err != nil {
+			return nil, err
+		}
 	}
 	return Marshal(h)
 }
@@ -95,5 +135,9 @@ func (s Service) Replay(ctx context.Context, workflowID string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return len(h.Events), Replay(s.Logger, h)
+	var dc converter.DataConverter
+	if s.Codec != nil {
+		dc = s.Codec.DataConverter()
+	}
+	return len(h.Events), Replay(s.Logger, h, dc)
 }

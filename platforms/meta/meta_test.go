@@ -261,12 +261,7 @@ func TestProbe(t *testing.T) {
 }
 
 func TestProbeWithoutPublicBaseURLFetchesTheContentURL(t *testing.T) {
-	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got = append(got, r.URL.RequestURI())
-		w.WriteHeader(http.StatusNotFound)
-	}))
-	defer srv.Close()
+	srv := fakes.NewServer(t, fakes.Always(fakes.Answer{Status: http.StatusNotFound}))
 	c, err := meta.New(meta.Config{AppAccessToken: appToken}, srv.Client(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -275,6 +270,10 @@ func TestProbeWithoutPublicBaseURLFetchesTheContentURL(t *testing.T) {
 	res, err := c.Probe(context.Background(), content)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.URL.RequestURI())
 	}
 	if res.State != platforms.StateRemoved || !slices.Equal(got, []string{"/1AbCdEfGh/"}) {
 		t.Errorf("probe = %+v after requests %q", res, got)

@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/internal/fakes"
 	"github.com/takedown-oss/takedown/platforms/youtube"
 )
 
@@ -28,59 +27,41 @@ type recorded struct {
 	Method, Target, Auth, ContentType, Body string
 }
 
-// answer is what the fake API says to one path.
-type answer struct {
-	status int
-	header map[string]string
-	body   string
-}
-
 // fakeAPI stands in for the Data API: it records every request and answers
 // each path from a table.
 type fakeAPI struct {
-	srv     *httptest.Server
+	srv     *fakes.Server
 	mu      sync.Mutex
-	reqs    []recorded
-	answers map[string]answer // by path below /youtube/v3
+	answers map[string]fakes.Answer // by path below /youtube/v3
 }
 
-func newFakeAPI(t *testing.T, answers map[string]answer) *fakeAPI {
+func newFakeAPI(t *testing.T, answers map[string]fakes.Answer) *fakeAPI {
 	t.Helper()
 	f := &fakeAPI{answers: answers}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+	f.srv = fakes.NewServer(t, func(r *http.Request) (fakes.Answer, bool) {
 		f.mu.Lock()
-		f.reqs = append(f.reqs, recorded{
-			Method: r.Method, Target: r.URL.RequestURI(), Auth: r.Header.Get("Authorization"),
-			ContentType: r.Header.Get("Content-Type"), Body: string(body),
-		})
+		defer f.mu.Unlock()
 		a, ok := f.answers[strings.TrimPrefix(r.URL.Path, "/youtube/v3")]
-		f.mu.Unlock()
-		if !ok {
-			t.Errorf("unexpected request %s %s", r.Method, r.URL)
-			w.WriteHeader(http.StatusTeapot)
-			return
+		if a.Body != "" {
+			a.ContentType = "application/json; charset=UTF-8"
 		}
-		for k, v := range a.header {
-			w.Header().Set(k, v)
-		}
-		if a.body != "" {
-			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		}
-		w.WriteHeader(a.status)
-		_, _ = io.WriteString(w, a.body)
-	}))
-	t.Cleanup(f.srv.Close)
+		return a, ok
+	})
 	return f
 }
 
 func (f *fakeAPI) requests() []recorded {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]recorded(nil), f.reqs...)
+	var out []recorded
+	for _, r := range f.srv.Requests() {
+		out = append(out, recorded{
+			Method: r.Method, Target: r.URL.RequestURI(), Auth: r.Header.Get("Authorization"),
+			ContentType: r.Header.Get("Content-Type"), Body: r.Body,
+		})
+	}
+	return out
 }
 
-func (f *fakeAPI) set(path string, a answer) {
+func (f *fakeAPI) set(path string, a fakes.Answer) {
 	f.mu.Lock()
 	f.answers[path] = a
 	f.mu.Unlock()
@@ -197,9 +178,9 @@ func TestSendReportsAbuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newFakeAPI(t, map[string]answer{
-				"/videoAbuseReportReasons": {status: 200, body: tt.reasons},
-				"/videos/reportAbuse":      {status: 204},
+			api := newFakeAPI(t, map[string]fakes.Answer{
+				"/videoAbuseReportReasons": {Status: 200, Body: tt.reasons},
+				"/videos/reportAbuse":      {Status: 204},
 			})
 			clk := &clock{t: t0}
 			c := newClient(t, api, clk, func(cfg *youtube.Config) { cfg.ReasonIDs = tt.override })
@@ -217,7 +198,7 @@ func TestSendReportsAbuse(t *testing.T) {
 }
 
 func TestSendPortalSendsNothing(t *testing.T) {
-	api := newFakeAPI(t, map[string]answer{})
+	api := newFakeAPI(t, map[string]fakes.Answer{})
 	clk := &clock{t: t0}
 	c := newClient(t, api, clk, nil)
 	n := notice(platforms.DeepfakeSexual)
@@ -236,9 +217,9 @@ func TestSendPortalSendsNothing(t *testing.T) {
 }
 
 func TestReasonCache(t *testing.T) {
-	api := newFakeAPI(t, map[string]answer{
-		"/videoAbuseReportReasons": {status: 200, body: reasonsKO},
-		"/videos/reportAbuse":      {status: 204},
+	api := newFakeAPI(t, map[string]fakes.Answer{
+		"/videoAbuseReportReasons": {Status: 200, Body: reasonsKO},
+		"/videos/reportAbuse":      {Status: 204},
 	})
 	clk := &clock{t: t0}
 	c := newClient(t, api, clk, func(cfg *youtube.Config) { cfg.ReasonCacheTTL = time.Hour })
@@ -276,10 +257,10 @@ func TestReasonCache(t *testing.T) {
 	}
 
 	// invalidAbuseReason drops the cache: the next notice fetches again.
-	api.set("/videos/reportAbuse", answer{status: 400, body: googleError(400, "youtube.videoAbuseReport", "invalidAbuseReason")})
+	api.set("/videos/reportAbuse", fakes.Answer{Status: 400, Body: googleError(400, "youtube.videoAbuseReport", "invalidAbuseReason")})
 	err := send()
 	assertError(t, err, platforms.KindPermanent, "invalidAbuseReason", 0)
-	api.set("/videos/reportAbuse", answer{status: 204})
+	api.set("/videos/reportAbuse", fakes.Answer{Status: 204})
 	if err := send(); err != nil {
 		t.Fatal(err)
 	}
@@ -292,8 +273,8 @@ func TestSendErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		now      time.Time
-		reasons  answer
-		report   answer
+		reasons  fakes.Answer
+		report   fakes.Answer
 		category platforms.Category
 		kind     platforms.ErrorKind
 		code     string
@@ -301,77 +282,77 @@ func TestSendErrors(t *testing.T) {
 	}{
 		{
 			name: "quota exceeded waits for midnight Pacific (PDT)", now: t0,
-			report: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			report: fakes.Answer{Status: 403, Body: googleError(403, "youtube.quota", "quotaExceeded")},
 			kind:   platforms.KindRateLimited, code: "quotaExceeded", wait: 16*time.Hour + 5*time.Minute,
 		},
 		{
 			name: "quota exceeded waits for midnight Pacific (PST)", now: time.Date(2025, 1, 10, 20, 0, 0, 0, time.UTC),
-			report: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			report: fakes.Answer{Status: 403, Body: googleError(403, "youtube.quota", "quotaExceeded")},
 			kind:   platforms.KindRateLimited, code: "quotaExceeded", wait: 12*time.Hour + 5*time.Minute,
 		},
 		{
 			name: "quota exceeded on the eve of the DST change", now: time.Date(2025, 3, 9, 6, 0, 0, 0, time.UTC),
-			report: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			report: fakes.Answer{Status: 403, Body: googleError(403, "youtube.quota", "quotaExceeded")},
 			kind:   platforms.KindRateLimited, code: "quotaExceeded", wait: 2*time.Hour + 5*time.Minute,
 		},
 		{
 			name: "quota exceeded while listing reasons", now: t0,
-			reasons: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+			reasons: fakes.Answer{Status: 403, Body: googleError(403, "youtube.quota", "quotaExceeded")},
 			kind:    platforms.KindRateLimited, code: "quotaExceeded", wait: 16*time.Hour + 5*time.Minute,
 		},
 		{
 			name: "rate limit with Retry-After", now: t0,
-			report: answer{status: 403, header: map[string]string{"Retry-After": "120"}, body: googleError(403, "youtube.quota", "rateLimitExceeded")},
+			report: fakes.Answer{Status: 403, Header: map[string]string{"Retry-After": "120"}, Body: googleError(403, "youtube.quota", "rateLimitExceeded")},
 			kind:   platforms.KindRateLimited, code: "rateLimitExceeded", wait: 2 * time.Minute,
 		},
 		{
 			name: "rate limit without Retry-After", now: t0,
-			report: answer{status: 403, body: googleError(403, "usageLimits", "rateLimitExceeded")},
+			report: fakes.Answer{Status: 403, Body: googleError(403, "usageLimits", "rateLimitExceeded")},
 			kind:   platforms.KindRateLimited, code: "rateLimitExceeded", wait: time.Minute,
 		},
 		{
 			name: "429 with delta seconds", now: t0,
-			report: answer{status: 429, header: map[string]string{"Retry-After": "30"}},
+			report: fakes.Answer{Status: 429, Header: map[string]string{"Retry-After": "30"}},
 			kind:   platforms.KindRateLimited, code: "http_429", wait: 30 * time.Second,
 		},
 		{
 			name: "429 with HTTP date", now: t0,
-			report: answer{status: 429, header: map[string]string{"Retry-After": "Fri, 14 Mar 2025 15:10:00 GMT"}},
+			report: fakes.Answer{Status: 429, Header: map[string]string{"Retry-After": "Fri, 14 Mar 2025 15:10:00 GMT"}},
 			kind:   platforms.KindRateLimited, code: "http_429", wait: 10 * time.Minute,
 		},
 		{
 			name: "video not found", now: t0,
-			report: answer{status: 404, body: googleError(404, "youtube.video", "videoNotFound")},
+			report: fakes.Answer{Status: 404, Body: googleError(404, "youtube.video", "videoNotFound")},
 			kind:   platforms.KindPermanent, code: "videoNotFound",
 		},
 		{
 			name: "invalid abuse reason", now: t0,
-			report: answer{status: 400, body: googleError(400, "youtube.videoAbuseReport", "invalidAbuseReason")},
+			report: fakes.Answer{Status: 400, Body: googleError(400, "youtube.videoAbuseReport", "invalidAbuseReason")},
 			kind:   platforms.KindPermanent, code: "invalidAbuseReason",
 		},
 		{
 			name: "unauthorized", now: t0,
-			report: answer{status: 401, body: googleError(401, "global", "authError")},
+			report: fakes.Answer{Status: 401, Body: googleError(401, "global", "authError")},
 			kind:   platforms.KindPermanent, code: "unauthorized",
 		},
 		{
 			name: "other 403 is permanent", now: t0,
-			report: answer{status: 403, body: googleError(403, "youtube.videoAbuseReport", "forbidden")},
+			report: fakes.Answer{Status: 403, Body: googleError(403, "youtube.videoAbuseReport", "forbidden")},
 			kind:   platforms.KindPermanent, code: "forbidden",
 		},
 		{
 			name: "server error", now: t0,
-			report: answer{status: 503, body: "<html>unavailable</html>"},
+			report: fakes.Answer{Status: 503, Body: "<html>unavailable</html>"},
 			kind:   platforms.KindTransient, code: "http_503",
 		},
 		{
 			name: "malformed error body", now: t0,
-			report: answer{status: 400, body: "<html>bad gateway page</html>"},
+			report: fakes.Answer{Status: 400, Body: "<html>bad gateway page</html>"},
 			kind:   platforms.KindTransient, code: "malformed_response",
 		},
 		{
 			name: "malformed reason list", now: t0,
-			reasons: answer{status: 200, body: `{"items": [`},
+			reasons: fakes.Answer{Status: 200, Body: `{"items": [`},
 			kind:    platforms.KindTransient, code: "malformed_response",
 		},
 		{
@@ -382,14 +363,14 @@ func TestSendErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reasons := tt.reasons
-			if reasons.status == 0 {
-				reasons = answer{status: 200, body: reasonsKO}
+			if reasons.Status == 0 {
+				reasons = fakes.Answer{Status: 200, Body: reasonsKO}
 			}
 			report := tt.report
-			if report.status == 0 {
-				report = answer{status: 204}
+			if report.Status == 0 {
+				report = fakes.Answer{Status: 204}
 			}
-			api := newFakeAPI(t, map[string]answer{"/videoAbuseReportReasons": reasons, "/videos/reportAbuse": report})
+			api := newFakeAPI(t, map[string]fakes.Answer{"/videoAbuseReportReasons": reasons, "/videos/reportAbuse": report})
 			c := newClient(t, api, &clock{t: tt.now}, nil)
 			_, err := c.Send(context.Background(), notice(cmp.Or(tt.category, platforms.DeepfakeSexual)))
 			assertError(t, err, tt.kind, tt.code, tt.wait)
@@ -398,7 +379,7 @@ func TestSendErrors(t *testing.T) {
 }
 
 func TestNetworkErrorHidesTheVideo(t *testing.T) {
-	api := newFakeAPI(t, map[string]answer{})
+	api := newFakeAPI(t, map[string]fakes.Answer{})
 	c := newClient(t, api, &clock{t: t0}, nil)
 	api.srv.Close()
 	_, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.YouTube, ID: videoID})
@@ -409,7 +390,7 @@ func TestNetworkErrorHidesTheVideo(t *testing.T) {
 }
 
 func TestTokenSource(t *testing.T) {
-	api := newFakeAPI(t, map[string]answer{"/videos": {status: 200, body: `{"items":[]}`}})
+	api := newFakeAPI(t, map[string]fakes.Answer{"/videos": {Status: 200, Body: `{"items":[]}`}})
 	calls := 0
 	c := newClient(t, api, &clock{t: t0}, func(cfg *youtube.Config) {
 		cfg.AccessToken = ""
@@ -440,41 +421,41 @@ func TestProbe(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		answer answer
+		answer fakes.Answer
 		state  platforms.ProbeState
 		reason string
 		kind   platforms.ErrorKind
 		code   string
 		wait   time.Duration
 	}{
-		{name: "no items", answer: answer{status: 200, body: `{"kind":"youtube#videoListResponse","items":[],"pageInfo":{"totalResults":0,"resultsPerPage":0}}`},
+		{name: "no items", answer: fakes.Answer{Status: 200, Body: `{"kind":"youtube#videoListResponse","items":[],"pageInfo":{"totalResults":0,"resultsPerPage":0}}`},
 			state: platforms.StateRemoved, reason: "video not returned"},
-		{name: "rejected for legal reasons", answer: answer{status: 200, body: item("rejected", "public", "legal")},
+		{name: "rejected for legal reasons", answer: fakes.Answer{Status: 200, Body: item("rejected", "public", "legal")},
 			state: platforms.StateRemoved, reason: "uploadStatus=rejected rejectionReason=legal"},
-		{name: "deleted", answer: answer{status: 200, body: item("deleted", "public", "")},
+		{name: "deleted", answer: fakes.Answer{Status: 200, Body: item("deleted", "public", "")},
 			state: platforms.StateRemoved, reason: "uploadStatus=deleted"},
-		{name: "public", answer: answer{status: 200, body: item("processed", "public", "")},
+		{name: "public", answer: fakes.Answer{Status: 200, Body: item("processed", "public", "")},
 			state: platforms.StatePresent, reason: "uploadStatus=processed"},
-		{name: "unlisted is still reachable", answer: answer{status: 200, body: item("uploaded", "unlisted", "")},
+		{name: "unlisted is still reachable", answer: fakes.Answer{Status: 200, Body: item("uploaded", "unlisted", "")},
 			state: platforms.StatePresent, reason: "uploadStatus=uploaded"},
-		{name: "private is not removed", answer: answer{status: 200, body: item("processed", "private", "")},
+		{name: "private is not removed", answer: fakes.Answer{Status: 200, Body: item("processed", "private", "")},
 			state: platforms.StateUnknown, reason: "private"},
-		{name: "unknown upload status", answer: answer{status: 200, body: item("queued", "public", "")},
+		{name: "unknown upload status", answer: fakes.Answer{Status: 200, Body: item("queued", "public", "")},
 			state: platforms.StateUnknown, reason: "uploadStatus=queued"},
-		{name: "malformed 200", answer: answer{status: 200, body: `{"items": [{"id": `},
+		{name: "malformed 200", answer: fakes.Answer{Status: 200, Body: `{"items": [{"id": `},
 			kind: platforms.KindTransient, code: "malformed_response"},
-		{name: "200 without items", answer: answer{status: 200, body: `{}`},
+		{name: "200 without items", answer: fakes.Answer{Status: 200, Body: `{}`},
 			kind: platforms.KindTransient, code: "malformed_response"},
-		{name: "quota", answer: answer{status: 403, body: googleError(403, "youtube.quota", "quotaExceeded")},
+		{name: "quota", answer: fakes.Answer{Status: 403, Body: googleError(403, "youtube.quota", "quotaExceeded")},
 			kind: platforms.KindRateLimited, code: "quotaExceeded", wait: 16*time.Hour + 5*time.Minute},
-		{name: "rate limit", answer: answer{status: 403, header: map[string]string{"Retry-After": "5"}, body: googleError(403, "youtube.quota", "rateLimitExceeded")},
+		{name: "rate limit", answer: fakes.Answer{Status: 403, Header: map[string]string{"Retry-After": "5"}, Body: googleError(403, "youtube.quota", "rateLimitExceeded")},
 			kind: platforms.KindRateLimited, code: "rateLimitExceeded", wait: 5 * time.Second},
-		{name: "server error", answer: answer{status: 500, body: googleError(500, "global", "backendError")},
+		{name: "server error", answer: fakes.Answer{Status: 500, Body: googleError(500, "global", "backendError")},
 			kind: platforms.KindTransient, code: "http_500"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newFakeAPI(t, map[string]answer{"/videos": tt.answer})
+			api := newFakeAPI(t, map[string]fakes.Answer{"/videos": tt.answer})
 			c := newClient(t, api, &clock{t: t0}, nil)
 			res, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.YouTube, ID: videoID, URL: "https://www.youtube.com/watch?v=" + videoID})
 			assertRequests(t, api.requests(), []recorded{{Method: "GET", Target: "/youtube/v3/videos?part=status&id=" + videoID, Auth: "Bearer " + token}})
