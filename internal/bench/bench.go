@@ -48,6 +48,11 @@ type Config struct {
 	// Dir is where the engine and PostgreSQL keep their files; it must exist
 	// and is left for the caller to remove.
 	Dir string
+	// StartEngine starts the Temporal engine, persisted in file, and returns
+	// its frontend's address and how to stop it. The command supplies the
+	// embedded engine, as `takedown dev` runs it; keeping the server out of
+	// this package keeps it out of this package's tests.
+	StartEngine func(file string, logger *slog.Logger) (hostPort string, stop func() error, err error)
 	// Command is the command line, for the report.
 	Command string
 	Logger  *slog.Logger
@@ -88,8 +93,8 @@ type Settings struct {
 	PoolConns   int  `json:"pg_pool_conns,omitempty"`
 	// Policy is the timing of the measured takedowns; WaitingPolicy that of
 	// the takedowns waiting on deadlines.
-	Policy        workflows.Policy `json:"policy"`
-	WaitingPolicy workflows.Policy `json:"waiting_policy"`
+	Policy        PolicySummary `json:"policy"`
+	WaitingPolicy PolicySummary `json:"waiting_policy"`
 	// SimulatorRemoveAfter is how long the simulated platforms take to remove
 	// content after a notice.
 	SimulatorRemoveAfter string `json:"simulator_remove_after"`
@@ -98,6 +103,26 @@ type Settings struct {
 	// EngineJournal is the journal mode the engine's SQLite file ended up
 	// in, read from the files beside it.
 	EngineJournal string `json:"engine_journal"`
+}
+
+// PolicySummary is a takedown's timing with durations written as "24h0m0s".
+type PolicySummary struct {
+	Deadline         string  `json:"deadline"`
+	ReminderDeadline string  `json:"reminder_deadline"`
+	PriorityDeadline string  `json:"priority_deadline"`
+	ProbeInitial     string  `json:"probe_initial"`
+	ProbeMax         string  `json:"probe_max"`
+	ProbeBackoff     float64 `json:"probe_backoff"`
+	ConfirmGap       string  `json:"confirm_gap"`
+	RecheckAfter     string  `json:"recheck_after"`
+}
+
+func summarize(p workflows.Policy) PolicySummary {
+	return PolicySummary{
+		Deadline: p.Deadline.String(), ReminderDeadline: p.ReminderDeadline.String(), PriorityDeadline: p.PriorityDeadline.String(),
+		ProbeInitial: p.ProbeInitial.String(), ProbeMax: p.ProbeMax.String(), ProbeBackoff: p.ProbeBackoff,
+		ConfirmGap: p.ConfirmGap.String(), RecheckAfter: p.RecheckAfter.String(),
+	}
 }
 
 // Report is the one JSON object the benchmark prints.
@@ -140,8 +165,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Settings: Settings{
 			Takedowns: cfg.Takedowns, Concurrency: cfg.Concurrency, SeedRows: cfg.SeedRows,
 			Waiting: cfg.Waiting, Replays: cfg.Replays, QueryRuns: cfg.QueryRuns, Quick: cfg.Quick, PoolConns: cfg.PoolConns,
-			Policy:               benchPolicy().For("", ""),
-			WaitingPolicy:        waitingPolicy().For("", ""),
+			Policy:               summarize(benchPolicy().For("", "")),
+			WaitingPolicy:        summarize(waitingPolicy().For("", "")),
 			SimulatorRemoveAfter: simRemoveAfter.String(),
 			Stack:                stackDescription,
 		},
@@ -196,7 +221,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	if hp != nil {
-		if r, err := runReplay(ctx, cfg, hp); err != nil {
+		if r, err := runReplay(ctx, cfg, st, hp); err != nil {
 			fail("replay", err)
 		} else {
 			rep.Replay = r
@@ -210,16 +235,36 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.History.NinetyDays = nd
 	}
 
-	if q, err := runQueries(ctx, cfg, st); err != nil {
-		fail("queries", err)
-	} else {
-		rep.Queries = q
-	}
-
-	if m, err := runMemory(ctx, cfg, st); err != nil {
+	// The waiting takedowns start while the query database is seeded:
+	// starting them is the engine's work and seeding PostgreSQL's, and one
+	// after the other they would take the run past ten minutes. Queries are
+	// timed and memory read with the machine otherwise idle.
+	w, err := startWaiting(ctx, cfg, st)
+	if err != nil {
 		fail("memory", err)
-	} else {
-		rep.Memory = m
+	}
+	db, err := seedQueries(ctx, cfg, st)
+	if err != nil {
+		fail("queries", err)
+	}
+	if w != nil {
+		if m, err := w.finish(ctx, cfg, st); err != nil {
+			fail("memory", err)
+		} else {
+			m.SeededMeanwhile = db != nil
+			rep.Memory = m
+		}
+	}
+	if db != nil {
+		if q, err := db.measure(ctx, cfg); err != nil {
+			fail("queries", err)
+		} else {
+			rep.Queries = q
+		}
+		db.drop(ctx, cfg, st)
+	}
+	if rep.Memory != nil {
+		rep.Memory.workersGone(cfg, st)
 	}
 
 	rep.DurationSeconds = seconds(time.Since(began))
@@ -230,7 +275,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 func progress(cfg Config, format string, args ...any) {
-	fmt.Fprintf(cfg.Progress, "bench: "+format+"\n", args...)
+	fmt.Fprintf(cfg.Progress, "bench: %s "+format+"\n", append([]any{time.Now().Format(time.TimeOnly)}, args...)...)
 }
 
 // Temp makes a working directory for Run under the system's temporary

@@ -62,9 +62,9 @@ type HappyPath struct {
 // NinetyDays is a takedown that is never removed, on the production policy,
 // run for 90 simulated days in the SDK's test environment.
 type NinetyDays struct {
-	Method        string           `json:"method"`
-	SimulatedDays int              `json:"simulated_days"`
-	Policy        workflows.Policy `json:"policy"`
+	Method        string        `json:"method"`
+	SimulatedDays int           `json:"simulated_days"`
+	Policy        PolicySummary `json:"policy"`
 	// ActivitiesScheduled counts first attempts, by type in ByActivity;
 	// retries (the probing itself, ProbeAttempts) add no history events.
 	ActivitiesScheduled int            `json:"activities_scheduled"`
@@ -143,11 +143,11 @@ type Replay struct {
 
 // runReplay replays the fetched histories one after the other, each with a
 // new replayer, as an auditor's replay request and the replay tests do.
-func runReplay(ctx context.Context, cfg Config, hp *HappyPath) (*Replay, error) {
+func runReplay(ctx context.Context, cfg Config, st *stack, hp *HappyPath) (*Replay, error) {
 	progress(cfg, "replay: %d histories", len(hp.histories))
 	quiet := slog.New(slog.DiscardHandler)
 	r := &Replay{
-		Method:       "internal/history.Replay (a new SDK WorkflowReplayer per history), one goroutine",
+		Method:       "internal/history.Replay (a new SDK WorkflowReplayer per history, payloads opened by the codec), one goroutine",
 		Histories:    len(hp.histories),
 		FetchSeconds: seconds(hp.fetch),
 	}
@@ -156,7 +156,7 @@ func runReplay(ctx context.Context, cfg Config, hp *HappyPath) (*Replay, error) 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := history.Replay(quiet, h, nil); err != nil {
+		if err := history.Replay(quiet, h, st.codec.DataConverter()); err != nil {
 			return nil, err
 		}
 		r.Events += len(h.GetEvents())
@@ -183,7 +183,7 @@ func simulateNinetyDays(cfg Config) (*NinetyDays, error) {
 		Method: "SDK test environment (go.temporal.io/sdk/testsuite) with time skipping and the activities mocked; " +
 			"events estimated as 5 + 6*activities_scheduled + 5*timers",
 		SimulatedDays: int(ninetyDays / (24 * time.Hour)),
-		Policy:        pol,
+		Policy:        summarize(pol),
 		ByActivity:    map[string]int{},
 	}
 	var s testsuite.WorkflowTestSuite

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/simulator"
@@ -35,6 +37,18 @@ type Memory struct {
 	// Per waiting takedown: the growth from Before to After over Waiting.
 	RSSPerTakedownKB  float64 `json:"rss_per_takedown_kb"`
 	HeapPerTakedownKB float64 `json:"heap_per_takedown_kb"`
+	// WithoutWorkers is read at the very end, after the workers stopped and
+	// the SDK's workflow cache was emptied: the difference from After is the
+	// workers' share, the rest the engine's (and what the Go runtime keeps).
+	WithoutWorkers *MemSample `json:"without_workers,omitempty"`
+	// Unprobed counts the waiting takedowns that had not made their first
+	// probe a minute after the last notice; UnprobedDetail says what the
+	// engine held for some of them.
+	Unprobed       int      `json:"unprobed,omitempty"`
+	UnprobedDetail []string `json:"unprobed_detail,omitempty"`
+	// SeededMeanwhile says the query database was seeded while these
+	// takedowns started, which slows their start (not the memory figures).
+	SeededMeanwhile bool `json:"seeded_meanwhile"`
 }
 
 // MemSample is one reading, taken after a garbage collection.
@@ -50,11 +64,26 @@ type MemSample struct {
 	PostgresPSSMB float64 `json:"postgres_pss_mb"`
 }
 
-func runMemory(ctx context.Context, cfg Config, st *stack) (*Memory, error) {
-	m := &Memory{
-		Waiting: cfg.Waiting,
-		Note: "VmRSS of this one process, which holds the embedded Temporal engine, the SDK workers (whose workflow cache keeps " +
-			"up to 10,000 running workflows), the API and the simulator; the Go heap is the same process's; PostgreSQL is separate",
+// waiting is the memory measurement under way: the takedowns are being
+// started in the background.
+type waiting struct {
+	m            *Memory
+	inputs       []workflows.Input
+	t0           time.Time
+	probesBefore int
+	started      chan error
+}
+
+// startWaiting reads the memory, then starts cfg.Waiting takedowns whose
+// content is never removed, in the background; finish waits for them.
+func startWaiting(ctx context.Context, cfg Config, st *stack) (*waiting, error) {
+	w := &waiting{
+		m: &Memory{
+			Waiting: cfg.Waiting,
+			Note: "VmRSS of this one process, which holds the embedded Temporal engine, the SDK workers (whose workflow cache keeps " +
+				"up to 10,000 running workflows), the API and the simulator; the Go heap is the same process's; PostgreSQL is separate",
+		},
+		started: make(chan error, 1),
 	}
 	// From now on the platforms take notices and never act on them.
 	for _, p := range platforms.All {
@@ -62,26 +91,37 @@ func runMemory(ctx context.Context, cfg Config, st *stack) (*Memory, error) {
 			return nil, err
 		}
 	}
-	run := newRun()
-	inputs, err := st.waitingItems(ctx, run, cfg.Waiting)
+	inputs, err := st.waitingItems(ctx, newRun(), cfg.Waiting)
 	if err != nil {
 		return nil, err
 	}
-	m.Before = readMemory(cfg.Dir)
-	probesBefore := probeRequests(st.sim)
+	w.inputs = inputs
+	w.m.Before = readMemory(cfg.Dir)
+	w.probesBefore = probeRequests(st.sim)
 
 	progress(cfg, "memory: starting %d takedowns that wait on their deadlines", cfg.Waiting)
 	starter := workflows.Starter{Client: st.client}
-	t0 := time.Now()
-	_, failed, errs := closedLoop(ctx, 0, len(inputs), cfg.Concurrency, func(ctx context.Context, i int) error {
-		in := inputs[i]
-		return starter.Start(ctx, takedown.WorkflowID(in.TakedownID), in, workflows.UrgencyBatch)
-	})
-	if failed > 0 {
-		return nil, fmt.Errorf("%d waiting takedowns did not start: %v", failed, errs)
+	w.t0 = time.Now()
+	go func() {
+		_, failed, errs := closedLoop(ctx, 0, len(inputs), cfg.Concurrency, func(ctx context.Context, i int) error {
+			in := inputs[i]
+			return starter.Start(ctx, takedown.WorkflowID(in.TakedownID), in, workflows.UrgencyBatch)
+		})
+		if failed > 0 {
+			w.started <- fmt.Errorf("%d waiting takedowns did not start: %w", failed, errors.Join(errs...))
+		}
+		close(w.started)
+	}()
+	return w, nil
+}
+
+// finish waits until every waiting takedown has sent its notice and made
+// its first probe, so that each has armed its deadline and is waiting, and
+// reads the memory again.
+func (w *waiting) finish(ctx context.Context, cfg Config, st *stack) (*Memory, error) {
+	if err := <-w.started; err != nil {
+		return nil, err
 	}
-	// Every notice recorded, then every first probe made: each workflow has
-	// then armed its deadline timer and is waiting.
 	last := time.Now()
 	for {
 		var sent int
@@ -92,7 +132,7 @@ func runMemory(ctx context.Context, cfg Config, st *stack) (*Memory, error) {
 		if sent >= cfg.Waiting {
 			break
 		}
-		if time.Since(last) > 10*time.Second {
+		if time.Since(last) > 30*time.Second {
 			progress(cfg, "memory: %d of %d notices sent", sent, cfg.Waiting)
 			last = time.Now()
 		}
@@ -100,17 +140,70 @@ func runMemory(ctx context.Context, cfg Config, st *stack) (*Memory, error) {
 			return nil, err
 		}
 	}
-	m.StartSeconds = seconds(time.Since(t0))
-	for probeRequests(st.sim) < probesBefore+cfg.Waiting {
+	w.m.StartSeconds = seconds(time.Since(w.t0))
+	// A first probe that fails before it reaches the platform is retried
+	// only after the waiting policy's 30 minutes: the wait for the probes is
+	// bounded, and what did not probe is described instead.
+	probesBy := time.Now().Add(time.Minute)
+	for probeRequests(st.sim) < w.probesBefore+cfg.Waiting && time.Now().Before(probesBy) {
 		if err := sleep(ctx, 500*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
-	progress(cfg, "memory: all %d waiting after %.1fs", cfg.Waiting, m.StartSeconds)
+	if probeRequests(st.sim) < w.probesBefore+cfg.Waiting {
+		w.m.Unprobed, w.m.UnprobedDetail = w.unprobed(ctx, st)
+		progress(cfg, "memory: %d waiting takedowns have not probed yet", w.m.Unprobed)
+	}
+	progress(cfg, "memory: all %d waiting after %.1fs", cfg.Waiting, w.m.StartSeconds)
+	m := w.m
 	m.After = readMemory(cfg.Dir)
 	m.RSSPerTakedownKB = round3((m.After.RSSMB - m.Before.RSSMB) * 1024 / float64(cfg.Waiting))
 	m.HeapPerTakedownKB = round3((m.After.HeapInuseMB - m.Before.HeapInuseMB) * 1024 / float64(cfg.Waiting))
 	return m, nil
+}
+
+// unprobed counts the waiting takedowns whose platform has seen only their
+// notice, and describes what the engine holds for the first few.
+func (w *waiting) unprobed(ctx context.Context, st *stack) (int, []string) {
+	n := 0
+	var detail []string
+	for _, in := range w.inputs {
+		if st.sim.ContentRequests(in.Content.Platform, in.Content.ID) >= 2 {
+			continue
+		}
+		n++
+		if len(detail) >= 5 {
+			continue
+		}
+		d := string(in.Content.Platform) + ": "
+		desc, err := st.client.DescribeWorkflowExecution(ctx, takedown.WorkflowID(in.TakedownID), "")
+		if err != nil {
+			detail = append(detail, d+err.Error())
+			continue
+		}
+		d += desc.GetWorkflowExecutionInfo().GetStatus().String()
+		if wt := desc.GetPendingWorkflowTask(); wt != nil {
+			d += fmt.Sprintf("; workflow task %s, attempt %d", wt.GetState(), wt.GetAttempt())
+		}
+		for _, a := range desc.GetPendingActivities() {
+			d += fmt.Sprintf("; %s %s, attempt %d", a.GetActivityType().GetName(), a.GetState(), a.GetAttempt())
+			if f := a.GetLastFailure(); f != nil {
+				d += ", last failure: " + f.GetMessage()
+			}
+		}
+		detail = append(detail, d)
+	}
+	return n, detail
+}
+
+// workersGone stops the workers and empties the SDK's workflow cache, and
+// reads the memory once more: what the waiting takedowns still hold then is
+// the engine's. It ends the run: no workflow makes progress afterwards.
+func (m *Memory) workersGone(cfg Config, st *stack) {
+	st.stopWorkers()
+	worker.PurgeStickyWorkflowCache()
+	after := readMemory(cfg.Dir)
+	m.WithoutWorkers = &after
 }
 
 // waitingItems writes the items of the waiting takedowns straight into

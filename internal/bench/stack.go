@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,14 +18,11 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"go.temporal.io/server/common/config"
-	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
-	sqliteschema "go.temporal.io/server/schema/sqlite"
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/adapters"
 	"github.com/takedown-oss/takedown/internal/api"
-	"github.com/takedown-oss/takedown/internal/engine"
+	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
@@ -34,6 +33,9 @@ import (
 	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/workflows"
 )
+
+// EngineFile is the name of the engine's SQLite file in Config.Dir.
+const EngineFile = "temporal.sqlite"
 
 // simRemoveAfter is how long the simulated platforms take to remove content:
 // at once, so that what is measured is the system, not a platform's delay.
@@ -52,6 +54,7 @@ var stackDescription = []string{
 	"platform simulator in memory (no state file), content removed 1ms after a notice, X read limit and YouTube quota lifted",
 	"workers without per-platform send rates (production defaults cap sends at 1/s per platform and 200 YouTube reports a day)",
 	"HTTP API on 127.0.0.1, called over real HTTP with a staff bearer token; store pool at its default size",
+	"every payload the engine stores sealed with AES-GCM (internal/codec), as in development and production",
 }
 
 // stack is the system under test, assembled from the same parts as
@@ -65,6 +68,7 @@ type stack struct {
 	store      *store.Store
 	client     client.Client
 	sim        *simulator.Simulator
+	codec      *codec.Codec
 	apiURL     string
 	staffToken string
 	staffID    uuid.UUID
@@ -73,6 +77,8 @@ type stack struct {
 	waitingID uuid.UUID
 	policy    policy.Policy
 	http      *http.Client
+	// stopWorkers stops every worker, once.
+	stopWorkers func()
 
 	closers []func(context.Context) error
 }
@@ -106,19 +112,14 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 		return nil, fmt.Errorf("PostgreSQL version: %w", err)
 	}
 
-	engineFile := filepath.Join(cfg.Dir, "temporal.sqlite")
-	if err := prepareEngineFile(engineFile); err != nil {
-		return nil, err
+	if cfg.StartEngine == nil {
+		return nil, errors.New("no engine to start")
 	}
-	eng, err := engine.Start(engine.Config{
-		DatabaseFile:     engineFile,
-		SearchAttributes: workflows.SearchAttributeTypes,
-		Logger:           logger,
-	})
+	hostPort, stopEngine, err := cfg.StartEngine(filepath.Join(cfg.Dir, EngineFile), logger)
 	if err != nil {
 		return nil, fmt.Errorf("start embedded Temporal: %w", err)
 	}
-	s.closers = append(s.closers, func(context.Context) error { return eng.Stop() })
+	s.closers = append(s.closers, func(context.Context) error { return stopEngine() })
 	// The SDK logs every failed activity attempt at error level, and a
 	// probe that finds content still up is a failed attempt by design: its
 	// log is kept for debugging only.
@@ -126,9 +127,19 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if logger.Enabled(ctx, slog.LevelDebug) {
 		clientLogger = logger.With("component", "temporal-client")
 	}
+	// Every payload the engine stores is sealed, as `takedown dev` and
+	// production do; the key is new for each run.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("payload key: %w", err)
+	}
+	if s.codec, err = codec.New(key); err != nil {
+		return nil, err
+	}
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort: eng.HostPort(),
-		Logger:   tlog.NewStructuredLogger(clientLogger),
+		HostPort:      hostPort,
+		DataConverter: s.codec.DataConverter(),
+		Logger:        tlog.NewStructuredLogger(clientLogger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal: %w", err)
@@ -171,15 +182,18 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, func(context.Context) error { ws.Stop(); return nil })
-
 	bw := worker.New(c, bareQueue, worker.Options{})
 	bw.RegisterWorkflowWithOptions(Bare, workflow.RegisterOptions{Name: bareWorkflow})
 	bw.RegisterActivity(Nop)
 	if err := bw.Start(); err != nil {
+		ws.Stop()
 		return nil, fmt.Errorf("start the bare workflow's worker: %w", err)
 	}
-	s.closers = append(s.closers, func(context.Context) error { bw.Stop(); return nil })
+	s.stopWorkers = sync.OnceFunc(func() {
+		bw.Stop()
+		ws.Stop()
+	})
+	s.closers = append(s.closers, func(context.Context) error { s.stopWorkers(); return nil })
 
 	tok, err := store.NewToken()
 	if err != nil {
@@ -202,7 +216,7 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 
 	srv := api.New(api.Config{
 		Store: st, Engine: workflows.Starter{Client: c}, Policy: s.policy,
-		Histories: history.Service{Client: c, Logger: logger},
+		Histories: history.Service{Client: c, Codec: s.codec, Logger: logger},
 		Logger:    logger.With("component", "api"),
 	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -230,31 +244,10 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	return s, nil
 }
 
-// prepareEngineFile creates the engine's SQLite database in WAL mode before
-// engine.Start opens it. engine.Start asks for WAL through the connection
-// attributes "_journal_mode" and "_synchronous", which the server's SQLite
-// plugin passes on as pragmas of those names; SQLite ignores unknown pragmas,
-// so the file would stay in rollback-journal mode with a sync on every
-// commit, at a third of the throughput (see BENCHMARKS.md). WAL mode is a
-// property of the file and persists, so setting it here gives the engine
-// what `takedown dev` intends. Once internal/engine passes "journal_mode"
-// and "synchronous", this only repeats what the engine does.
-func prepareEngineFile(path string) error {
-	cfg := config.SQL{
-		PluginName:        sqliteplugin.PluginName,
-		DatabaseName:      path,
-		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"},
-	}
-	if err := sqliteschema.SetupSchema(&cfg); err != nil {
-		return fmt.Errorf("create the engine's database: %w", err)
-	}
-	return nil
-}
-
 // engineJournal reports the journal the engine's database file really
 // uses: a WAL file beside it exists only in WAL mode.
 func engineJournal(dir string) string {
-	if _, err := os.Stat(filepath.Join(dir, "temporal.sqlite-wal")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, EngineFile+"-wal")); err == nil {
 		return "wal"
 	}
 	return "rollback journal (not WAL)"

@@ -51,7 +51,7 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 	lo := int(math.Floor(rank))
 	hi := int(math.Ceil(rank))
 	frac := rank - float64(lo)
-	return sorted[lo] + time.Duration(frac*float64(sorted[hi]-sorted[lo]))
+	return sorted[lo] + time.Duration(math.Round(frac*float64(sorted[hi]-sorted[lo])))
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,284 @@
+package bench
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+func TestPercentile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		sorted []time.Duration
+		p      float64
+		want   time.Duration
+	}{
+		{"empty", nil, 50, 0},
+		{"one value is every percentile", ms(7), 99, 7 * time.Millisecond},
+		{"median of an even count lies halfway", ms(1, 2, 3, 4), 50, 2500 * time.Microsecond},
+		{"median of an odd count is the middle", ms(1, 2, 3, 4, 5), 50, 3 * time.Millisecond},
+		// rank 0.9 * 1 = 0.9: 90% of the way from 1 h to 3 h, as
+		// PostgreSQL's percentile_cont gives in the store's tests.
+		{"interpolates like percentile_cont", []time.Duration{time.Hour, 3 * time.Hour}, 90, 2*time.Hour + 48*time.Minute},
+		{"0 is the minimum", ms(3, 5, 9), 0, 3 * time.Millisecond},
+		{"100 is the maximum", ms(3, 5, 9), 100, 9 * time.Millisecond},
+		{"out of range is clamped", ms(3, 5, 9), 150, 9 * time.Millisecond},
+		{"p95 of 1..100", ms(seq(1, 100)...), 95, 95050 * time.Microsecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Percentile(tt.sorted, tt.p); got != tt.want {
+				t.Errorf("Percentile(%v, %v) = %v, want %v", tt.sorted, tt.p, got, tt.want)
+			}
+		})
+	}
+}
+
+func seq(from, to int) []int {
+	var out []int
+	for i := from; i <= to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func TestSummarize(t *testing.T) {
+	in := []time.Duration{40 * time.Millisecond, 10 * time.Millisecond, 30 * time.Millisecond, 20 * time.Millisecond}
+	orig := slices.Clone(in)
+	got := Summarize(in)
+	want := Latency{Count: 4, Mean: 25, P50: 25, P95: 38.5, P99: 39.7, Max: 40}
+	if got != want {
+		t.Errorf("Summarize = %+v, want %+v", got, want)
+	}
+	if !slices.Equal(in, orig) {
+		t.Errorf("Summarize reordered its input: %v", in)
+	}
+	if got := Summarize(nil); got != (Latency{}) {
+		t.Errorf("Summarize(nil) = %+v, want zero", got)
+	}
+}
+
+func TestRate(t *testing.T) {
+	if got := rate(50, 2*time.Second); got != 25 {
+		t.Errorf("rate = %v, want 25", got)
+	}
+	if got := rate(50, 0); got != 0 {
+		t.Errorf("rate over no time = %v, want 0", got)
+	}
+}
+
+// TestContentURLs checks that every generated URL is accepted by the same
+// parser the API uses, lands on the intended platform, and names content no
+// other index (or run) names: a duplicate would be refused as already
+// reported and the run would fail.
+func TestContentURLs(t *testing.T) {
+	seen := map[string]bool{}
+	perPlatform := map[platforms.Platform]int{}
+	for _, run := range []string{"abcd", "zzzz"} {
+		for i := range 2000 {
+			want, raw := contentURL(run, i)
+			c, err := platforms.ParseURL(raw)
+			if err != nil {
+				t.Fatalf("contentURL(%q, %d) = %q: %v", run, i, raw, err)
+			}
+			if c.Platform != want {
+				t.Fatalf("contentURL(%q, %d) = %q parses as %s, want %s", run, i, raw, c.Platform, want)
+			}
+			key := string(c.Platform) + "/" + c.ID
+			if seen[key] {
+				t.Fatalf("contentURL(%q, %d) repeats content %s", run, i, key)
+			}
+			seen[key] = true
+			perPlatform[c.Platform]++
+		}
+	}
+	for _, p := range platforms.All {
+		if perPlatform[p] != 1000 {
+			t.Errorf("%s got %d of 4000 URLs, want an even spread", p, perPlatform[p])
+		}
+	}
+}
+
+func TestNewRunFitsEveryPlatform(t *testing.T) {
+	for range 100 {
+		run := newRun()
+		if len(run) != 4 || strings.Trim(run, "abcdefghijklmnopqrstuvwxyz") != "" {
+			t.Fatalf("newRun() = %q, want four lower-case letters", run)
+		}
+	}
+	if runNumber("aaaa") != 0 || runNumber("aaab") != 1 || runNumber("zzzz") != 26*26*26*26-1 {
+		t.Error("runNumber does not read the letters as base-26 digits")
+	}
+}
+
+func TestCategoriesCoverEveryPlatform(t *testing.T) {
+	pairs := map[string]bool{}
+	for i := range len(platforms.All) * len(benchCategories) {
+		p, _ := contentURL("abcd", i)
+		c := categoryOf(i)
+		if !c.Valid() || c == platforms.OtherIllegal {
+			t.Fatalf("categoryOf(%d) = %q", i, c)
+		}
+		pairs[string(p)+"/"+string(c)] = true
+	}
+	if len(pairs) != len(platforms.All)*len(benchCategories) {
+		t.Errorf("only %d platform/category pairs in one cycle, want all %d", len(pairs), len(platforms.All)*len(benchCategories))
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	full := Config{}.withDefaults()
+	if full.Takedowns != 2000 || full.Concurrency != 50 || full.SeedRows != 1_000_000 || full.Waiting != 10_000 ||
+		full.Replays != 200 || full.QueryRuns != 200 {
+		t.Errorf("defaults = %+v", full)
+	}
+	quick := Config{Quick: true}.withDefaults()
+	if quick.Takedowns != 100 || quick.SeedRows != 20_000 || quick.Waiting != 200 || quick.Concurrency != 50 {
+		t.Errorf("quick defaults = %+v", quick)
+	}
+	// A figure given explicitly wins over -quick's.
+	if got := (Config{Quick: true, Takedowns: 7}).withDefaults(); got.Takedowns != 7 {
+		t.Errorf("quick with n=7 gives %d takedowns", got.Takedowns)
+	}
+}
+
+// TestReportJSON pins the report's shape: CI and BENCHMARKS.md read these
+// keys.
+func TestReportJSON(t *testing.T) {
+	rep := Report{
+		Benchmark: "takedown bench",
+		Date:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Machine:   Machine{CPUs: 2},
+		Throughput: &Throughput{
+			Takedowns: 10, PerSecond: 5, ConfirmToNotice: Latency{Count: 10, P50: 1.5},
+			ByPlatform: map[string]int{"x": 10},
+		},
+		EngineCeiling:     &EngineCeiling{PerSecond: 10},
+		RatioOursOverBare: 0.5,
+		History:           &HistoryCost{HappyPath: &HappyPath{EventsMean: 27}, NinetyDays: &NinetyDays{EventsPerRun: 140}},
+		Queries:           &Queries{Overdue: QueryTiming{Plan: []string{"Index Scan"}}},
+		Memory:            &Memory{Waiting: 3},
+		Replay:            &Replay{HistoriesPerSecond: 100},
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{
+		"benchmark", "date", "command", "machine.nproc", "machine.go", "settings.takedowns", "settings.policy",
+		"throughput.takedowns_per_s", "throughput.confirm_to_notice_sent.p50_ms", "throughput.confirm_to_removed.p99_ms",
+		"engine_ceiling.workflows_per_s", "ratio_ours_over_bare",
+		"history.happy_path.events_mean", "history.ninety_days_probing.events_per_run_estimate", "history.ninety_days_probing.method",
+		"queries.overdue_list.latency.p95_ms", "queries.overdue_list.plan", "queries.compliance_30_days.meets_target",
+		"memory.after.vm_rss_mb", "memory.before.go_heap_inuse_mb", "replay.histories_per_s", "duration_s",
+	} {
+		if _, ok := lookup(got, path); !ok {
+			t.Errorf("report has no %s:\n%s", path, b)
+		}
+	}
+	if v, _ := lookup(got, "throughput.confirm_to_notice_sent.p50_ms"); v != 1.5 {
+		t.Errorf("p50 = %v, want 1.5", v)
+	}
+	// A report without errors says nothing about them.
+	if _, ok := got["errors"]; ok {
+		t.Error("an empty error list is in the report")
+	}
+}
+
+func lookup(m map[string]any, path string) (any, bool) {
+	var v any = m
+	for _, k := range strings.Split(path, ".") {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = obj[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+func TestSeedSQL(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	view := seedViewSQL(501, 1000, 1000, now)
+	for _, want := range []string{
+		"generate_series(501, 1000)",
+		"interval '365 days' / 1000", // created_at spreads over all rows, not the part
+		"timestamptz '2026-11-01T12:00:00Z'",
+		"timestamptz '2025-11-01T12:00:00Z'", // a year before
+	} {
+		if !strings.Contains(view, want) {
+			t.Errorf("seed view lacks %q", want)
+		}
+	}
+	for _, stmt := range []string{view, seedUsersSQL, seedItemsSQL, seedTakedownsSQL} {
+		if strings.Contains(stmt, "{") {
+			t.Errorf("seed SQL has an unreplaced placeholder:\n%s", stmt)
+		}
+	}
+	// Every column the takedowns insert reads is one the view defines.
+	for _, col := range []string{"item_id", "user_id", "escalation_level", "closed_at", "removed_at", "deadline", "notice_sent_at"} {
+		if !strings.Contains(view, " AS "+col) {
+			t.Errorf("the view defines no column %s", col)
+		}
+	}
+}
+
+func TestFormulaEvents(t *testing.T) {
+	// TEMPORAL.md: one activity is 11 events, each further one 6 more; the
+	// formula is an upper bound by one start event per run.
+	if got := formulaEvents(1, 0); got != 11 {
+		t.Errorf("one activity = %d events, want 11", got)
+	}
+	if got := formulaEvents(3, 1); got != 28 {
+		t.Errorf("3 activities and a timer = %d events, want 28", got)
+	}
+}
+
+func TestProcField(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "status")
+	if err := os.WriteFile(path, []byte("Name:\tbench\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := procBytes(path, "VmRSS"); got != 1024*1024 {
+		t.Errorf("VmRSS = %d, want 1 MiB", got)
+	}
+	if got := procBytes(path, "VmSwap"); got != 0 {
+		t.Errorf("a missing key = %d, want 0", got)
+	}
+	if got := procField(path, "Name"); got != "bench" {
+		t.Errorf("Name = %q", got)
+	}
+}
+
+func TestHead(t *testing.T) {
+	lines := []string{"a", "b", "c"}
+	if got := head(lines, 5); !slices.Equal(got, lines) {
+		t.Errorf("head of a short plan = %v", got)
+	}
+	got := head(lines, 2)
+	if len(got) != 3 || got[0] != "a" || got[1] != "b" || !strings.Contains(got[2], "1 more") {
+		t.Errorf("head(…, 2) = %v", got)
+	}
+	if lines[2] != "c" {
+		t.Error("head changed its input")
+	}
+}
