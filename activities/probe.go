@@ -76,7 +76,8 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 	}
 	gone := res.State == platforms.StateRemoved || (res.State == platforms.StateWithheld && !in.WithheldIsPresent)
 	if in.UntilGone && !gone {
-		if in.ConfirmGap > 0 {
+		if prev.State != "" {
+			// Forget an earlier sighting: removal must be seen twice in a row.
 			activity.RecordHeartbeat(ctx, sighting{})
 		}
 		return res, temporal.NewApplicationError(

@@ -82,8 +82,8 @@ func Start(cfg Config) (*Engine, error) {
 		// WAL triples throughput over the default journal on this engine and
 		// keeps a SIGKILL from corrupting the file.
 		sqlCfg.ConnectAttributes["mode"] = "rwc"
-		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
-		sqlCfg.ConnectAttributes["_synchronous"] = "normal"
+		sqlCfg.ConnectAttributes["journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["synchronous"] = "normal"
 		sqlCfg.DatabaseName = cfg.DatabaseFile
 		if _, err := os.Stat(cfg.DatabaseFile); errors.Is(err, os.ErrNotExist) {
 			if err := os.MkdirAll(filepath.Dir(cfg.DatabaseFile), 0o700); err != nil {
