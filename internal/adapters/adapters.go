@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/mail"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/meta"
@@ -91,4 +93,21 @@ func ForSimulator(simURL, smtpAddr string) Config {
 			To: "government-requests@meta.test", PriorityTo: "government-priority@meta.test",
 			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
 	}
+}
+
+// BuildForSimulator builds every adapter, and the blocking-order channel,
+// pointed at a running platform simulator.
+func BuildForSimulator(simURL, smtpAddr string, logger *slog.Logger) (map[platforms.Platform]platforms.Adapter, *isp.Client, error) {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	ads, err := Build(ForSimulator(simURL, smtpAddr), hc, logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build adapters: %w", err)
+	}
+	blocker, err := isp.New(isp.Config{
+		OrderURL: simURL + "/isp/orders", Token: "simulator-isp-token", VantageURL: simURL + "/isp/check",
+	}, hc, logger.With("component", "isp"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("blocking-order channel: %w", err)
+	}
+	return ads, blocker, nil
 }

@@ -24,7 +24,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/history"
-	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/simulator"
@@ -164,15 +163,9 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	s.closers = append(s.closers, func(context.Context) error { return running.Close() })
 	s.sim = sim
 
-	ads, err := adapters.Build(adapters.ForSimulator(running.HTTPURL(), running.SMTPAddr()), &http.Client{Timeout: 30 * time.Second}, logger)
+	ads, blocker, err := adapters.BuildForSimulator(running.HTTPURL(), running.SMTPAddr(), logger)
 	if err != nil {
-		return nil, fmt.Errorf("build adapters: %w", err)
-	}
-	blocker, err := isp.New(isp.Config{
-		OrderURL: running.HTTPURL() + "/isp/orders", Token: "bench-isp-token", VantageURL: running.HTTPURL() + "/isp/check",
-	}, &http.Client{Timeout: 30 * time.Second}, logger.With("component", "isp"))
-	if err != nil {
-		return nil, fmt.Errorf("blocking-order channel: %w", err)
+		return nil, err
 	}
 	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: blocker, Logger: logger.With("component", "activities")})
 	if err != nil {

@@ -26,7 +26,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/engine"
 	"github.com/takedown-oss/takedown/internal/history"
-	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/simulator"
@@ -188,15 +187,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.Simulator = sim
 	s.SimulatorURL, s.SMTPAddr = running.HTTPURL(), running.SMTPAddr()
 
-	ads, err := adapters.Build(adapters.ForSimulator(s.SimulatorURL, s.SMTPAddr), &http.Client{Timeout: 30 * time.Second}, logger)
+	ads, blocker, err := adapters.BuildForSimulator(s.SimulatorURL, s.SMTPAddr, logger)
 	if err != nil {
-		return nil, fmt.Errorf("build adapters: %w", err)
-	}
-	blocker, err := isp.New(isp.Config{
-		OrderURL: s.SimulatorURL + "/isp/orders", Token: "dev-isp-token", VantageURL: s.SimulatorURL + "/isp/check",
-	}, &http.Client{Timeout: 30 * time.Second}, logger.With("component", "isp"))
-	if err != nil {
-		return nil, fmt.Errorf("blocking-order channel: %w", err)
+		return nil, err
 	}
 	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: blocker, Logger: logger.With("component", "activities")})
 	if err != nil {
