@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,7 +64,13 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{URL: pgtest.URL(t)})
+	// Every clock is fixed: rows are stamped on the day the assertions are
+	// about, whatever day the test runs. The store's clock ticks so that
+	// rows keep the order they were written in.
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	var ticks atomic.Int64
+	storeNow := func() time.Time { return now.Add(time.Duration(ticks.Add(1)) * time.Microsecond) }
+	st, err := store.Open(ctx, store.Config{URL: pgtest.URL(t), Now: storeNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +83,6 @@ func newEnv(t *testing.T) *env {
 		}
 		e.tokens[r] = tok
 	}
-	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	e.srv = httptest.NewServer(api.New(api.Config{
 		Store: st, Engine: e.engine, Policy: policy.Default(), Now: func() time.Time { return now },
 	}))

@@ -43,11 +43,11 @@ func (s *Store) CreateItem(ctx context.Context, n NewItem) (takedown.Item, error
 		return takedown.Item{}, errors.New("create item: url, platform, content id and category are required")
 	}
 	rows, err := s.pool.Query(ctx, `
-		INSERT INTO items (id, url, platform, content_id, category, note, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		INSERT INTO items (id, url, platform, content_id, category, note, created_by, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
 		ON CONFLICT (platform, content_id) DO NOTHING
 		RETURNING id, url, platform, content_id, category, note, status, created_by, created_at, updated_at, NULL::uuid`,
-		uuid.New(), n.URL, n.Platform, n.ContentID, n.Category, n.Note, n.CreatedBy)
+		uuid.New(), n.URL, n.Platform, n.ContentID, n.Category, n.Note, n.CreatedBy, s.now())
 	if err != nil {
 		return takedown.Item{}, fmt.Errorf("create item: %w", dbError(err))
 	}
@@ -104,7 +104,7 @@ func (s *Store) ConfirmItem(ctx context.Context, c Confirm, start func(ctx conte
 			return fmt.Errorf("item is %s, not pending review: %w", status, takedown.ErrConflict)
 		}
 		rows, err := tx.Query(ctx, insertTakedownSQL+` RETURNING `+takedownColumns,
-			c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy)
+			c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy, s.now())
 		if err != nil {
 			return dbError(err)
 		}
@@ -142,7 +142,7 @@ func (s *Store) EnsureTakedown(ctx context.Context, c Confirm) error {
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, insertTakedownSQL+` ON CONFLICT DO NOTHING RETURNING created_at`,
-			c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy)
+			c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy, s.now())
 		if err != nil {
 			return dbError(err)
 		}
@@ -166,10 +166,11 @@ func (s *Store) EnsureTakedown(ctx context.Context, c Confirm) error {
 }
 
 // insertTakedownSQL copies what the takedown follows from its item.
-// Parameters: takedown id, item id, workflow id, deadline, confirmed by.
+// Parameters: takedown id, item id, workflow id, deadline, confirmed by,
+// the store's clock.
 const insertTakedownSQL = `
-	INSERT INTO takedowns (id, item_id, workflow_id, platform, content_id, url, category, deadline, confirmed_by)
-	SELECT $1, i.id, $3, i.platform, i.content_id, i.url, i.category, $4, $5
+	INSERT INTO takedowns (id, item_id, workflow_id, platform, content_id, url, category, deadline, confirmed_by, created_at, updated_at)
+	SELECT $1, i.id, $3, i.platform, i.content_id, i.url, i.category, $4, $5, $6, $6
 	FROM items i WHERE i.id = $2`
 
 // checkExistingTakedown explains why EnsureTakedown inserted nothing: the

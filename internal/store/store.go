@@ -44,12 +44,17 @@ type Config struct {
 	// a whole stack starts at once.
 	ConnectTimeout time.Duration
 	Logger         *slog.Logger
+	// Now stamps the rows the store creates (items, takedowns, events without
+	// a time of their own). Default time.Now; tests fix it so that what they
+	// assert about periods does not depend on the day they run.
+	Now func() time.Time
 }
 
 // Store is a pool of connections to the database.
 type Store struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
+	now    func() time.Time
 }
 
 // Open connects to the database, retrying with exponential backoff until
@@ -101,7 +106,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open store: connect to database: %w", err)
 	}
-	return &Store{pool: pool, logger: logger}, nil
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{pool: pool, logger: logger, now: now}, nil
 }
 
 // permanentConnectError reports whether the server answered with a refusal
