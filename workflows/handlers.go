@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,17 +20,6 @@ func refuse(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError("refused: "+fmt.Sprintf(format, args...), RefusedType, nil)
 }
 
-var (
-	staffRoles      = []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor}
-	supervisorRoles = []takedown.Role{takedown.RoleSupervisor}
-)
-
-func checkRole(a Actor, roles []takedown.Role, what string) error {
-	if !slices.Contains(roles, a.Role) {
-		return refuse("role %q may not %s", a.Role, what)
-	}
-	return nil
-}
 
 func (r *run) closed() bool {
 	return r.result != nil || r.st.Status == takedown.StatusRemoved && r.probe == nil
@@ -86,7 +74,7 @@ func (r *run) register(ctx workflow.Context) error {
 }
 
 func (r *run) validateReply(v Reply) error {
-	if err := checkRole(v.Actor, staffRoles, "record a platform's reply"); err != nil {
+	if err := authorize(nil, UpdateRecordReply, v.Actor, v, staffRoles, "record a platform's reply"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
@@ -116,7 +104,7 @@ func (r *run) validateReply(v Reply) error {
 }
 
 func (r *run) validateDecision(v EscalationDecision) error {
-	if err := checkRole(v.Actor, supervisorRoles, "decide an escalation"); err != nil {
+	if err := authorize(nil, UpdateDecideEscalation, v.Actor, v, supervisorRoles, "decide an escalation"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
@@ -132,7 +120,7 @@ func (r *run) validateDecision(v EscalationDecision) error {
 }
 
 func (r *run) validateExtension(ctx workflow.Context, v Extension) error {
-	if err := checkRole(v.Actor, supervisorRoles, "extend a deadline"); err != nil {
+	if err := authorize(ctx, UpdateExtendDeadline, v.Actor, v, supervisorRoles, "extend a deadline"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
@@ -151,7 +139,7 @@ func (r *run) validateExtension(ctx workflow.Context, v Extension) error {
 }
 
 func (r *run) validateWithdrawal(v Withdrawal) error {
-	if err := checkRole(v.Actor, staffRoles, "withdraw a takedown"); err != nil {
+	if err := authorize(nil, UpdateWithdraw, v.Actor, v, staffRoles, "withdraw a takedown"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
@@ -164,7 +152,7 @@ func (r *run) validateWithdrawal(v Withdrawal) error {
 }
 
 func (r *run) validateInformation(v Information) error {
-	if err := checkRole(v.Actor, staffRoles, "add information"); err != nil {
+	if err := authorize(nil, UpdateAddInformation, v.Actor, v, staffRoles, "add information"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
