@@ -7,6 +7,7 @@ package activities
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -67,7 +68,12 @@ func (a *Activities) RecordEvent(ctx context.Context, t takedown.Transition) err
 		t.At = a.Now()
 	}
 	if _, err := a.Store.RecordTransition(ctx, t); err != nil {
-		return fmt.Errorf("record %s for takedown %s: %w", t.Kind, t.TakedownID, err)
+		err = fmt.Errorf("record %s for takedown %s: %w", t.Kind, t.TakedownID, err)
+		if errors.Is(err, takedown.ErrNotFound) || errors.Is(err, takedown.ErrConflict) || errors.Is(err, takedown.ErrInvalid) {
+			// Retrying cannot change the database's answer.
+			return nonRetryable("projection_refused", err)
+		}
+		return err
 	}
 	return nil
 }

@@ -30,6 +30,12 @@ type Blocker interface {
 	Blocked(ctx context.Context, c platforms.Content) (bool, error)
 }
 
+// BlockingConfigured reports whether this worker can send blocking orders,
+// so that the workflow refuses an approval it could not carry out.
+func (a *Activities) BlockingConfigured(context.Context) (bool, error) {
+	return a.Blocker != nil, nil
+}
+
 // ErrNotYetBlocked keeps the blocking check going through activity retries.
 const ErrNotYetBlocked = "not_yet_blocked"
 

@@ -22,6 +22,12 @@ type SendNoticeInput struct {
 	// DeadlineAfter, when set, starts the removal deadline: it runs from
 	// the moment the notice actually left, which only the activity knows.
 	DeadlineAfter time.Duration `json:"deadline_after,omitempty"`
+	// IfStatus, when set, projects the takedown's new status (notice sent,
+	// or awaiting a portal filing) and deadline, but only while the
+	// takedown is still in this status. Unset, the notice is recorded and
+	// the workflow projects the status itself: a notice that waited for a
+	// platform's quota must not overwrite a decision taken meanwhile.
+	IfStatus takedown.Status `json:"if_status,omitempty"`
 }
 
 // SendNoticeResult says what became of the notice.
@@ -146,8 +152,10 @@ func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res Sen
 		EventKey:   fmt.Sprintf("notice:%d", in.Notice.Attempt),
 		Kind:       kind,
 		At:         at,
-		Status:     status,
 		Detail:     detail,
+	}
+	if in.IfStatus != "" {
+		t.Status, t.IfStatus = status, in.IfStatus
 	}
 	if !sub.AwaitingPortal {
 		t.NoticeSentAt = &at

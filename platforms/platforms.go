@@ -107,7 +107,8 @@ const (
 	KindNotice   NoticeKind = "notice"    // the first request
 	KindReminder NoticeKind = "reminder"  // the deadline passed
 	KindPriority NoticeKind = "priority"  // re-sent through the priority channel
-	KindFollowUp NoticeKind = "follow_up" // an answer to a question, or an appeal
+	KindFollowUp NoticeKind = "follow_up" // an answer to a question, or more material
+	KindAppeal   NoticeKind = "appeal"    // asks the platform to reconsider a rejection
 )
 
 // Submission is what sending a notice returned.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,16 +21,12 @@ func refuse(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError("refused: "+fmt.Sprintf(format, args...), RefusedType, nil)
 }
 
-
-func (r *run) closed() bool {
-	return r.result != nil || r.st.Status == takedown.StatusRemoved && r.probe == nil
-}
-
-func (r *run) checkOpen() error {
-	if r.closed() {
-		return refuse("the takedown is closed (%s)", r.st.Status)
+func refusalText(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return strings.TrimPrefix(app.Message(), "refused: ")
 	}
-	return nil
+	return err.Error()
 }
 
 func (r *run) register(ctx workflow.Context) error {
@@ -37,44 +34,86 @@ func (r *run) register(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return r.st, nil }); err != nil {
 		return fmt.Errorf("register query: %w", err)
 	}
-	enqueue := func(ctx workflow.Context, a action) error {
-		r.pending = append(r.pending, &a)
-		r.wake.SendAsync(struct{}{})
-		if err := workflow.Await(ctx, func() bool { return a.done || r.result != nil }); err != nil {
-			return err
-		}
-		if !a.done {
-			return refuse("the takedown closed before the decision was acted on (%s)", r.st.Status)
-		}
-		return a.err
-	}
-	type reg struct {
-		name     string
-		handler  any
-		validate any
-	}
-	for _, u := range []reg{
-		{UpdateRecordReply, func(ctx workflow.Context, v Reply) error { return enqueue(ctx, action{reply: &v}) },
-			func(ctx workflow.Context, v Reply) error { return r.validateReply(v) }},
-		{UpdateDecideEscalation, func(ctx workflow.Context, v EscalationDecision) error { return enqueue(ctx, action{decision: &v}) },
-			func(ctx workflow.Context, v EscalationDecision) error { return r.validateDecision(v) }},
-		{UpdateExtendDeadline, func(ctx workflow.Context, v Extension) error { return enqueue(ctx, action{extension: &v}) },
-			func(ctx workflow.Context, v Extension) error { return r.validateExtension(ctx, v) }},
-		{UpdateWithdraw, func(ctx workflow.Context, v Withdrawal) error { return enqueue(ctx, action{withdraw: &v}) },
-			func(ctx workflow.Context, v Withdrawal) error { return r.validateWithdrawal(v) }},
-		{UpdateAddInformation, func(ctx workflow.Context, v Information) error { return enqueue(ctx, action{info: &v}) },
-			func(ctx workflow.Context, v Information) error { return r.validateInformation(v) }},
+	for _, err := range []error{
+		decision(ctx, r, UpdateRecordReply, r.checkReply, r.applyReply),
+		decision(ctx, r, UpdateDecideEscalation, r.checkDecision, r.applyDecision),
+		decision(ctx, r, UpdateExtendDeadline, r.checkExtension, r.applyExtension),
+		decision(ctx, r, UpdateWithdraw, r.checkWithdrawal, r.applyWithdrawal),
+		decision(ctx, r, UpdateAddInformation, r.checkInformation, r.applyInformation),
 	} {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
-			workflow.UpdateHandlerOptions{Validator: u.validate}); err != nil {
-			return fmt.Errorf("register update %s: %w", u.name, err)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (r *run) validateReply(v Reply) error {
-	if err := authorize(nil, UpdateRecordReply, v.Actor, v, staffRoles, "record a platform's reply"); err != nil {
+// decision registers one human decision. The validator and the handler
+// run the same check, the handler against the state as it is when it runs:
+// two decisions in one workflow task both pass their validators, and the
+// second is refused here if the first made it impossible. The handler
+// applies the decision to the state at once and never blocks; the loop
+// acts on what it queued. A decision's update id is remembered, so that a
+// repeat answers as the first did and nothing is done twice.
+func decision[T any](ctx workflow.Context, r *run, name string,
+	check func(workflow.Context, T) error, apply func(workflow.Context, T)) error {
+	validate := func(ctx workflow.Context, v T) error {
+		if _, ok := r.st.decided(updateID(ctx)); ok {
+			return nil
+		}
+		return check(ctx, v)
+	}
+	handle := func(ctx workflow.Context, v T) (Accepted, error) {
+		id := updateID(ctx)
+		if d, ok := r.st.decided(id); ok {
+			if d.Refused != "" {
+				return Accepted{}, refuse("%s", d.Refused)
+			}
+			a := r.accepted()
+			a.Repeat = true
+			return a, nil
+		}
+		if err := check(ctx, v); err != nil {
+			r.st.remember(Decided{ID: id, Refused: refusalText(err)})
+			return Accepted{}, err
+		}
+		apply(ctx, v)
+		r.st.remember(Decided{ID: id})
+		r.wake.SendAsync(struct{}{})
+		return r.accepted(), nil
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, name, handle,
+		workflow.UpdateHandlerOptions{Validator: validate}); err != nil {
+		return fmt.Errorf("register update %s: %w", name, err)
+	}
+	return nil
+}
+
+func updateID(ctx workflow.Context) string {
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
+		return info.ID
+	}
+	return ""
+}
+
+func (r *run) accepted() Accepted {
+	return Accepted{Status: r.st.Status, Level: r.st.Level, Deadline: r.st.Deadline.At}
+}
+
+func (r *run) checkOpen() error {
+	switch {
+	case r.st.Done:
+		return refuse("the takedown is closed (%s)", r.st.Status)
+	case r.st.Status == takedown.StatusRemoved:
+		return refuse("the takedown is closed (removed); the content is checked again at %s", r.st.Recheck.At.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// --- replies -------------------------------------------------------------------------
+
+func (r *run) checkReply(ctx workflow.Context, v Reply) error {
+	if err := authorize(ctx, UpdateRecordReply, v.Actor, v, staffRoles, "record a platform's reply"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
@@ -82,7 +121,7 @@ func (r *run) validateReply(v Reply) error {
 	}
 	switch v.Kind {
 	case ReplyPortalSubmitted:
-		if r.st.Status != takedown.StatusAwaitingPortal {
+		if r.st.Portal == nil {
 			return refuse("no portal filing is pending")
 		}
 		if strings.TrimSpace(v.Ticket) == "" {
@@ -93,8 +132,13 @@ func (r *run) validateReply(v Reply) error {
 			return refuse("a clarification can only pause a takedown waiting for the platform (it is %s)", r.st.Status)
 		}
 	case ReplyRejected:
-		if r.st.Level >= LevelBlocking || r.st.Status == takedown.StatusRejected {
-			return refuse("cannot record a rejection now (%s)", r.st.Status)
+		switch {
+		case r.st.FirstNotice.IsZero() || r.st.Status == takedown.StatusPending:
+			return refuse("no notice has reached the platform yet")
+		case r.st.Status == takedown.StatusRejected:
+			return refuse("the rejection is already recorded; a supervisor decides what follows")
+		case r.st.Level >= LevelBlocking:
+			return refuse("a blocking order was already sent")
 		}
 	case ReplyActionClaimed, ReplyOther:
 	default:
@@ -103,15 +147,68 @@ func (r *run) validateReply(v Reply) error {
 	return nil
 }
 
-func (r *run) validateDecision(v EscalationDecision) error {
-	if err := authorize(nil, UpdateDecideEscalation, v.Actor, v, supervisorRoles, "decide an escalation"); err != nil {
+func (r *run) applyReply(ctx workflow.Context, v Reply) {
+	now := workflow.Now(ctx)
+	detail := actorDetail(v.Actor, map[string]any{"reply": string(v.Kind)})
+	if v.Note != "" {
+		detail["note"] = v.Note
+	}
+	switch v.Kind {
+	case ReplyPortalSubmitted:
+		p := r.st.Portal
+		r.st.Portal = nil
+		r.st.Ticket = v.Ticket
+		detail["ticket"] = v.Ticket
+		detail["attempt"] = p.Attempt
+		t := takedown.Transition{Kind: "portal_submitted", Detail: detail}
+		if p.Kind == platforms.KindNotice && r.st.Status == takedown.StatusAwaitingPortal {
+			// The removal deadline runs from the filing the platform can act on.
+			r.st.Status = takedown.StatusNoticeSent
+			r.startLadder(now.Add(r.in.Policy.Deadline))
+			d := r.st.Deadline.At
+			t.Status, t.NoticeSentAt, t.Deadline, t.EscalationLevel = takedown.StatusNoticeSent, &now, &d, ptr(int(LevelNotice))
+		}
+		r.emit(t)
+	case ReplyClarification:
+		// The clocks stop while the platform waits for us; a deadline that
+		// has already passed stays passed.
+		r.st.PausedFrom = r.st.Status
+		r.st.Rung.pause(now)
+		r.st.Deadline.pause(now)
+		r.st.Status = takedown.StatusClarification
+		r.st.Asked = RequestAnswerClarification
+		r.emit(takedown.Transition{Kind: "clarification_requested", Status: takedown.StatusClarification,
+			ClearDeadline: true, Detail: detail})
+	case ReplyRejected:
+		r.st.Rung.stop()
+		r.st.Status = takedown.StatusRejected
+		r.st.Asked = RequestDecideRejection
+		r.st.BlockingKnown = false
+		r.emit(takedown.Transition{Kind: "rejected", Status: takedown.StatusRejected, Detail: detail})
+	default:
+		r.emit(takedown.Transition{Kind: "reply_recorded", Detail: detail})
+	}
+	r.upsertSearch(ctx)
+}
+
+// --- supervisors' decisions ------------------------------------------------------------
+
+func (r *run) checkDecision(ctx workflow.Context, v EscalationDecision) error {
+	if err := authorize(ctx, UpdateDecideEscalation, v.Actor, v, supervisorRoles, "decide an escalation"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
-	if r.st.Status != takedown.StatusRejected && r.st.Level != LevelApproval {
+	asked := r.st.Asked == RequestApproveBlocking || r.st.Asked == RequestDecideRejection
+	// After a refusal a supervisor may still approve before being asked
+	// again.
+	mayApprove := asked || r.st.Level == LevelApproval && r.st.Blocking == BlockingNone
+	if !asked && !(v.Approve && mayApprove) {
 		return refuse("no escalation is waiting for a decision")
+	}
+	if v.Approve && !r.st.BlockingAvailable {
+		return refuse("no ISP channel is configured, so no blocking order can be sent; refuse with a reason, or configure the ISP gateway and decide again")
 	}
 	if !v.Approve && strings.TrimSpace(v.Reason) == "" {
 		return refuse("a refusal needs a reason")
@@ -119,7 +216,38 @@ func (r *run) validateDecision(v EscalationDecision) error {
 	return nil
 }
 
-func (r *run) validateExtension(ctx workflow.Context, v Extension) error {
+func (r *run) applyDecision(ctx workflow.Context, v EscalationDecision) {
+	now := workflow.Now(ctx)
+	detail := actorDetail(v.Actor, map[string]any{"approve": v.Approve, "reason": v.Reason})
+	switch {
+	case v.Approve:
+		r.st.Rung.stop()
+		r.st.Asked = RequestNone
+		r.st.Level = LevelBlocking
+		r.st.Status = takedown.StatusBlocking
+		r.st.Blocking = BlockingOrdering
+		r.st.Orders++
+		r.st.ApprovedBy, r.st.ApprovalReason = v.Actor.ID, v.Reason
+		r.emit(takedown.Transition{Kind: "blocking_approved", Status: takedown.StatusBlocking,
+			EscalationLevel: ptr(int(LevelBlocking)), Detail: detail})
+	case r.st.Asked == RequestDecideRejection:
+		r.finish(ctx, takedown.Transition{Kind: "rejection_accepted", Status: takedown.StatusRejected,
+			Detail: actorDetail(v.Actor, map[string]any{"reason": v.Reason, "within_deadline": !r.st.WasOverdue})})
+		return
+	default:
+		// A refused order leaves the takedown open and probing; the
+		// supervisor is asked again once the priority deadline has passed
+		// once more.
+		r.st.Asked = RequestNone
+		r.st.Status = takedown.StatusNoticeSent
+		r.st.Rung.start(now.Add(r.in.Policy.PriorityDeadline))
+		detail["ask_again_at"] = r.st.Rung.At
+		r.emit(takedown.Transition{Kind: "blocking_refused", Status: takedown.StatusNoticeSent, Detail: detail})
+	}
+	r.upsertSearch(ctx)
+}
+
+func (r *run) checkExtension(ctx workflow.Context, v Extension) error {
 	if err := authorize(ctx, UpdateExtendDeadline, v.Actor, v, supervisorRoles, "extend a deadline"); err != nil {
 		return err
 	}
@@ -129,17 +257,48 @@ func (r *run) validateExtension(ctx workflow.Context, v Extension) error {
 	if strings.TrimSpace(v.Reason) == "" {
 		return refuse("an extension needs a reason")
 	}
-	if r.timer == nil {
+	if v.Level != nil && *v.Level != r.st.Level {
+		return refuse("the takedown moved from level %d to level %d before the extension took effect", *v.Level, r.st.Level)
+	}
+	var current time.Time
+	switch {
+	case r.st.Rung.Running():
+		current = r.st.Rung.At
+	case r.st.Portal != nil && r.st.Portal.Due.Running():
+		current = r.st.Portal.Due.At
+	default:
 		return refuse("no deadline is running (%s)", r.st.Status)
 	}
-	if !v.Until.After(workflow.Now(ctx)) || !v.Until.After(r.st.NextAt) {
-		return refuse("the new deadline must be later than the current one (%s)", r.st.NextAt.UTC().Format("2006-01-02T15:04:05Z"))
+	if !v.Until.After(workflow.Now(ctx)) || !v.Until.After(current) {
+		return refuse("the new deadline must be later than the current one (%s)", current.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
 
-func (r *run) validateWithdrawal(v Withdrawal) error {
-	if err := authorize(nil, UpdateWithdraw, v.Actor, v, staffRoles, "withdraw a takedown"); err != nil {
+func (r *run) applyExtension(ctx workflow.Context, v Extension) {
+	t := takedown.Transition{Kind: "deadline_extended", Detail: actorDetail(v.Actor, map[string]any{"reason": v.Reason, "until": v.Until})}
+	if r.st.Rung.Running() {
+		t.Detail["from"] = r.st.Rung.At
+		r.st.Rung.start(v.Until)
+		if r.st.Level == LevelNotice {
+			r.st.Deadline.start(v.Until)
+			r.st.Overdue = false
+			d := v.Until
+			t.Deadline = &d
+		}
+	} else {
+		t.Detail["from"] = r.st.Portal.Due.At
+		r.st.Portal.Due.start(v.Until)
+		r.st.Portal.Overdue = false
+	}
+	r.emit(t)
+	r.upsertSearch(ctx)
+}
+
+// --- staff's decisions ----------------------------------------------------------------
+
+func (r *run) checkWithdrawal(ctx workflow.Context, v Withdrawal) error {
+	if err := authorize(ctx, UpdateWithdraw, v.Actor, v, staffRoles, "withdraw a takedown"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
@@ -151,8 +310,13 @@ func (r *run) validateWithdrawal(v Withdrawal) error {
 	return nil
 }
 
-func (r *run) validateInformation(v Information) error {
-	if err := authorize(nil, UpdateAddInformation, v.Actor, v, staffRoles, "add information"); err != nil {
+func (r *run) applyWithdrawal(ctx workflow.Context, v Withdrawal) {
+	r.finish(ctx, takedown.Transition{Kind: "withdrawn", Status: takedown.StatusWithdrawn,
+		Detail: actorDetail(v.Actor, map[string]any{"reason": v.Reason})})
+}
+
+func (r *run) checkInformation(ctx workflow.Context, v Information) error {
+	if err := authorize(ctx, UpdateAddInformation, v.Actor, v, staffRoles, "add information"); err != nil {
 		return err
 	}
 	if err := r.checkOpen(); err != nil {
@@ -164,157 +328,45 @@ func (r *run) validateInformation(v Information) error {
 	return nil
 }
 
-// handle acts on one accepted decision.
-func (r *run) handle(ctx workflow.Context, a action) error {
-	switch {
-	case a.withdraw != nil:
-		r.stopTimer()
-		r.stopProbe()
-		if r.cancelBlock != nil {
-			r.cancelBlock()
-		}
-		r.st.Status = takedown.StatusWithdrawn
-		if err := r.record(ctx, takedown.Transition{Kind: "withdrawn", Status: takedown.StatusWithdrawn, Closed: true,
-			Detail: actorDetail(a.withdraw.Actor, map[string]any{"reason": a.withdraw.Reason})}); err != nil {
-			return err
-		}
-		r.result = &Result{Status: takedown.StatusWithdrawn}
-
-	case a.extension != nil:
-		e := a.extension
-		t := takedown.Transition{Kind: "deadline_extended",
-			Detail: actorDetail(e.Actor, map[string]any{"reason": e.Reason, "from": r.st.NextAt, "until": e.Until})}
-		if r.st.Level == LevelNotice && r.st.Status != takedown.StatusAwaitingPortal {
-			r.st.Deadline = e.Until
-			r.st.Overdue = false
-			t.Deadline = &r.st.Deadline
-		}
-		r.setRung(ctx, e.Until, r.st.Level)
-		return r.record(ctx, t)
-
-	case a.reply != nil:
-		return r.handleReply(ctx, *a.reply)
-
-	case a.info != nil:
-		return r.handleInformation(ctx, *a.info)
-
-	case a.decision != nil:
-		d := *a.decision
-		detail := actorDetail(d.Actor, map[string]any{"approve": d.Approve, "reason": d.Reason})
-		if d.Approve {
-			r.stopTimer()
-			r.st.Level = LevelBlocking
-			r.st.Status = takedown.StatusBlocking
-			if err := r.record(ctx, takedown.Transition{Kind: "blocking_approved", Status: takedown.StatusBlocking,
-				EscalationLevel: ptr(LevelBlocking), Detail: detail}); err != nil {
-				return err
-			}
-			r.then = func() error { return r.orderBlocking(ctx, d) }
-			return nil
-		}
-		if r.st.Status == takedown.StatusRejected {
-			return r.finish(ctx, takedown.StatusRejected, "rejection_accepted", platforms.ProbeResult{Reason: d.Reason})
-		}
-		// A refused blocking order leaves the takedown open and probing; a
-		// supervisor can still approve later.
-		r.st.Status = takedown.StatusNoticeSent
-		return r.record(ctx, takedown.Transition{Kind: "blocking_refused", Status: takedown.StatusNoticeSent, Detail: detail})
-	}
-	return nil
-}
-
-func (r *run) handleReply(ctx workflow.Context, v Reply) error {
-	now := workflow.Now(ctx)
-	detail := actorDetail(v.Actor, map[string]any{"reply": string(v.Kind)})
-	if v.Note != "" {
-		detail["note"] = v.Note
-	}
-	switch v.Kind {
-	case ReplyPortalSubmitted:
-		r.st.Ticket = v.Ticket
-		r.st.Status = takedown.StatusNoticeSent
-		detail["ticket"] = v.Ticket
-		t := takedown.Transition{Kind: "portal_submitted", Status: takedown.StatusNoticeSent, NoticeSentAt: &now, Detail: detail}
-		if r.st.Level == LevelNotice {
-			// The removal deadline runs from the filing the platform can act on.
-			r.st.Deadline = now.Add(r.in.Policy.Deadline)
-			r.st.Overdue = false
-			t.Deadline = &r.st.Deadline
-		}
-		r.setRung(ctx, now.Add(r.rungLength()), r.st.Level)
-		return r.record(ctx, t)
-	case ReplyClarification:
-		// The clock stops while the platform waits for us.
-		r.st.Paused = max(r.st.NextAt.Sub(now), 0)
-		r.st.SLALeft = max(r.st.Deadline.Sub(now), 0)
-		r.st.PausedFrom = r.st.Status
-		r.stopTimer()
-		r.st.Status = takedown.StatusClarification
-		return r.record(ctx, takedown.Transition{Kind: "clarification_requested", Status: takedown.StatusClarification,
-			ClearDeadline: true, Detail: detail})
-	case ReplyRejected:
-		r.stopTimer()
-		r.st.Status = takedown.StatusRejected
-		return r.record(ctx, takedown.Transition{Kind: "rejected", Status: takedown.StatusRejected, Detail: detail})
-	default:
-		return r.record(ctx, takedown.Transition{Kind: "reply_recorded", Detail: detail})
-	}
-}
-
-func (r *run) handleInformation(ctx workflow.Context, v Information) error {
+func (r *run) applyInformation(ctx workflow.Context, v Information) {
 	now := workflow.Now(ctx)
 	detail := actorDetail(v.Actor, nil)
+	priority := r.st.Level >= LevelPriority
 	switch r.st.Status {
 	case takedown.StatusClarification:
-		if err := r.record(ctx, takedown.Transition{Kind: "clarification_answered", Detail: detail}); err != nil {
-			return err
-		}
-		if err := r.sendFollowUp(ctx, v.Text); err != nil {
-			return err
-		}
-		// The clock resumes where it stopped.
+		// The clocks resume with the time they had left.
 		r.st.Status = cmpStatus(r.st.PausedFrom, takedown.StatusNoticeSent)
-		r.st.Deadline = now.Add(r.st.SLALeft)
-		left := r.st.Paused
-		r.st.Paused, r.st.SLALeft = 0, 0
-		r.setRung(ctx, now.Add(left), r.st.Level)
-		return r.record(ctx, takedown.Transition{Kind: "clock_resumed", Status: r.st.Status, Deadline: &r.st.Deadline,
-			Detail: map[string]any{"deadline": r.st.Deadline}})
+		r.st.PausedFrom = ""
+		r.st.Asked = RequestNone
+		r.st.Rung.resume(now)
+		r.st.Deadline.resume(now)
+		t := takedown.Transition{Kind: "clarification_answered", Status: r.st.Status, Detail: detail}
+		if !r.st.Deadline.At.IsZero() {
+			d := r.st.Deadline.At
+			t.Deadline = &d
+			detail["deadline"] = d
+		}
+		r.emit(t)
+		r.queueSend(platforms.KindFollowUp, priority, v.Text)
 	case takedown.StatusRejected:
 		// An appeal: the platform gets more material and a fresh rung.
-		if err := r.record(ctx, takedown.Transition{Kind: "appealed", Detail: detail}); err != nil {
-			return err
-		}
-		if err := r.sendFollowUp(ctx, v.Text); err != nil {
-			return err
-		}
 		r.st.Status = takedown.StatusNoticeSent
-		t := takedown.Transition{Kind: "appeal_sent", Status: takedown.StatusNoticeSent}
+		r.st.Asked = RequestNone
+		r.st.Rung.start(now.Add(r.rungLength()))
+		t := takedown.Transition{Kind: "appealed", Status: takedown.StatusNoticeSent, Detail: detail}
 		if r.st.Level == LevelNotice {
-			r.st.Deadline = now.Add(r.in.Policy.Deadline)
+			r.st.Deadline.start(r.st.Rung.At)
 			r.st.Overdue = false
-			t.Deadline = &r.st.Deadline
+			d := r.st.Deadline.At
+			t.Deadline = &d
 		}
-		r.setRung(ctx, now.Add(r.in.Policy.Deadline), r.st.Level)
-		return r.record(ctx, t)
+		r.emit(t)
+		r.queueSend(platforms.KindAppeal, priority, v.Text)
 	default:
-		if err := r.record(ctx, takedown.Transition{Kind: "information_added", Detail: detail}); err != nil {
-			return err
-		}
-		return r.sendFollowUp(ctx, v.Text)
+		r.emit(takedown.Transition{Kind: "information_added", Detail: detail})
+		r.queueSend(platforms.KindFollowUp, priority, v.Text)
 	}
-}
-
-// sendFollowUp sends added information; a failure is recorded and the
-// takedown goes on.
-func (r *run) sendFollowUp(ctx workflow.Context, text string) error {
-	level := r.st.Level
-	status := r.st.Status
-	if err := r.sendNotice(ctx, platforms.KindFollowUp, level >= LevelPriority, text); err != nil {
-		return r.recordSendFailure(ctx, err)
-	}
-	r.st.Status = status
-	return nil
+	r.upsertSearch(ctx)
 }
 
 func cmpStatus(a, b takedown.Status) takedown.Status {

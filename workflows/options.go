@@ -14,7 +14,11 @@ func bookkeepingOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           TaskQueue,
 		StartToCloseTimeout: 30 * time.Second,
-		// PostgreSQL may be down for a while; the takedown waits for it.
+		// PostgreSQL may be down for a while: the activity retries for an
+		// hour, then the workflow waits on a clock and tries again, so an
+		// outage never loses a record and never hides behind one activity
+		// retrying for ever. Records the database refuses are non-retryable.
+		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: time.Minute, MaximumAttempts: math.MaxInt32},
 	}

@@ -93,33 +93,38 @@ type RefusedError struct{ Reason string }
 
 func (e *RefusedError) Error() string { return e.Reason }
 
-// Update passes one human decision to a running takedown and waits until the
-// workflow has acted on it.
-func (s Starter) Update(ctx context.Context, workflowID, name string, arg any) error {
+// Update passes one human decision to a running takedown and returns once
+// the workflow has taken it (its handler never blocks, so this is within
+// the workflow task that accepted it). updateID makes the decision safe to
+// repeat: the engine and the workflow both answer a repeated id with the
+// first outcome instead of deciding again.
+func (s Starter) Update(ctx context.Context, workflowID, updateID, name string, arg any) (Accepted, error) {
 	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflowID,
+		UpdateID:     updateID,
 		UpdateName:   name,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
+	var out Accepted
 	if err == nil {
-		err = h.Get(ctx, nil)
+		err = h.Get(ctx, &out)
 	}
 	if err == nil {
-		return nil
+		return out, nil
 	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.Type() == RefusedType {
-		return &RefusedError{Reason: strings.TrimPrefix(app.Message(), "refused: ")}
+		return Accepted{}, &RefusedError{Reason: strings.TrimPrefix(app.Message(), "refused: ")}
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return fmt.Errorf("update %s on %s: %w", name, workflowID, takedown.ErrNotFound)
+		return Accepted{}, fmt.Errorf("update %s on %s: %w", name, workflowID, takedown.ErrNotFound)
 	}
 	if strings.Contains(err.Error(), "workflow execution already completed") {
-		return &RefusedError{Reason: "the takedown is closed"}
+		return Accepted{}, &RefusedError{Reason: "the takedown is closed"}
 	}
-	return fmt.Errorf("update %s on %s: %w", name, workflowID, err)
+	return Accepted{}, fmt.Errorf("update %s on %s: %w", name, workflowID, err)
 }
 
 // Healthy reports whether the engine answers.

@@ -2,6 +2,36 @@
 // which order, how long to wait, who may decide what, and what to record. It
 // contains no I/O: every side effect is an activity, so the engine can replay
 // a takedown's history against this code and reach the same decisions.
+//
+// # Shape
+//
+// A takedown is one State value (state.go) and one loop (Takedown). Update
+// handlers validate a human decision against the state, apply it to the
+// state at once and queue what must follow — records, notices — without
+// blocking, so two decisions in one workflow task see each other and the
+// caller learns the outcome within that task. The loop owns every side
+// effect: it writes queued records, starts what the state says should be in
+// flight (the rung timer, the probe, a notice, a blocking order) and stops
+// what it says should not, then waits for whichever answers first. No
+// activity failure ends a run: each has a transition (see the on* methods),
+// and a takedown that is not done always waits on something State.Waiting
+// can name.
+//
+// # Versioning
+//
+// Changes to this package are replayed against the stored histories in
+// testdata/ (one per branch, recorded from the real engine by
+// `go test ./internal/e2e -update-histories`). A change that alters the
+// commands a running takedown issues — an activity added, removed or
+// reordered, a timer changed — must be guarded with workflow.GetVersion
+// under a change id named for it, keeping the old branch until no run that
+// started before the change remains open (takedowns run for weeks:
+// the compliance report lists them); the stored histories from before the
+// change stay in testdata/ so the old branch is still replayed. Changes to
+// what a handler accepts, to queries, or to pure computation that does not
+// change any command need no version. Worker Versioning was not chosen:
+// it needs the deployment to route by build id, which a regulator's own
+// cluster may not offer.
 package workflows
 
 import (
@@ -30,41 +60,27 @@ func SendQueue(p platforms.Platform) string { return "takedown-send-" + string(p
 // from sends so probing never eats the sending budget.
 func ProbeQueue(p platforms.Platform) string { return "takedown-probe-" + string(p) }
 
-// Escalation levels.
-const (
-	LevelNotice   = 0
-	LevelReminder = 1
-	LevelPriority = 2
-	LevelApproval = 3
-	LevelBlocking = 4
-)
-
 // continueAfter bounds one run's history well under the engine's limits even
 // if the engine never suggests continuing as new.
 const continueAfter = 1500
 
+// flushRetry is how long the loop waits before writing the projection again
+// once the bookkeeping activity gave up (the database stayed down).
+const flushRetry = 5 * time.Minute
+
 // Takedown follows one confirmed item until its content is confirmed gone,
 // geo-restricted, blocked by domestic ISPs, refused for good or withdrawn.
 func Takedown(ctx workflow.Context, in Input) (Result, error) {
-	r := &run{in: in, st: State{Status: takedown.StatusPending}}
+	r := &run{in: in}
 	if in.Resume != nil {
 		r.st = *in.Resume
 		r.in.Resume = nil
+	} else {
+		r.st = State{Status: takedown.StatusPending}
+		r.queueSend(platforms.KindNotice, false, "")
 	}
 	if err := r.register(ctx); err != nil {
 		return Result{}, err
-	}
-	if in.Resume == nil {
-		if err := r.sendNotice(ctx, platforms.KindNotice, false, ""); err != nil {
-			return r.failed(ctx, err)
-		}
-	} else {
-		r.arm(ctx)
-	}
-	if r.st.Level < LevelBlocking {
-		r.startProbe(ctx)
-	} else {
-		r.startBlockedCheck(ctx)
 	}
 	return r.loop(ctx)
 }
@@ -74,470 +90,688 @@ type run struct {
 	st   State
 	acts *activities.Activities // nil: only its methods' names are used
 
-	pending []*action
-	wake    workflow.Channel
+	outbox []takedown.Transition
+	stage  string // the Temporal UI's stage last upserted
+	result Result
+	wake   workflow.Channel
 
-	timer       workflow.Future
-	cancelTimer workflow.CancelFunc
-	timerFor    int // the level whose rung the timer ends
-
-	probe       workflow.Future
-	cancelProbe workflow.CancelFunc
-	probeResult platforms.ProbeResult
-
-	blocked     workflow.Future
-	cancelBlock workflow.CancelFunc
-
-	result *Result
-	err    error
-	then   func() error
+	// What is in flight, as started by reconcile. Each timer remembers the
+	// generation of the clock it was armed for.
+	rung, recheckT, probeRetryT, portalT, flushT timer
+	probe, recheck, blockCheck                   flight
+	send, order                                  flight
 }
 
-// action is a validated human decision waiting for the main loop. The
-// update that brought it returns once done is set, so the caller sees the
-// decision's effect (and its projection) when the API answers.
-type action struct {
-	reply     *Reply
-	decision  *EscalationDecision
-	extension *Extension
-	withdraw  *Withdrawal
-	info      *Information
+type timer struct {
+	f      workflow.Future
+	cancel workflow.CancelFunc
+	gen    int
+}
 
-	done bool
-	err  error
+type flight struct {
+	f      workflow.Future
+	cancel workflow.CancelFunc
+}
+
+func (t *timer) stop() {
+	if t.cancel != nil {
+		t.cancel()
+	}
+	*t = timer{}
+}
+
+func (f *flight) stop() {
+	if f.cancel != nil {
+		f.cancel()
+	}
+	*f = flight{}
 }
 
 func (r *run) loop(ctx workflow.Context) (Result, error) {
-	for r.result == nil {
+	for {
+		r.flush(ctx)
+		if r.st.Done && len(r.outbox) == 0 {
+			r.stopAll()
+			return r.result, nil
+		}
+		r.reconcile(ctx)
+		if r.shouldContinueAsNew(ctx) {
+			return r.continueAsNew(ctx)
+		}
 		sel := workflow.NewSelector(ctx)
-		if r.probe != nil {
-			sel.AddFuture(r.probe, func(f workflow.Future) { r.onProbe(ctx, f) })
-		}
-		if r.blocked != nil {
-			sel.AddFuture(r.blocked, func(f workflow.Future) { r.onBlocked(ctx, f) })
-		}
-		if r.timer != nil {
-			sel.AddFuture(r.timer, func(f workflow.Future) { r.onTimer(ctx, f) })
-		}
+		r.addTimer(ctx, sel, &r.rung, r.onRung)
+		r.addTimer(ctx, sel, &r.portalT, r.onPortalDue)
+		r.addTimer(ctx, sel, &r.recheckT, r.onRecheckDue)
+		r.addTimer(ctx, sel, &r.probeRetryT, func(workflow.Context) { r.st.ProbeRetry.stop(); r.st.Probing = true })
+		r.addTimer(ctx, sel, &r.flushT, func(workflow.Context) { r.st.FlushRetry.stop() })
+		r.addFlight(ctx, sel, &r.probe, r.onProbe)
+		r.addFlight(ctx, sel, &r.recheck, r.onRecheck)
+		r.addFlight(ctx, sel, &r.blockCheck, r.onBlockCheck)
+		r.addFlight(ctx, sel, &r.send, r.onSent)
+		r.addFlight(ctx, sel, &r.order, r.onOrdered)
+		// Handlers wake the loop so that what they queued is acted on.
 		sel.AddReceive(r.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		sel.Select(ctx)
-		for len(r.pending) > 0 && r.result == nil {
-			a := r.pending[0]
-			r.pending = r.pending[1:]
-			err := r.handle(ctx, *a)
-			a.done, a.err = true, err
-			if err != nil {
-				return Result{}, err
-			}
-			// Work that follows a decision but need not hold up the person
-			// who made it (sending a blocking order may wait on the ISPs).
-			if then := r.then; then != nil {
-				r.then = nil
-				if err := then(); err != nil {
-					return Result{}, err
-				}
-			}
-		}
-		if r.result == nil && len(r.pending) == 0 {
-			info := workflow.GetInfo(ctx)
-			if info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > continueAfter {
-				return r.continueAsNew(ctx)
-			}
-		}
 	}
-	if r.err != nil {
-		return Result{}, r.err
-	}
-	return *r.result, nil
 }
 
-func (r *run) timerForResume() int { return r.st.Level }
+func (r *run) addTimer(ctx workflow.Context, sel workflow.Selector, t *timer, fire func(workflow.Context)) {
+	if t.f == nil {
+		return
+	}
+	armed := *t
+	sel.AddFuture(t.f, func(f workflow.Future) {
+		if t.f != armed.f {
+			return // replaced meanwhile
+		}
+		*t = timer{}
+		if f.Get(ctx, nil) != nil {
+			return // cancelled
+		}
+		fire(ctx)
+	})
+}
+
+func (r *run) addFlight(ctx workflow.Context, sel workflow.Selector, fl *flight, done func(workflow.Context, workflow.Future)) {
+	if fl.f == nil {
+		return
+	}
+	started := *fl
+	sel.AddFuture(fl.f, func(f workflow.Future) {
+		if fl.f != started.f {
+			return
+		}
+		*fl = flight{}
+		done(ctx, f)
+	})
+}
+
+// reconcile starts what the state says should be in flight and stops what
+// it says should not.
+func (r *run) reconcile(ctx workflow.Context) {
+	if r.st.Asked == RequestDecideRejection && !r.st.BlockingKnown {
+		// A supervisor may answer a rejection with a blocking order.
+		r.st.BlockingAvailable, r.st.BlockingKnown = r.blockingAvailable(ctx), true
+	}
+	r.arm(ctx, &r.rung, r.st.Rung, r.rungSummary())
+	var due Clock
+	if r.st.Portal != nil {
+		due = r.st.Portal.Due
+	}
+	r.arm(ctx, &r.portalT, due, "portal filing deadline")
+	r.arm(ctx, &r.recheckT, r.st.Recheck, "re-check after removal")
+	r.arm(ctx, &r.probeRetryT, r.st.ProbeRetry, "probe again after a failure")
+	r.arm(ctx, &r.flushT, r.st.FlushRetry, "write the record again")
+
+	switch {
+	case r.st.Probing && r.probe.f == nil:
+		r.probe = r.startProbe(ctx)
+	case !r.st.Probing && r.probe.f != nil:
+		r.probe.stop()
+	}
+	switch {
+	case r.st.Rechecking && r.recheck.f == nil:
+		r.recheck = r.startRecheck(ctx)
+	case !r.st.Rechecking && r.recheck.f != nil:
+		r.recheck.stop()
+	}
+	ordered := r.st.Blocking == BlockingOrdered
+	switch {
+	case ordered && r.blockCheck.f == nil:
+		r.blockCheck = r.startBlockCheck(ctx)
+	case !ordered && r.blockCheck.f != nil:
+		r.blockCheck.stop()
+	}
+	ordering := r.st.Blocking == BlockingOrdering
+	switch {
+	case ordering && r.order.f == nil:
+		r.order = r.startOrder(ctx)
+	case !ordering && r.order.f != nil:
+		r.order.stop()
+	}
+	switch {
+	case len(r.st.Sending) > 0 && r.send.f == nil:
+		r.send = r.startSend(ctx, r.st.Sending[0])
+	case len(r.st.Sending) == 0 && r.send.f != nil:
+		r.send.stop()
+	}
+}
+
+func (r *run) arm(ctx workflow.Context, t *timer, c Clock, summary string) {
+	if !c.Running() {
+		if t.f != nil {
+			t.stop()
+		}
+		return
+	}
+	if t.f != nil && t.gen == c.Gen {
+		return
+	}
+	t.stop()
+	d := max(c.At.Sub(workflow.Now(ctx)), 0)
+	tctx, cancel := workflow.WithCancel(ctx)
+	*t = timer{f: workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary}), cancel: cancel, gen: c.Gen}
+}
+
+func (r *run) stopAll() {
+	for _, t := range []*timer{&r.rung, &r.recheckT, &r.probeRetryT, &r.portalT, &r.flushT} {
+		t.stop()
+	}
+	for _, f := range []*flight{&r.probe, &r.recheck, &r.blockCheck, &r.send, &r.order} {
+		f.stop()
+	}
+}
+
+func (r *run) rungSummary() string {
+	switch {
+	case r.st.Level == LevelNotice:
+		return "removal deadline"
+	case r.st.Level == LevelReminder:
+		return "deadline after reminder"
+	case r.st.Level == LevelPriority:
+		return "deadline after priority notice"
+	default:
+		return "ask a supervisor again about blocking"
+	}
+}
+
+// --- continue-as-new ----------------------------------------------------------
+
+func (r *run) shouldContinueAsNew(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	if !info.GetContinueAsNewSuggested() && info.GetCurrentHistoryLength() <= continueAfter {
+		return false
+	}
+	// A notice or blocking order in flight must finish in this run: it
+	// cannot be restarted without risking a second send.
+	return len(r.outbox) == 0 && r.send.f == nil && r.order.f == nil
+}
 
 func (r *run) continueAsNew(ctx workflow.Context) (Result, error) {
-	// Decisions accepted but not yet acted on must not be lost.
+	// Handlers never block, but the rule holds: nothing accepted is lost.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return Result{}, err
 	}
-	r.stopTimer()
-	r.stopProbe()
-	if r.cancelBlock != nil {
-		r.cancelBlock()
-	}
+	r.stopAll()
 	next := r.in
 	st := r.st
 	next.Resume = &st
 	return Result{}, workflow.NewContinueAsNewError(ctx, Takedown, next)
 }
 
-// --- sending ---------------------------------------------------------------
+// --- sending -------------------------------------------------------------------
 
-func (r *run) sendNotice(ctx workflow.Context, kind platforms.NoticeKind, priority bool, information string) error {
+// queueSend decides a notice; the loop sends the queue in order, one at a
+// time, so a takedown never has two notices in flight.
+func (r *run) queueSend(kind platforms.NoticeKind, priority bool, information string) {
 	r.st.Attempt++
+	r.st.Sending = append(r.st.Sending, Send{Attempt: r.st.Attempt, Kind: kind, Priority: priority, Information: information})
+}
+
+func (r *run) startSend(ctx workflow.Context, s Send) flight {
 	n := platforms.Notice{
-		Key:         activities.NoticeKey(r.in.TakedownID, r.in.Content.Platform, r.st.Attempt),
+		Key:         activities.NoticeKey(r.in.TakedownID, r.in.Content.Platform, s.Attempt),
 		Content:     r.in.Content,
 		Category:    r.in.Category,
 		LegalGround: r.in.LegalGround,
 		Reference:   r.in.Reference,
 		Language:    r.in.Language,
 		Note:        r.in.Note,
-		Attempt:     r.st.Attempt,
-		Priority:    priority,
-		Kind:        kind,
-		Information: information,
+		Attempt:     s.Attempt,
+		Priority:    s.Priority,
+		Kind:        s.Kind,
+		Information: s.Information,
 	}
-	confirm := takedown.Confirm{
+	in := activities.SendNoticeInput{Confirm: r.confirm(ctx), Notice: n}
+	if s.Kind == platforms.KindNotice && r.st.Status == takedown.StatusPending {
+		// The removal deadline runs from the moment the notice left, which
+		// only the activity knows; it projects it, unless a decision taken
+		// while the notice waited moved the takedown on.
+		in.DeadlineAfter = r.in.Policy.Deadline
+		in.IfStatus = takedown.StatusPending
+	}
+	sctx, cancel := workflow.WithCancel(ctx)
+	sctx = workflow.WithActivityOptions(sctx, sendOptions(r.in.Content.Platform))
+	return flight{f: workflow.ExecuteActivity(sctx, r.acts.SendNotice, in), cancel: cancel}
+}
+
+func (r *run) confirm(ctx workflow.Context) takedown.Confirm {
+	return takedown.Confirm{
 		ItemID: r.in.ItemID, TakedownID: r.in.TakedownID,
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, ConfirmedBy: r.in.ConfirmedBy,
 	}
-	in := activities.SendNoticeInput{Confirm: confirm, Notice: n}
-	if kind == platforms.KindNotice {
-		// The removal deadline runs from the notice the platform can act on.
-		in.DeadlineAfter = r.in.Policy.Deadline
+}
+
+// onSent takes the answer to the notice in flight.
+func (r *run) onSent(ctx workflow.Context, f workflow.Future) {
+	if len(r.st.Sending) == 0 || r.st.Done {
+		return // withdrawn or ended meanwhile; the activity recorded what it did
 	}
-	sctx := workflow.WithActivityOptions(ctx, sendOptions(r.in.Content.Platform))
+	s := r.st.Sending[0]
+	r.st.Sending = r.st.Sending[1:]
 	var sent activities.SendNoticeResult
-	if err := workflow.ExecuteActivity(sctx, r.acts.SendNotice, in).Get(sctx, &sent); err != nil {
-		return err
-	}
+	err := f.Get(ctx, &sent)
 	now := workflow.Now(ctx)
+	first := s.Kind == platforms.KindNotice && r.st.Status == takedown.StatusPending
+	if err != nil {
+		r.sendFailed(ctx, s, err, first)
+		return
+	}
 	if r.st.FirstNotice.IsZero() {
 		r.st.FirstNotice = now
 	}
 	if sent.Submission.AwaitingPortal {
-		r.st.Status = takedown.StatusAwaitingPortal
-		r.setRung(ctx, now.Add(r.in.Policy.PortalDeadline), r.st.Level)
-		return nil
-	}
-	r.st.Status = takedown.StatusNoticeSent
-	if kind == platforms.KindNotice {
-		r.st.Deadline = sent.Deadline
-		if r.st.Deadline.IsZero() {
-			r.st.Deadline = now.Add(r.in.Policy.Deadline)
+		r.st.Portal = &PortalTask{Attempt: s.Attempt, Kind: s.Kind}
+		r.st.Portal.Due.start(now.Add(r.in.Policy.PortalDeadline))
+		if first {
+			// The activity projected the status; the ladder starts once
+			// staff have filed the notice.
+			r.st.Status = takedown.StatusAwaitingPortal
+			r.st.Probing = true
+			r.upsertSearch(ctx)
 		}
-		r.st.Overdue = false
-		r.setRung(ctx, r.st.Deadline, LevelNotice)
+		return
+	}
+	if first {
+		deadline := sent.Deadline
+		if deadline.IsZero() {
+			deadline = now.Add(r.in.Policy.Deadline)
+		}
+		r.st.Status = takedown.StatusNoticeSent
+		r.startLadder(deadline)
 		r.upsertSearch(ctx)
 	}
-	return nil
 }
 
-func (r *run) failed(ctx workflow.Context, err error) (Result, error) {
-	r.st.Status = takedown.StatusFailed
-	if rerr := r.record(ctx, takedown.Transition{Kind: "notice_failed", Status: takedown.StatusFailed, Closed: true,
-		Detail: map[string]any{"error": errorSummary(err)}}); rerr != nil {
-		return Result{}, rerr
-	}
-	return Result{Status: takedown.StatusFailed}, nil
+// startLadder starts the removal deadline and the first rung with it.
+func (r *run) startLadder(deadline time.Time) {
+	r.st.Level = LevelNotice
+	r.st.Deadline.start(deadline)
+	r.st.Rung.start(deadline)
+	r.st.Overdue = false
+	r.st.Probing = true
 }
 
-// --- the clock ---------------------------------------------------------------
-
-// setRung arms the timer that ends the current rung of the ladder.
-func (r *run) setRung(ctx workflow.Context, at time.Time, level int) {
-	r.stopTimer()
-	r.timerFor = level
-	d := at.Sub(workflow.Now(ctx))
-	if d < 0 {
-		d = 0
+// sendFailed: a first notice that cannot be sent ends the takedown (nothing
+// reached the platform, nothing can be measured); any later one is on the
+// record, a supervisor is told, and the ladder goes on.
+func (r *run) sendFailed(ctx workflow.Context, s Send, err error, first bool) {
+	summary := errorSummary(err)
+	r.st.LastFailure = summary
+	detail := map[string]any{"error": summary, "attempt": s.Attempt, "notice_kind": string(s.Kind)}
+	if first && r.st.FirstNotice.IsZero() {
+		r.finish(ctx, takedown.Transition{Kind: "notice_failed", Status: takedown.StatusFailed, Detail: detail})
+		return
 	}
-	tctx, cancel := workflow.WithCancel(ctx)
-	r.cancelTimer = cancel
-	r.timer = workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: rungSummary(level, r.st.Status)})
-	r.st.Paused = 0
-	r.st.NextAt = at
-}
-
-func (r *run) arm(ctx workflow.Context) {
-	if r.st.Paused == 0 && !r.st.NextAt.IsZero() {
-		r.setRung(ctx, r.st.NextAt, r.timerForResume())
-	}
-}
-
-func (r *run) stopTimer() {
-	if r.cancelTimer != nil {
-		r.cancelTimer()
-	}
-	r.timer, r.cancelTimer = nil, nil
-}
-
-func rungSummary(level int, st takedown.Status) string {
-	if st == takedown.StatusAwaitingPortal {
-		return "portal filing deadline"
-	}
-	switch level {
-	case LevelNotice:
-		return "removal deadline"
-	case LevelReminder:
-		return "deadline after reminder"
-	default:
-		return "deadline after priority notice"
+	r.emit(takedown.Transition{Kind: "notice_failed", Detail: detail})
+	r.emit(takedown.Transition{Kind: "supervisor_alerted", Detail: map[string]any{
+		"reason": "a notice could not be sent", "attempt": s.Attempt, "notice_kind": string(s.Kind)}})
+	if first {
+		// Content came back and the new notice failed: the ladder starts
+		// again all the same, and its rungs try other channels.
+		now := workflow.Now(ctx)
+		r.st.Status = takedown.StatusNoticeSent
+		r.startLadder(now.Add(r.in.Policy.Deadline))
+		d := r.st.Deadline.At
+		r.emit(takedown.Transition{Kind: "ladder_started", Status: takedown.StatusNoticeSent, Deadline: &d,
+			EscalationLevel: ptr(int(LevelNotice))})
 	}
 }
 
-func (r *run) onTimer(ctx workflow.Context, f workflow.Future) {
-	r.timer, r.cancelTimer = nil, nil
-	if err := f.Get(ctx, nil); err != nil {
-		return // cancelled: the deadline moved
-	}
-	if err := r.climb(ctx); err != nil {
-		r.fail(err)
-	}
-}
+// --- the ladder ------------------------------------------------------------------
 
-// climb takes the next rung of the escalation ladder.
-func (r *run) climb(ctx workflow.Context) error {
+// onRung takes the next rung of the escalation ladder.
+func (r *run) onRung(ctx workflow.Context) {
 	now := workflow.Now(ctx)
-	if r.st.Status == takedown.StatusAwaitingPortal {
-		r.st.Overdue = true
-		return r.record(ctx, takedown.Transition{Kind: "portal_overdue", Detail: map[string]any{"level": r.st.Level}})
-	}
-	r.st.Overdue, r.st.WasOverdue = true, true
-	if r.st.Level == LevelNotice {
-		r.upsertSearch(ctx)
-	}
+	r.st.Rung.stop()
 	switch r.st.Level {
 	case LevelNotice:
 		r.st.Level = LevelReminder
-		if err := r.record(ctx, takedown.Transition{Kind: "deadline_passed", EscalationLevel: ptr(LevelReminder),
-			Detail: map[string]any{"deadline": r.st.Deadline}}); err != nil {
-			return err
-		}
-		if err := r.sendNotice(ctx, platforms.KindReminder, false, ""); err != nil {
-			return r.recordSendFailure(ctx, err)
-		}
-		r.setRung(ctx, now.Add(r.in.Policy.ReminderDeadline), LevelReminder)
+		r.st.Overdue, r.st.WasOverdue = true, true
+		r.emit(takedown.Transition{Kind: "deadline_passed", EscalationLevel: ptr(int(LevelReminder)),
+			Detail: map[string]any{"deadline": r.st.Deadline.At}})
+		r.queueSend(platforms.KindReminder, false, "")
+		r.st.Rung.start(now.Add(r.in.Policy.ReminderDeadline))
+		r.upsertSearch(ctx)
 	case LevelReminder:
 		r.st.Level = LevelPriority
-		if err := r.record(ctx, takedown.Transition{Kind: "supervisor_alerted", EscalationLevel: ptr(LevelPriority),
-			Detail: map[string]any{"reason": "no removal after the reminder"}}); err != nil {
-			return err
-		}
-		if err := r.sendNotice(ctx, platforms.KindPriority, true, ""); err != nil {
-			return r.recordSendFailure(ctx, err)
-		}
-		r.setRung(ctx, now.Add(r.in.Policy.PriorityDeadline), LevelPriority)
-	case LevelPriority:
-		r.st.Level = LevelApproval
-		r.st.BlockingAsked = true
-		r.st.Status = takedown.StatusAwaitingApproval
-		return r.record(ctx, takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
-			EscalationLevel: ptr(LevelApproval)})
+		r.emit(takedown.Transition{Kind: "supervisor_alerted", EscalationLevel: ptr(int(LevelPriority)),
+			Detail: map[string]any{"reason": "no removal after the reminder"}})
+		r.queueSend(platforms.KindPriority, true, "")
+		r.st.Rung.start(now.Add(r.in.Policy.PriorityDeadline))
+	default: // the priority rung ended, or a refused order's wait
+		r.askBlocking(ctx)
 	}
-	return nil
 }
 
-// recordSendFailure keeps a takedown alive when a reminder cannot be sent:
-// the ladder goes on, and the failure is on the record.
-func (r *run) recordSendFailure(ctx workflow.Context, err error) error {
-	return r.record(ctx, takedown.Transition{Kind: "notice_failed", Detail: map[string]any{"error": errorSummary(err), "attempt": r.st.Attempt}})
+// askBlocking opens the request for a supervisor's approval of an
+// access-blocking order.
+func (r *run) askBlocking(ctx workflow.Context) {
+	again := r.st.Level >= LevelApproval
+	r.st.Level = LevelApproval
+	r.st.Status = takedown.StatusAwaitingApproval
+	r.st.Asked = RequestApproveBlocking
+	r.st.BlockingAvailable, r.st.BlockingKnown = r.blockingAvailable(ctx), true
+	detail := map[string]any{"isp_channel": r.st.BlockingAvailable}
+	if again {
+		detail["asked_again"] = true
+	}
+	r.emit(takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
+		EscalationLevel: ptr(int(LevelApproval)), Detail: detail})
+	r.upsertSearch(ctx)
 }
 
-// --- probing -------------------------------------------------------------------
+// blockingAvailable asks the worker whether it has an ISP channel, so that
+// a supervisor's approval can be refused at once when none is configured.
+func (r *run) blockingAvailable(ctx workflow.Context) bool {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+	var ok bool
+	if err := workflow.ExecuteLocalActivity(lctx, r.acts.BlockingConfigured).Get(lctx, &ok); err != nil {
+		return false
+	}
+	return ok
+}
 
-func (r *run) startProbe(ctx workflow.Context) {
-	r.stopProbe()
+func (r *run) onPortalDue(ctx workflow.Context) {
+	p := r.st.Portal
+	if p == nil {
+		return
+	}
+	p.Due.stop()
+	p.Overdue = true
+	t := takedown.Transition{Kind: "portal_overdue", Detail: map[string]any{"attempt": p.Attempt, "notice_kind": string(p.Kind)}}
+	if r.st.Status == takedown.StatusAwaitingPortal {
+		// Nothing was filed yet: the takedown is late, and the overdue
+		// list shows it from the filing deadline.
+		r.st.Overdue = true
+		at := workflow.Now(ctx)
+		t.Deadline = &at
+	}
+	r.emit(t)
+}
+
+// --- probing ---------------------------------------------------------------------
+
+func (r *run) startProbe(ctx workflow.Context) flight {
 	pctx, cancel := workflow.WithCancel(ctx)
 	pctx = workflow.WithActivityOptions(pctx, probeOptions(r.in.Content.Platform, r.in.Policy))
-	r.cancelProbe = cancel
-	r.probe = workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
+	return flight{f: workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
 		Content:           r.in.Content,
 		UntilGone:         true,
 		WithheldIsPresent: r.in.Policy.EscalateWithheld,
 		ConfirmGap:        r.in.Policy.ConfirmGap,
-	})
-}
-
-func (r *run) stopProbe() {
-	if r.cancelProbe != nil {
-		r.cancelProbe()
-	}
-	r.probe, r.cancelProbe = nil, nil
+	}), cancel: cancel}
 }
 
 func (r *run) onProbe(ctx workflow.Context, f workflow.Future) {
-	r.probe, r.cancelProbe = nil, nil
+	if !r.st.Probing || r.st.Done {
+		return
+	}
 	var res platforms.ProbeResult
 	err := f.Get(ctx, &res)
 	var ce *temporal.CanceledError
 	switch {
-	case errors.As(err, &ce):
-		return
-	case windowEnded(err):
+	case errors.As(err, &ce), windowEnded(err):
 		// One probe activity covers a window; probing goes on in a new one.
-		r.startProbe(ctx)
 		return
 	case err != nil:
-		r.fail(fmt.Errorf("probe %s: %w", r.in.Content.Platform, err))
+		r.probeFailed(ctx, err)
 		return
 	}
-	r.probeResult = res
-	var oerr error
 	if res.State == platforms.StateWithheld {
-		oerr = r.finish(ctx, takedown.StatusWithheld, "withheld", res)
-	} else {
-		oerr = r.removed(ctx, res)
+		r.finishProbe(ctx, takedown.StatusWithheld, "withheld", res)
+		return
 	}
-	if oerr != nil {
-		r.fail(oerr)
-	}
+	r.removed(ctx, res)
 }
 
-// removed records confirmed removal, then, if the policy says so, waits and
-// checks again: content that came back reopens the takedown.
-func (r *run) removed(ctx workflow.Context, res platforms.ProbeResult) error {
-	r.stopTimer()
+// probeFailed: a probe that failed for good (not a platform saying "still
+// there") is on the record and starts again later.
+func (r *run) probeFailed(ctx workflow.Context, err error) {
+	r.st.Probing = false
+	r.st.LastFailure = errorSummary(err)
+	r.st.ProbeRetry.start(workflow.Now(ctx).Add(max(r.in.Policy.ProbeMax, time.Minute)))
+	r.emit(takedown.Transition{Kind: "probe_failed", Detail: map[string]any{"error": r.st.LastFailure}})
+}
+
+// removed records confirmed removal; then, if the policy says so, a later
+// re-check looks again and reopens the takedown if the content came back.
+func (r *run) removed(ctx workflow.Context, res platforms.ProbeResult) {
 	at := res.CheckedAt
-	r.st.Status = takedown.StatusRemoved
-	r.st.Overdue = false
-	if err := r.record(ctx, takedown.Transition{Kind: "removed", Status: takedown.StatusRemoved, RemovedAt: &at, Closed: true,
-		Detail: map[string]any{"reason": res.Reason, "within_deadline": !r.st.WasOverdue, "level": r.st.Level}}); err != nil {
-		return err
-	}
+	t := takedown.Transition{Kind: "removed", Status: takedown.StatusRemoved, RemovedAt: &at, Closed: true,
+		Detail: map[string]any{"reason": res.Reason, "within_deadline": !r.st.WasOverdue, "level": int(r.st.Level)}}
 	if r.in.Policy.RecheckAfter <= 0 {
-		r.result = &Result{Status: takedown.StatusRemoved, Probe: res}
-		return nil
+		r.result.Probe = res
+		r.finish(ctx, t)
+		return
 	}
-	if err := workflow.NewTimerWithOptions(ctx, r.in.Policy.RecheckAfter,
-		workflow.TimerOptions{Summary: "re-check after removal"}).Get(ctx, nil); err != nil {
-		return err
-	}
+	r.close(takedown.StatusRemoved)
+	r.result.Probe = res
+	r.emit(t)
+	r.st.Sightings = 0
+	r.st.Recheck.start(workflow.Now(ctx).Add(r.in.Policy.RecheckAfter))
+	r.upsertSearch(ctx)
+}
+
+func (r *run) onRecheckDue(ctx workflow.Context) {
+	r.st.Recheck.stop()
+	r.st.Rechecking = true
+}
+
+func (r *run) startRecheck(ctx workflow.Context) flight {
 	r.st.Seq++
-	pctx := workflow.WithActivityOptions(ctx, probeOptions(r.in.Content.Platform, r.in.Policy))
-	var again platforms.ProbeResult
-	err := workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
+	pctx, cancel := workflow.WithCancel(ctx)
+	pctx = workflow.WithActivityOptions(pctx, probeOptions(r.in.Content.Platform, r.in.Policy))
+	return flight{f: workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
 		Content: r.in.Content,
 		Record: &takedown.Transition{TakedownID: r.in.TakedownID,
 			EventKey: fmt.Sprintf("rechecked:%d", r.st.Seq), Kind: "rechecked"},
-	}).Get(ctx, &again)
-	if err != nil {
-		return err
-	}
-	if again.State != platforms.StatePresent {
-		r.result = &Result{Status: takedown.StatusRemoved, Probe: res}
-		return nil
-	}
-	return r.reopen(ctx)
+	}), cancel: cancel}
 }
 
-func (r *run) reopen(ctx workflow.Context) error {
+// onRecheck: content seen back twice, a confirmation gap apart, reopens the
+// takedown — the same proof removal needs.
+func (r *run) onRecheck(ctx workflow.Context, f workflow.Future) {
+	if !r.st.Rechecking {
+		return
+	}
+	r.st.Rechecking = false
+	var res platforms.ProbeResult
+	err := f.Get(ctx, &res)
+	now := workflow.Now(ctx)
+	switch {
+	case err != nil:
+		r.st.LastFailure = errorSummary(err)
+		r.st.Recheck.start(now.Add(max(r.in.Policy.ProbeMax, time.Minute)))
+	case res.State != platforms.StatePresent:
+		r.result = Result{Status: takedown.StatusRemoved, Probe: r.result.Probe}
+		r.st.Done = true
+	case r.st.Sightings == 0:
+		r.st.Sightings = 1
+		r.st.Recheck.start(now.Add(r.in.Policy.ConfirmGap))
+	default:
+		r.reopen(ctx)
+	}
+}
+
+func (r *run) reopen(ctx workflow.Context) {
 	r.st.Reopened++
+	r.st.Sightings = 0
 	r.st.Level = LevelNotice
-	r.st.WasOverdue = false
-	if err := r.record(ctx, takedown.Transition{Kind: "reappeared", Status: takedown.StatusNoticeSent, Reopened: true,
-		EscalationLevel: ptr(LevelNotice), Detail: map[string]any{"reopened": r.st.Reopened}}); err != nil {
-		return err
-	}
-	if err := r.sendNotice(ctx, platforms.KindNotice, false, ""); err != nil {
-		return r.recordSendFailure(ctx, err)
-	}
-	r.startProbe(ctx)
-	return nil
+	r.st.Status = takedown.StatusPending
+	r.st.Overdue, r.st.WasOverdue = false, false
+	r.emit(takedown.Transition{Kind: "reappeared", Status: takedown.StatusPending, Reopened: true,
+		EscalationLevel: ptr(int(LevelNotice)), Detail: map[string]any{"reopened": r.st.Reopened}})
+	r.queueSend(platforms.KindNotice, false, "")
+	r.upsertSearch(ctx)
 }
 
-// --- blocking ------------------------------------------------------------------
+// --- blocking ----------------------------------------------------------------------
 
-func (r *run) orderBlocking(ctx workflow.Context, d EscalationDecision) error {
-	r.stopTimer()
-	r.stopProbe()
-	r.st.Level = LevelBlocking
-	r.st.Status = takedown.StatusBlocking
-	sctx := workflow.WithActivityOptions(ctx, sendOptions(r.in.Content.Platform))
-	sctx = workflow.WithTaskQueue(sctx, TaskQueue)
-	err := workflow.ExecuteActivity(sctx, r.acts.SendBlockingOrder, activities.BlockingOrder{
-		Key:        fmt.Sprintf("%s:blocking", r.in.TakedownID),
+func (r *run) startOrder(ctx workflow.Context) flight {
+	opts := sendOptions(r.in.Content.Platform)
+	opts.TaskQueue = TaskQueue
+	octx, cancel := workflow.WithCancel(ctx)
+	octx = workflow.WithActivityOptions(octx, opts)
+	return flight{f: workflow.ExecuteActivity(octx, r.acts.SendBlockingOrder, activities.BlockingOrder{
+		Key:        fmt.Sprintf("%s:blocking:%d", r.in.TakedownID, r.st.Orders),
 		TakedownID: r.in.TakedownID, Content: r.in.Content, Category: r.in.Category,
-		Reference: r.in.Reference, ApprovedBy: d.Actor.ID, Reason: d.Reason,
-	}).Get(ctx, nil)
-	if err != nil {
-		return err
-	}
-	r.startBlockedCheck(ctx)
-	return nil
+		Reference: r.in.Reference, ApprovedBy: r.st.ApprovedBy, Reason: r.st.ApprovalReason,
+	}), cancel: cancel}
 }
 
-func (r *run) startBlockedCheck(ctx workflow.Context) {
-	bctx, cancel := workflow.WithCancel(ctx)
+// onOrdered: a sent order is followed until the ISPs block; one that
+// failed goes back to the supervisor with the reason.
+func (r *run) onOrdered(ctx workflow.Context, f workflow.Future) {
+	if r.st.Blocking != BlockingOrdering || r.st.Done {
+		return
+	}
+	err := f.Get(ctx, nil)
+	if err == nil {
+		r.st.Blocking = BlockingOrdered
+		return
+	}
+	r.st.Blocking = BlockingNone
+	r.st.LastFailure = errorSummary(err)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == "not_configured" {
+		r.st.BlockingAvailable = false
+	}
+	r.st.Level = LevelApproval
+	r.st.Status = takedown.StatusAwaitingApproval
+	r.st.Asked = RequestApproveBlocking
+	r.emit(takedown.Transition{Kind: "blocking_order_failed", Status: takedown.StatusAwaitingApproval,
+		EscalationLevel: ptr(int(LevelApproval)), Detail: map[string]any{"error": r.st.LastFailure}})
+	r.upsertSearch(ctx)
+}
+
+func (r *run) startBlockCheck(ctx workflow.Context) flight {
 	opts := probeOptions(r.in.Content.Platform, r.in.Policy)
 	opts.TaskQueue = TaskQueue
+	bctx, cancel := workflow.WithCancel(ctx)
 	bctx = workflow.WithActivityOptions(bctx, opts)
-	r.cancelBlock = cancel
-	r.blocked = workflow.ExecuteActivity(bctx, r.acts.CheckBlocked, r.in.Content)
+	return flight{f: workflow.ExecuteActivity(bctx, r.acts.CheckBlocked, r.in.Content), cancel: cancel}
 }
 
-func (r *run) onBlocked(ctx workflow.Context, f workflow.Future) {
-	r.blocked = nil
+func (r *run) onBlockCheck(ctx workflow.Context, f workflow.Future) {
+	if r.st.Blocking != BlockingOrdered || r.st.Done {
+		return
+	}
 	err := f.Get(ctx, nil)
-	if windowEnded(err) {
-		r.startBlockedCheck(ctx)
+	var ce *temporal.CanceledError
+	switch {
+	case errors.As(err, &ce), windowEnded(err):
+		return // checked again in a new window
+	case err != nil:
+		// The domestic probe keeps failing: look again later, on the record.
+		r.st.LastFailure = errorSummary(err)
+		r.emit(takedown.Transition{Kind: "blocking_check_failed", Detail: map[string]any{"error": r.st.LastFailure}})
+		r.st.Blocking = BlockingNone
+		r.st.Asked = RequestApproveBlocking
+		r.st.Status = takedown.StatusAwaitingApproval
+		r.st.Level = LevelApproval
+		r.emit(takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
+			EscalationLevel: ptr(int(LevelApproval)), Detail: map[string]any{"reason": "the blocking check failed"}})
 		return
 	}
-	if err != nil {
-		r.fail(err)
-		return
-	}
-	if err := r.finish(ctx, takedown.StatusBlocked, "blocked", platforms.ProbeResult{}); err != nil {
-		r.fail(err)
-	}
+	r.finishProbe(ctx, takedown.StatusBlocked, "blocked", platforms.ProbeResult{})
 }
 
-// --- endings -------------------------------------------------------------------
+// --- endings -------------------------------------------------------------------------
 
-func (r *run) finish(ctx workflow.Context, status takedown.Status, kind string, res platforms.ProbeResult) error {
-	r.stopTimer()
-	r.stopProbe()
-	if r.cancelBlock != nil {
-		r.cancelBlock()
-	}
+// close stops every clock and request: the takedown has an outcome.
+func (r *run) close(status takedown.Status) {
 	r.st.Status = status
-	detail := map[string]any{"within_deadline": !r.st.WasOverdue, "level": r.st.Level}
+	r.st.Rung.stop()
+	r.st.Deadline.stop()
+	r.st.ProbeRetry.stop()
+	r.st.Recheck.stop()
+	r.st.Asked = RequestNone
+	r.st.Portal = nil
+	r.st.Sending = nil
+	r.st.Probing, r.st.Rechecking = false, false
+	r.st.Blocking = BlockingNone
+	r.st.Overdue = false
+}
+
+// finish ends the takedown with t, its closing record.
+func (r *run) finish(ctx workflow.Context, t takedown.Transition) {
+	r.close(t.Status)
+	t.Closed = true
+	r.emit(t)
+	r.result.Status = t.Status
+	r.st.Done = true
+	r.upsertSearch(ctx)
+}
+
+func (r *run) finishProbe(ctx workflow.Context, status takedown.Status, kind string, res platforms.ProbeResult) {
+	detail := map[string]any{"within_deadline": !r.st.WasOverdue, "level": int(r.st.Level)}
 	if len(res.Countries) > 0 {
 		detail["countries"] = res.Countries
 	}
 	if res.Reason != "" {
 		detail["reason"] = res.Reason
 	}
-	if err := r.record(ctx, takedown.Transition{Kind: kind, Status: status, Closed: true, Detail: detail}); err != nil {
-		return err
-	}
-	r.result = &Result{Status: status, Probe: res}
-	return nil
+	r.result.Probe = res
+	r.finish(ctx, takedown.Transition{Kind: kind, Status: status, Detail: detail})
 }
 
-// fail ends the run with an error the engine will surface; it is kept for
-// failures of the system itself (never a platform's answer).
-func (r *run) fail(err error) {
-	r.result = &Result{}
-	r.err = err
-}
+// --- bookkeeping ---------------------------------------------------------------------
 
-// --- bookkeeping -----------------------------------------------------------------
-
-func (r *run) record(ctx workflow.Context, t takedown.Transition) error {
+// emit queues a record of one step; the loop writes records in order.
+func (r *run) emit(t takedown.Transition) {
 	r.st.Seq++
 	t.TakedownID = r.in.TakedownID
-	t.At = workflow.Now(ctx)
 	t.EventKey = fmt.Sprintf("%s:%d", t.Kind, r.st.Seq)
-	rctx := workflow.WithActivityOptions(ctx, bookkeepingOptions())
-	if err := workflow.ExecuteActivity(rctx, r.acts.RecordEvent, t).Get(rctx, nil); err != nil {
-		return err
-	}
-	if t.Status != "" || t.Deadline != nil {
-		r.upsertSearch(ctx)
-	}
-	return nil
+	r.outbox = append(r.outbox, t)
 }
 
-// upsertSearch keeps the Temporal UI's view of the takedown current: its
-// stage and deadline. The product's own lists read PostgreSQL instead.
+// flush writes the queued records. A record the database refuses for good
+// (a bug, not an outage) is counted and skipped so the takedown goes on; an
+// outage longer than the activity's budget is waited out on a clock.
+func (r *run) flush(ctx workflow.Context) {
+	if r.st.FlushRetry.Running() {
+		return
+	}
+	rctx := workflow.WithActivityOptions(ctx, bookkeepingOptions())
+	for len(r.outbox) > 0 {
+		t := r.outbox[0]
+		if t.At.IsZero() {
+			t.At = workflow.Now(ctx)
+			r.outbox[0].At = t.At
+		}
+		err := workflow.ExecuteActivity(rctx, r.acts.RecordEvent, t).Get(rctx, nil)
+		var app *temporal.ApplicationError
+		switch {
+		case err == nil:
+		case errors.As(err, &app) && app.NonRetryable():
+			r.st.ProjectionErrors++
+			workflow.GetLogger(ctx).Error("projection refused a record", "kind", t.Kind, "error", errorSummary(err))
+		default:
+			r.st.FlushRetry.start(workflow.Now(ctx).Add(flushRetry))
+			return
+		}
+		r.outbox = r.outbox[1:]
+	}
+}
+
+// upsertSearch keeps the Temporal UI's view of the takedown current when
+// its stage changes. The product's own lists read PostgreSQL instead.
 func (r *run) upsertSearch(ctx workflow.Context) {
 	stage := string(r.st.Status)
 	if r.st.Overdue {
 		stage += "/overdue"
 	}
+	if stage == r.stage {
+		return
+	}
+	r.stage = stage
 	updates := []temporal.SearchAttributeUpdate{AttrStage.ValueSet(stage)}
-	if !r.st.Deadline.IsZero() {
-		updates = append(updates, AttrDeadline.ValueSet(r.st.Deadline))
+	if !r.st.Deadline.At.IsZero() {
+		updates = append(updates, AttrDeadline.ValueSet(r.st.Deadline.At))
 	}
 	// A failure here only affects what the Temporal UI shows.
 	_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)

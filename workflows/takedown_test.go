@@ -69,6 +69,7 @@ type platform struct {
 	blocked  func(elapsed time.Duration) bool
 	sendErr  func(n platforms.Notice) error
 	probeIns []activities.ProbeInput
+	noISP    bool
 }
 
 func newPlatform(t *testing.T) *platform {
@@ -140,6 +141,9 @@ func newPlatform(t *testing.T) *platform {
 		p.events = append(p.events, takedown.Transition{Kind: "blocking_ordered"})
 		return "ISP-1", nil
 	})
+	env.OnActivity(a.BlockingConfigured, mock.Anything).Return(func(context.Context) (bool, error) {
+		return !p.noISP, nil
+	})
 	env.OnActivity(a.CheckBlocked, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ platforms.Content) (time.Time, error) {
 		if !p.blocked(env.Now().Sub(p.start)) {
 			return time.Time{}, temporal.NewApplicationError("no", activities.ErrNotYetBlocked)
@@ -186,27 +190,29 @@ func (p *platform) event(kind string) takedown.Transition {
 func (p *platform) at(d time.Duration, fn func()) { p.env.RegisterDelayedCallback(fn, d) }
 
 // expect sends an update; the engine answers later, so the verdict is
-// checked in the callbacks. A refusal must mention wantErr.
+// checked in the callbacks. A decision is taken when its validator accepts
+// it and its handler completes; a refusal, by either, must mention wantErr.
 func (p *platform) expect(name string, arg any, accept bool, wantErr string) {
 	p.t.Helper()
-	p.env.UpdateWorkflow(name, uuid.NewString(), &testsuite.TestUpdateCallback{
-		OnAccept: func() {
-			if !accept {
-				p.t.Errorf("update %s %+v accepted, want refused", name, arg)
-			}
-		},
-		OnReject: func(err error) {
-			if accept {
-				p.t.Errorf("update %s %+v refused: %v", name, arg, err)
-			} else if !strings.Contains(err.Error(), wantErr) {
-				p.t.Errorf("update %s refused with %q, want it to mention %q", name, err, wantErr)
-			}
-		},
-		OnComplete: func(_ any, err error) {
-			if err != nil && accept {
-				p.t.Errorf("update %s failed: %v", name, err)
-			}
-		},
+	p.expectID(name, uuid.NewString(), arg, accept, wantErr)
+}
+
+func (p *platform) expectID(name, id string, arg any, accept bool, wantErr string) {
+	p.t.Helper()
+	verdict := func(err error) {
+		switch {
+		case accept && err != nil:
+			p.t.Errorf("update %s %+v refused: %v", name, arg, err)
+		case !accept && err == nil:
+			p.t.Errorf("update %s %+v taken, want refused", name, arg)
+		case !accept && !strings.Contains(err.Error(), wantErr):
+			p.t.Errorf("update %s refused with %q, want it to mention %q", name, err, wantErr)
+		}
+	}
+	p.env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+		OnAccept:   func() {},
+		OnReject:   verdict,
+		OnComplete: func(_ any, err error) { verdict(err) },
 	}, arg)
 }
 
@@ -292,7 +298,7 @@ func TestDeadlinePassesReminderWorks(t *testing.T) {
 	if p.event("removed").Detail["within_deadline"] != false {
 		t.Error("removal after the deadline counted as within it")
 	}
-	if lvl := p.event("deadline_passed").EscalationLevel; lvl == nil || *lvl != workflows.LevelReminder {
+	if lvl := p.event("deadline_passed").EscalationLevel; lvl == nil || workflows.Level(*lvl) != workflows.LevelReminder {
 		t.Errorf("level = %v", lvl)
 	}
 }
@@ -365,8 +371,8 @@ func TestPlatformRejectsAppealSucceeds(t *testing.T) {
 	if res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "notice_sent", "rejected", "appealed", "notice_sent", "appeal_sent", "removed", "rechecked")
-	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindFollowUp || p.notices[1].Information != "court order attached" {
+	wantKinds(t, p.kinds(), "notice_sent", "rejected", "appealed", "notice_sent", "removed", "rechecked")
+	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindAppeal || p.notices[1].Information != "court order attached" {
 		t.Fatalf("notices = %+v", p.notices)
 	}
 }
@@ -432,8 +438,8 @@ func TestClarificationPausesAndResumesTheClock(t *testing.T) {
 	}
 	// 14h were left when the clock stopped at 10h; it resumed at 40h, so the
 	// deadline is 54h and removal at 50h is within it.
-	wantKinds(t, p.kinds(), "notice_sent", "clarification_requested", "clarification_answered", "notice_sent", "clock_resumed", "removed", "rechecked")
-	resumed := p.event("clock_resumed")
+	wantKinds(t, p.kinds(), "notice_sent", "clarification_requested", "clarification_answered", "notice_sent", "removed", "rechecked")
+	resumed := p.event("clarification_answered")
 	if resumed.Deadline == nil || !resumed.Deadline.Equal(p.start.Add(54*time.Hour)) {
 		t.Errorf("resumed deadline = %v, want start+54h", resumed.Deadline)
 	}
@@ -462,8 +468,8 @@ func TestContentReappearsAndTheTakedownReopens(t *testing.T) {
 	if res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
-	wantKinds(t, p.kinds(), "notice_sent", "removed", "rechecked", "reappeared", "notice_sent", "removed", "rechecked")
-	if re := p.event("reappeared"); !re.Reopened || re.Status != takedown.StatusNoticeSent {
+	wantKinds(t, p.kinds(), "notice_sent", "removed", "rechecked", "rechecked", "reappeared", "notice_sent", "removed", "rechecked")
+	if re := p.event("reappeared"); !re.Reopened || re.Status != takedown.StatusPending {
 		t.Errorf("reappeared = %+v", re)
 	}
 	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindNotice || p.notices[1].Attempt != 2 {

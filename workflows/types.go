@@ -68,6 +68,10 @@ type Extension struct {
 	Actor  Actor     `json:"actor"`
 	Until  time.Time `json:"until"`
 	Reason string    `json:"reason"`
+	// Level, when set, is the rung the person saw: if the takedown moved
+	// on before the extension took effect, it is refused rather than
+	// applied to a deadline they did not mean.
+	Level *Level `json:"level,omitempty"`
 }
 
 // Withdrawal cancels the takedown.
@@ -135,28 +139,12 @@ type Result struct {
 	Probe  platforms.ProbeResult `json:"probe"`
 }
 
-// State answers the "state" query and carries a takedown across
-// continue-as-new.
-type State struct {
-	Status takedown.Status `json:"status"`
-	// Level is the rung of the escalation ladder: 0 notice, 1 reminder,
-	// 2 priority channel and supervisor alerted, 3 blocking order awaiting
-	// approval, 4 blocking order sent.
-	Level    int       `json:"level"`
-	Attempt  int       `json:"attempt"`
-	Deadline time.Time `json:"deadline,omitzero"`
-	// NextAt is when the current rung of the ladder ends.
-	NextAt time.Time `json:"next_at,omitzero"`
-	// Paused holds the time left on the rung while a clarification is
-	// pending; SLALeft the time left on the removal deadline.
-	Paused        time.Duration   `json:"paused,omitempty"`
-	SLALeft       time.Duration   `json:"sla_left,omitempty"`
-	PausedFrom    takedown.Status `json:"paused_from,omitempty"`
-	Overdue       bool            `json:"overdue"`
-	WasOverdue    bool            `json:"was_overdue"`
-	Ticket        string          `json:"ticket,omitempty"`
-	BlockingAsked bool            `json:"blocking_asked,omitempty"`
-	Reopened      int             `json:"reopened,omitempty"`
-	Seq           int             `json:"seq"` // numbers recorded events so their keys are unique
-	FirstNotice   time.Time       `json:"first_notice,omitzero"`
+// Accepted is what an update answers once the workflow has taken the
+// decision: where the takedown stands now. Repeat is true when the same
+// update id had already been taken, and nothing was done again.
+type Accepted struct {
+	Status   takedown.Status `json:"status"`
+	Level    Level           `json:"level"`
+	Deadline time.Time       `json:"deadline,omitzero"`
+	Repeat   bool            `json:"repeat,omitempty"`
 }

@@ -2,10 +2,16 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/workflows"
@@ -13,8 +19,14 @@ import (
 
 // decide passes one human decision to the takedown's workflow. The role was
 // checked by the route; the workflow's validator checks it again together
-// with the takedown's state, and its refusal comes back as 409.
-func (s *Server) decide(w http.ResponseWriter, r *http.Request, action, update string, arg func(workflows.Actor) any, detail map[string]any) error {
+// with the takedown's state, and its refusal comes back as 409. The
+// decision carries an idempotency key as its update id — the client's
+// Idempotency-Key header, or one derived from who asks what of which
+// takedown in which state — so a retried request is answered with the
+// first outcome instead of being decided twice. The answer is 202: the
+// decision is taken and on the workflow's record; what it sets in motion
+// (a notice, a blocking order) follows.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, action, update string, arg func(workflows.Actor, takedown.Takedown) any, detail map[string]any) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -28,9 +40,14 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, action, update s
 	}
 	u := userFrom(r.Context())
 	actor := workflows.Actor{ID: u.ID, Role: u.Role}
+	v := arg(actor, td)
+	key, err := idempotencyKey(r, u, update, td, v)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	err = s.engine.Update(ctx, td.WorkflowID, update, arg(actor))
+	acc, err := s.engine.Update(ctx, td.WorkflowID, key, update, v)
 	var refused *workflows.RefusedError
 	switch {
 	case errors.As(err, &refused):
@@ -40,13 +57,54 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, action, update s
 	case err != nil:
 		return err
 	}
-	s.audit(r.Context(), u, action, "takedown", id.String(), detail)
-	td, err = s.store.GetTakedown(r.Context(), id)
-	if err != nil {
-		return err
+	if detail == nil {
+		detail = map[string]any{}
 	}
-	writeJSON(w, http.StatusOK, td)
+	detail["idempotency_key"] = key
+	if acc.Repeat {
+		detail["repeat"] = true
+	}
+	s.audit(r.Context(), u, action, "takedown", id.String(), detail)
+	writeJSON(w, http.StatusAccepted, decisionResponse{
+		TakedownID: td.ID, IdempotencyKey: key, Repeat: acc.Repeat,
+		Status: acc.Status, EscalationLevel: int(acc.Level), Deadline: acc.Deadline,
+	})
 	return nil
+}
+
+// decisionResponse is where the takedown stands once the decision is taken.
+type decisionResponse struct {
+	TakedownID      uuid.UUID       `json:"takedown_id"`
+	IdempotencyKey  string          `json:"idempotency_key"`
+	Repeat          bool            `json:"repeat,omitempty"`
+	Status          takedown.Status `json:"status"`
+	EscalationLevel int             `json:"escalation_level"`
+	Deadline        time.Time       `json:"deadline,omitzero"`
+}
+
+const maxIdempotencyKey = 200
+
+// idempotencyKey is the decision's update id. Without a client key, the
+// same person asking the same thing of a takedown that has not changed
+// since is the same decision; once the takedown has moved on, it is a new
+// one.
+func idempotencyKey(r *http.Request, u takedown.User, update string, td takedown.Takedown, v any) (string, error) {
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		if len(k) > maxIdempotencyKey || strings.ContainsFunc(k, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+			return "", errorf(http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key must be at most 200 printable ASCII characters")
+		}
+		// Keys are scoped to the caller, so one user's key never answers
+		// for another's decision.
+		return u.ID.String() + ":" + k, nil
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("derive idempotency key: %w", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00", u.ID, update, td.ID, td.UpdatedAt.UnixNano())
+	h.Write(body)
+	return "derived:" + hex.EncodeToString(h.Sum(nil)[:16]), nil
 }
 
 const maxText = 4000
@@ -85,7 +143,7 @@ func (s *Server) recordReply(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Ticket) > 200 {
 		return errorf(http.StatusUnprocessableEntity, "invalid_ticket", "ticket is longer than 200 bytes")
 	}
-	return s.decide(w, r, "takedown.reply", workflows.UpdateRecordReply, func(a workflows.Actor) any {
+	return s.decide(w, r, "takedown.reply", workflows.UpdateRecordReply, func(a workflows.Actor, _ takedown.Takedown) any {
 		return workflows.Reply{Actor: a, Kind: req.Kind, Ticket: req.Ticket, Note: req.Note}
 	}, map[string]any{"kind": req.Kind, "ticket": req.Ticket})
 }
@@ -102,7 +160,7 @@ func (s *Server) addInformation(w http.ResponseWriter, r *http.Request) error {
 	if err := checkText("text", req.Text, true); err != nil {
 		return err
 	}
-	return s.decide(w, r, "takedown.information", workflows.UpdateAddInformation, func(a workflows.Actor) any {
+	return s.decide(w, r, "takedown.information", workflows.UpdateAddInformation, func(a workflows.Actor, _ takedown.Takedown) any {
 		return workflows.Information{Actor: a, Text: req.Text}
 	}, nil)
 }
@@ -119,7 +177,7 @@ func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) error {
 	if err := checkText("reason", req.Reason, true); err != nil {
 		return err
 	}
-	return s.decide(w, r, "takedown.withdraw", workflows.UpdateWithdraw, func(a workflows.Actor) any {
+	return s.decide(w, r, "takedown.withdraw", workflows.UpdateWithdraw, func(a workflows.Actor, _ takedown.Takedown) any {
 		return workflows.Withdrawal{Actor: a, Reason: req.Reason}
 	}, map[string]any{"reason": req.Reason})
 }
@@ -140,7 +198,7 @@ func (s *Server) decideEscalation(w http.ResponseWriter, r *http.Request) error 
 	if err := checkText("reason", req.Reason, !*req.Approve); err != nil {
 		return err
 	}
-	return s.decide(w, r, "takedown.escalation", workflows.UpdateDecideEscalation, func(a workflows.Actor) any {
+	return s.decide(w, r, "takedown.escalation", workflows.UpdateDecideEscalation, func(a workflows.Actor, _ takedown.Takedown) any {
 		return workflows.EscalationDecision{Actor: a, Approve: *req.Approve, Reason: req.Reason}
 	}, map[string]any{"approve": *req.Approve, "reason": req.Reason})
 }
@@ -161,8 +219,11 @@ func (s *Server) extendDeadline(w http.ResponseWriter, r *http.Request) error {
 	if err := checkText("reason", req.Reason, true); err != nil {
 		return err
 	}
-	return s.decide(w, r, "takedown.extend", workflows.UpdateExtendDeadline, func(a workflows.Actor) any {
-		return workflows.Extension{Actor: a, Until: req.Until, Reason: req.Reason}
+	return s.decide(w, r, "takedown.extend", workflows.UpdateExtendDeadline, func(a workflows.Actor, td takedown.Takedown) any {
+		// The rung the caller saw: an extension that arrives after the
+		// deadline passed is refused, not applied to the next rung.
+		level := workflows.Level(td.EscalationLevel)
+		return workflows.Extension{Actor: a, Until: req.Until, Reason: req.Reason, Level: &level}
 	}, map[string]any{"until": req.Until, "reason": req.Reason})
 }
 

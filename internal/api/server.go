@@ -39,7 +39,7 @@ type Store interface {
 // whether the engine is up.
 type Engine interface {
 	Start(ctx context.Context, workflowID string, in workflows.Input, u workflows.Urgency) error
-	Update(ctx context.Context, workflowID, name string, arg any) error
+	Update(ctx context.Context, workflowID, updateID, name string, arg any) (workflows.Accepted, error)
 	Healthy(ctx context.Context) error
 }
 

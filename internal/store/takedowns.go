@@ -162,10 +162,10 @@ func listQuery(f TakedownFilter) (listSQL, error) {
 // coming back). Reopened clears removed_at and closed_at.
 func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied bool, err error) {
 	if t.EventKey == "" || t.Kind == "" {
-		return false, errors.New("record transition: event key and kind are required")
+		return false, fmt.Errorf("record transition: event key and kind are required: %w", takedown.ErrInvalid)
 	}
 	if t.Status != "" && !t.Status.Valid() {
-		return false, fmt.Errorf("record transition: unknown status %q", t.Status)
+		return false, fmt.Errorf("record transition: unknown status %q: %w", t.Status, takedown.ErrInvalid)
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// One step of a takedown at a time, so that two retries of the same
@@ -181,8 +181,9 @@ func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied boo
 		// A value given explicitly wins over clearing the same column.
 		_, err = tx.Exec(ctx, `
 			UPDATE takedowns SET
-				status = coalesce($2::text, status),
-				deadline = CASE WHEN $4::timestamptz IS NOT NULL THEN $4 WHEN $3::boolean THEN NULL ELSE deadline END,
+				status = CASE WHEN $11::text IS NULL OR status = $11 THEN coalesce($2::text, status) ELSE status END,
+				deadline = CASE WHEN $11::text IS NOT NULL AND status <> $11 THEN deadline
+					WHEN $4::timestamptz IS NOT NULL THEN $4 WHEN $3::boolean THEN NULL ELSE deadline END,
 				escalation_level = coalesce($5::integer, escalation_level),
 				notice_sent_at = least(notice_sent_at, $6::timestamptz),
 				removed_at = CASE WHEN $7::timestamptz IS NOT NULL THEN $7 WHEN $10::boolean THEN NULL ELSE removed_at END,
@@ -190,7 +191,7 @@ func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied boo
 				updated_at = now()
 			WHERE id = $1`,
 			t.TakedownID, nullIfEmpty(t.Status), t.ClearDeadline, t.Deadline, t.EscalationLevel,
-			t.NoticeSentAt, t.RemovedAt, t.Closed, ev.At, t.Reopened)
+			t.NoticeSentAt, t.RemovedAt, t.Closed, ev.At, t.Reopened, nullIfEmpty(t.IfStatus))
 		if err != nil {
 			return dbError(err)
 		}

@@ -19,11 +19,16 @@ type Confirm struct {
 // it idempotent: activities are retried, and the same step must not be
 // recorded twice.
 type Transition struct {
-	TakedownID      uuid.UUID
-	EventKey        string
-	Kind            string
-	At              time.Time
-	Status          Status // "" leaves the status unchanged
+	TakedownID uuid.UUID
+	EventKey   string
+	Kind       string
+	At         time.Time
+	Status     Status // "" leaves the status unchanged
+	// IfStatus, when set, applies Status and Deadline only if the takedown
+	// is still in this status: an activity that ran long (a notice waiting
+	// on a platform's quota) must not overwrite what a person decided
+	// meanwhile.
+	IfStatus        Status
 	Detail          map[string]any
 	Deadline        *time.Time
 	ClearDeadline   bool

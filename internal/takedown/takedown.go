@@ -136,6 +136,9 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrDuplicate = errors.New("already exists")
 	ErrConflict  = errors.New("conflicting state")
+	// ErrInvalid is a request the store refuses whatever the moment: a
+	// missing field, a value out of range.
+	ErrInvalid = errors.New("invalid")
 )
 
 // WorkflowID derives a takedown's workflow id from its id, so that starting it
