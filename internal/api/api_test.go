@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,7 +32,7 @@ type fakeEngine struct {
 	started   []workflows.Input
 	urgencies []workflows.Urgency
 	err       error
-	update    func(workflowID, name string, arg any) error
+	update    func(workflowID, updateID, name string, arg any) (workflows.Accepted, error)
 }
 
 func (f *fakeEngine) Start(_ context.Context, _ string, in workflows.Input, u workflows.Urgency) error {
@@ -45,11 +46,11 @@ func (f *fakeEngine) Start(_ context.Context, _ string, in workflows.Input, u wo
 	return nil
 }
 
-func (f *fakeEngine) Update(_ context.Context, workflowID, name string, arg any) error {
+func (f *fakeEngine) Update(_ context.Context, workflowID, updateID, name string, arg any) (workflows.Accepted, error) {
 	if f.update == nil {
-		return errors.New("no update expected")
+		return workflows.Accepted{}, errors.New("no update expected")
 	}
-	return f.update(workflowID, name, arg)
+	return f.update(workflowID, updateID, name, arg)
 }
 func (f *fakeEngine) Healthy(context.Context) error { return nil }
 
@@ -319,13 +320,13 @@ func TestDecisionsReachTheWorkflowWithTheCaller(t *testing.T) {
 	e := newEnv(t)
 	id := confirmed(t, e, "https://t.me/decide_chan/5")
 	type call struct {
-		wf, name string
-		arg      any
+		wf, key, name string
+		arg           any
 	}
 	var calls []call
-	e.engine.update = func(wf, name string, arg any) error {
-		calls = append(calls, call{wf, name, arg})
-		return nil
+	e.engine.update = func(wf, key, name string, arg any) (workflows.Accepted, error) {
+		calls = append(calls, call{wf, key, name, arg})
+		return workflows.Accepted{Status: takedown.StatusNoticeSent, Level: workflows.LevelReminder}, nil
 	}
 	cases := []struct {
 		role   takedown.Role
@@ -355,15 +356,15 @@ func TestDecisionsReachTheWorkflowWithTheCaller(t *testing.T) {
 	}
 	for _, tc := range cases {
 		calls = nil
-		var td takedown.Takedown
-		if code := e.do(tc.role, "POST", "/api/v1/takedowns/"+id.String()+tc.path, tc.body, &td); code != 200 {
+		var out decisionOut
+		if code := e.do(tc.role, "POST", "/api/v1/takedowns/"+id.String()+tc.path, tc.body, &out); code != 202 {
 			t.Fatalf("%s: %d", tc.path, code)
 		}
 		if len(calls) != 1 || calls[0].name != tc.update || calls[0].wf != takedown.WorkflowID(id) || !tc.check(calls[0].arg) {
 			t.Errorf("%s: update calls %+v", tc.path, calls)
 		}
-		if td.ID != id {
-			t.Errorf("%s: answered with %+v", tc.path, td)
+		if out.TakedownID != id || out.Status != takedown.StatusNoticeSent || out.EscalationLevel != 1 || calls[0].key == "" || out.IdempotencyKey != calls[0].key {
+			t.Errorf("%s: answered with %+v", tc.path, out)
 		}
 	}
 }
@@ -371,8 +372,8 @@ func TestDecisionsReachTheWorkflowWithTheCaller(t *testing.T) {
 func TestDecisionErrors(t *testing.T) {
 	e := newEnv(t)
 	id := confirmed(t, e, "https://t.me/decide_chan/6")
-	e.engine.update = func(string, string, any) error {
-		return &workflows.RefusedError{Reason: "no escalation is waiting for a decision"}
+	e.engine.update = func(string, string, string, any) (workflows.Accepted, error) {
+		return workflows.Accepted{}, &workflows.RefusedError{Reason: "no escalation is waiting for a decision"}
 	}
 	base := "/api/v1/takedowns/" + id.String()
 	cases := []struct {
@@ -512,4 +513,97 @@ func TestAuditTrail(t *testing.T) {
 	if code := e.do(takedown.RoleSupervisor, "GET", "/api/v1/audit", "", &ae); code != 403 {
 		t.Errorf("supervisor reading audit: %d", code)
 	}
+}
+
+type decisionOut struct {
+	TakedownID      uuid.UUID       `json:"takedown_id"`
+	IdempotencyKey  string          `json:"idempotency_key"`
+	Repeat          bool            `json:"repeat"`
+	Status          takedown.Status `json:"status"`
+	EscalationLevel int             `json:"escalation_level"`
+}
+
+// TestDecisionsAreSafeToRepeat: a retried request carries the same update
+// id — the client's Idempotency-Key, scoped to the caller, or one derived
+// from the request and the takedown's state — so the workflow answers it
+// with the first outcome; the audit trail names the key and the repeat.
+func TestDecisionsAreSafeToRepeat(t *testing.T) {
+	e := newEnv(t)
+	id := confirmed(t, e, "https://t.me/repeat_chan/7")
+	seen := map[string]bool{}
+	var keys []string
+	e.engine.update = func(_, key, _ string, _ any) (workflows.Accepted, error) {
+		keys = append(keys, key)
+		repeat := seen[key]
+		seen[key] = true
+		return workflows.Accepted{Status: takedown.StatusWithdrawn, Repeat: repeat}, nil
+	}
+	path := "/api/v1/takedowns/" + id.String() + "/withdraw"
+	post := func(key, body string) (int, decisionOut) {
+		t.Helper()
+		req, err := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+e.tokens[takedown.RoleStaff])
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out decisionOut
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	// Derived keys: the same request twice is one decision; another reason
+	// is another decision.
+	_, first := post("", `{"reason":"duplicate report"}`)
+	code, again := post("", `{"reason":"duplicate report"}`)
+	if code != 202 || !again.Repeat || first.Repeat || first.IdempotencyKey != again.IdempotencyKey {
+		t.Errorf("repeat: %d first %+v again %+v", code, first, again)
+	}
+	if _, other := post("", `{"reason":"reported in error"}`); other.IdempotencyKey == first.IdempotencyKey || other.Repeat {
+		t.Errorf("a different decision got the same key: %+v", other)
+	}
+	// A client key is used, scoped to the caller.
+	if _, out := post("retry-1", `{"reason":"x"}`); !strings.HasSuffix(out.IdempotencyKey, ":retry-1") || !strings.HasPrefix(out.IdempotencyKey, e.userID(t, takedown.RoleStaff)) {
+		t.Errorf("client key = %q", out.IdempotencyKey)
+	}
+	if code, _ := post(strings.Repeat("k", 201), `{"reason":"x"}`); code != 400 {
+		t.Errorf("oversized key: %d", code)
+	}
+	if code, _ := post("bad key", `{"reason":"x"}`); code != 400 {
+		t.Errorf("key with a space: %d", code)
+	}
+	var out struct {
+		Entries []store.AuditRecord `json:"entries"`
+	}
+	if code := e.do(takedown.RoleAuditor, "GET", "/api/v1/audit", "", &out); code != 200 {
+		t.Fatalf("audit: %d", code)
+	}
+	var repeats int
+	out.Entries = slices.DeleteFunc(out.Entries, func(a store.AuditRecord) bool { return a.Action != "takedown.withdraw" })
+	for _, a := range out.Entries {
+		if a.Detail["idempotency_key"] == nil {
+			t.Errorf("audit entry without its key: %+v", a)
+		}
+		if a.Detail["repeat"] == true {
+			repeats++
+		}
+	}
+	if len(out.Entries) != 4 || repeats != 1 {
+		t.Errorf("audit entries %d, repeats %d: %+v", len(out.Entries), repeats, out.Entries)
+	}
+}
+
+func (e *env) userID(t *testing.T, r takedown.Role) string {
+	t.Helper()
+	u, err := e.store.UserByToken(context.Background(), e.tokens[r])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID.String()
 }
