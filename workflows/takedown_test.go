@@ -70,6 +70,15 @@ type platform struct {
 	sendErr  func(n platforms.Notice) error
 	probeIns []activities.ProbeInput
 	noISP    bool
+	// sendIns holds every send as the activity received it.
+	sendIns []activities.SendNoticeInput
+	// portalAll files every notice, not only the first, on a portal.
+	portalAll bool
+	orderErr  func() error
+	recordErr func(tr takedown.Transition) error
+	probeErr  func(elapsed time.Duration) error
+	// rechecks, when set, answers the re-checks after removal in order.
+	rechecks []platforms.ProbeState
 }
 
 func newPlatform(t *testing.T) *platform {
@@ -86,12 +95,18 @@ func newPlatform(t *testing.T) *platform {
 	env.OnActivity(a.RecordEvent, mock.Anything, mock.Anything).Return(func(_ context.Context, tr takedown.Transition) error {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		if p.recordErr != nil {
+			if err := p.recordErr(tr); err != nil {
+				return err
+			}
+		}
 		p.events = append(p.events, tr)
 		return nil
 	})
 	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SendNoticeInput) (activities.SendNoticeResult, error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		p.sendIns = append(p.sendIns, in)
 		if p.sendErr != nil {
 			if err := p.sendErr(in.Notice); err != nil {
 				return activities.SendNoticeResult{}, err
@@ -99,7 +114,7 @@ func newPlatform(t *testing.T) *platform {
 		}
 		p.notices = append(p.notices, in.Notice)
 		sub := platforms.Submission{Channel: platforms.ChannelAPI, Reference: "TKD-1", SentAt: env.Now()}
-		if p.portal && in.Notice.Attempt == 1 {
+		if p.portal && in.Notice.Attempt == 1 || p.portalAll {
 			sub = platforms.Submission{Channel: platforms.ChannelPortal, Reference: "TKD-1", AwaitingPortal: true}
 			return activities.SendNoticeResult{Submission: sub}, nil
 		}
@@ -116,7 +131,19 @@ func newPlatform(t *testing.T) *platform {
 		p.mu.Lock()
 		p.probeIns = append(p.probeIns, in)
 		p.mu.Unlock()
+		if p.probeErr != nil {
+			if err := p.probeErr(env.Now().Sub(p.start)); err != nil {
+				return platforms.ProbeResult{}, err
+			}
+		}
 		st := p.state(env.Now().Sub(p.start))
+		if in.Record != nil {
+			p.mu.Lock()
+			if len(p.rechecks) > 0 {
+				st, p.rechecks = p.rechecks[0], p.rechecks[1:]
+			}
+			p.mu.Unlock()
+		}
 		res := platforms.ProbeResult{State: st, CheckedAt: env.Now()}
 		if st == platforms.StateWithheld {
 			res.Countries = []string{"KR"}
@@ -137,6 +164,11 @@ func newPlatform(t *testing.T) *platform {
 	env.OnActivity(a.SendBlockingOrder, mock.Anything, mock.Anything).Return(func(_ context.Context, o activities.BlockingOrder) (string, error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		if p.orderErr != nil {
+			if err := p.orderErr(); err != nil {
+				return "", err
+			}
+		}
 		p.orders++
 		p.events = append(p.events, takedown.Transition{Kind: "blocking_ordered"})
 		return "ISP-1", nil
