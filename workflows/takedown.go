@@ -131,8 +131,16 @@ func (r *run) loop(ctx workflow.Context) (Result, error) {
 	for {
 		r.flush(ctx)
 		if r.st.Done && len(r.outbox) == 0 {
-			r.stopAll()
-			return r.result, nil
+			// A decision that arrived with the one that ended the takedown
+			// is answered (refused: closed) before the run completes.
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return Result{}, err
+			}
+			if len(r.outbox) == 0 {
+				r.stopAll()
+				return r.result, nil
+			}
+			continue
 		}
 		r.reconcile(ctx)
 		if r.shouldContinueAsNew(ctx) {

@@ -79,6 +79,8 @@ type platform struct {
 	probeErr  func(elapsed time.Duration) error
 	// rechecks, when set, answers the re-checks after removal in order.
 	rechecks []platforms.ProbeState
+	// proj is the status the store would show, applied as the store does.
+	proj takedown.Status
 }
 
 func newPlatform(t *testing.T) *platform {
@@ -88,7 +90,7 @@ func newPlatform(t *testing.T) *platform {
 	env.SetWorkerOptions(worker.Options{WorkflowPanicPolicy: worker.FailWorkflow})
 	env.RegisterWorkflow(workflows.Takedown)
 	env.RegisterActivity(a)
-	p := &platform{t: t, env: env, start: env.Now(),
+	p := &platform{t: t, env: env, start: env.Now(), proj: takedown.StatusPending,
 		state:   func(time.Duration) platforms.ProbeState { return platforms.StatePresent },
 		blocked: func(time.Duration) bool { return false },
 	}
@@ -101,6 +103,9 @@ func newPlatform(t *testing.T) *platform {
 			}
 		}
 		p.events = append(p.events, tr)
+		if tr.Status != "" && (tr.IfStatus == "" || tr.IfStatus == p.proj) {
+			p.proj = tr.Status
+		}
 		return nil
 	})
 	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SendNoticeInput) (activities.SendNoticeResult, error) {
@@ -116,9 +121,15 @@ func newPlatform(t *testing.T) *platform {
 		sub := platforms.Submission{Channel: platforms.ChannelAPI, Reference: "TKD-1", SentAt: env.Now()}
 		if p.portal && in.Notice.Attempt == 1 || p.portalAll {
 			sub = platforms.Submission{Channel: platforms.ChannelPortal, Reference: "TKD-1", AwaitingPortal: true}
+			if in.IfStatus != "" && in.IfStatus == p.proj {
+				p.proj = takedown.StatusAwaitingPortal
+			}
 			return activities.SendNoticeResult{Submission: sub}, nil
 		}
 		res := activities.SendNoticeResult{Submission: sub}
+		if in.IfStatus != "" && in.IfStatus == p.proj {
+			p.proj = takedown.StatusNoticeSent
+		}
 		if in.DeadlineAfter > 0 {
 			res.Deadline = env.Now().Add(in.DeadlineAfter)
 		}
