@@ -33,7 +33,20 @@ type Blocker interface {
 // BlockingConfigured reports whether this worker can send blocking orders,
 // so that the workflow refuses an approval it could not carry out.
 func (a *Activities) BlockingConfigured(context.Context) (bool, error) {
-	return a.Blocker != nil, nil
+	return a.blockingConfigured(), nil
+}
+
+// switchable is a Blocker that may be switched off while the worker runs.
+type switchable interface{ Configured() bool }
+
+func (a *Activities) blockingConfigured() bool {
+	if a.Blocker == nil {
+		return false
+	}
+	if s, ok := a.Blocker.(switchable); ok {
+		return s.Configured()
+	}
+	return true
 }
 
 // ErrNotYetBlocked keeps the blocking check going through activity retries.
@@ -41,7 +54,7 @@ const ErrNotYetBlocked = "not_yet_blocked"
 
 // SendBlockingOrder sends the order once per key and records it.
 func (a *Activities) SendBlockingOrder(ctx context.Context, o BlockingOrder) (string, error) {
-	if a.Blocker == nil {
+	if !a.blockingConfigured() {
 		return "", nonRetryable("not_configured", fmt.Errorf("no blocking-order channel is configured"))
 	}
 	rec, claimed, err := a.Store.ClaimNotice(ctx, takedown.NoticeClaim{Key: o.Key, TakedownID: o.TakedownID, Channel: "blocking_order"})

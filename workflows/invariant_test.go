@@ -18,9 +18,9 @@ import (
 )
 
 var (
-	invariantRuns = flag.Int("invariant-runs", 300, "randomized takedowns TestInvariants drives")
+	invariantRuns  = flag.Int("invariant-runs", 300, "randomized takedowns TestInvariants drives")
 	invariantDebug = flag.Bool("invariant-debug", false, "print every decision of TestInvariants and its answer")
-	invariantSeed = flag.Uint64("invariant-seed", 1, "first seed of TestInvariants; a failure names the seed that reproduces it")
+	invariantSeed  = flag.Uint64("invariant-seed", 1, "first seed of TestInvariants; a failure names the seed that reproduces it")
 )
 
 // endings are the documented ways a takedown ends.

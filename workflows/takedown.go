@@ -287,7 +287,11 @@ func (r *run) rungSummary() string {
 
 func (r *run) shouldContinueAsNew(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
-	if !info.GetContinueAsNewSuggested() && info.GetCurrentHistoryLength() <= continueAfter {
+	limit := continueAfter
+	if n := r.in.Policy.MaxEventsPerRun; n > 0 {
+		limit = n
+	}
+	if !info.GetContinueAsNewSuggested() && info.GetCurrentHistoryLength() <= limit {
 		return false
 	}
 	// A notice or blocking order in flight must finish in this run: it

@@ -131,6 +131,9 @@ type Policy struct {
 	// EscalateWithheld treats geo-restriction in KR as not enough: the
 	// ladder goes on. Otherwise withheld ends the takedown.
 	EscalateWithheld bool `json:"escalate_withheld"`
+	// MaxEventsPerRun continues the takedown as new once a run's history
+	// is this long (0: 1,500, well under the engine's limits).
+	MaxEventsPerRun int `json:"max_events_per_run,omitempty"`
 }
 
 // Result is how a takedown ended.

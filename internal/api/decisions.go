@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/workflows"
 )
@@ -249,10 +250,17 @@ func (s *Server) exportHistory(w http.ResponseWriter, r *http.Request) error {
 	// Payloads are sealed as the engine stores them unless the auditor asks
 	// for them opened; an opened export holds victims' data.
 	decoded := r.URL.Query().Get("decoded") == "true"
-	b, err := s.histories.Export(r.Context(), td.WorkflowID, decoded)
+	runID := r.URL.Query().Get("run_id")
+	b, runs, err := s.histories.Export(r.Context(), td.WorkflowID, runID, decoded)
+	if errors.Is(err, history.ErrNoRun) {
+		return errorf(http.StatusNotFound, "not_found", "the takedown has no run with this id")
+	}
 	if err != nil {
 		return err
 	}
+	// A takedown that continued as new has several runs; each is one
+	// history, named here oldest first and fetched with ?run_id=.
+	w.Header().Set("X-Takedown-Runs", strings.Join(runs, ","))
 	s.audit(r.Context(), userFrom(r.Context()), "takedown.history_export", "takedown", td.ID.String(), map[string]any{"decoded": decoded})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+td.WorkflowID+`.json"`)

@@ -45,7 +45,7 @@ type Engine interface {
 
 // Histories exports and replays a takedown's workflow history for auditors.
 type Histories interface {
-	Export(ctx context.Context, workflowID string, decoded bool) ([]byte, error)
+	Export(ctx context.Context, workflowID, runID string, decoded bool) (history []byte, runIDs []string, err error)
 	Replay(ctx context.Context, workflowID string) (events int, err error)
 }
 

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -77,6 +78,9 @@ type Stack struct {
 	Simulator    *simulator.Simulator
 	Store        *store.Store
 	Codec        *codec.Codec
+	// Blocking is the ISP channel; switched off, the stack behaves as a
+	// deployment without one.
+	Blocking *SwitchableBlocker
 
 	logger  *slog.Logger
 	closers []func(context.Context) error
@@ -191,7 +195,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: blocker, Logger: logger.With("component", "activities")})
+	s.Blocking = &SwitchableBlocker{Blocker: blocker}
+	s.Blocking.on.Store(true)
+	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: s.Blocking, Logger: logger.With("component", "activities")})
 	if err != nil {
 		return nil, err
 	}
@@ -275,3 +281,16 @@ func (s *Stack) Stop(ctx context.Context) {
 	}
 	s.closers = nil
 }
+
+// SwitchableBlocker is an ISP channel that can be taken away, so that one
+// development stack can also show a deployment that has none.
+type SwitchableBlocker struct {
+	activities.Blocker
+	on atomic.Bool
+}
+
+// SetEnabled switches the channel on or off.
+func (b *SwitchableBlocker) SetEnabled(on bool) { b.on.Store(on) }
+
+// Configured tells the activities whether blocking orders can be sent.
+func (b *SwitchableBlocker) Configured() bool { return b.on.Load() }

@@ -8,6 +8,8 @@ package history
 import (
 	"bytes"
 	"context"
+	"errors"
+	"slices"
 	"fmt"
 	"log/slog"
 
@@ -113,25 +115,81 @@ type Service struct {
 	Logger *slog.Logger
 }
 
-// Export returns the workflow's latest run's history as JSON, with its
-// payloads sealed as stored, or opened when decoded is true.
-func (s Service) Export(ctx context.Context, workflowID string, decoded bool) ([]byte, error) {
-	h, err := Fetch(ctx, s.Client, workflowID, "")
-	if err != nil {
-		return nil, err
-	}
-	if decoded && s.Codec != nil {
-		if err := Decode(ctx, h, s.Codec); err != nil {
+// Runs reads every run of a workflow, oldest first: a takedown that
+// continued as new has one history per run, and an audit needs them all.
+func Runs(ctx context.Context, c client.Client, workflowID string) ([]Run, error) {
+	var runs []Run
+	runID := ""
+	for {
+		h, err := Fetch(ctx, c, workflowID, runID)
+		if err != nil {
 			return nil, err
 		}
+		if len(h.Events) == 0 {
+			return nil, fmt.Errorf("read history of %s: no events", workflowID)
+		}
+		first := h.Events[0].GetWorkflowExecutionStartedEventAttributes()
+		if runID == "" {
+			// The latest run's id is not in its events; ask the engine.
+			d, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+			if err != nil {
+				return nil, fmt.Errorf("describe %s: %w", workflowID, err)
+			}
+			runID = d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		}
+		runs = append(runs, Run{ID: runID, History: h})
+		prev := first.GetContinuedExecutionRunId()
+		if prev == "" {
+			break
+		}
+		runID = prev
 	}
-	return Marshal(h)
+	slices.Reverse(runs)
+	return runs, nil
 }
 
-// Replay replays the workflow's latest run against the current code and
-// returns how many events it covered.
+// Run is one run's history.
+type Run struct {
+	ID      string
+	History *historypb.History
+}
+
+// Export returns one run's history as JSON (runID "" is the latest), with
+// its payloads sealed as stored, or opened when decoded is true; and the
+// ids of all the workflow's runs, oldest first.
+func (s Service) Export(ctx context.Context, workflowID, runID string, decoded bool) ([]byte, []string, error) {
+	runs, err := Runs(ctx, s.Client, workflowID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, len(runs))
+	pick := len(runs) - 1
+	for i, r := range runs {
+		ids[i] = r.ID
+		if r.ID == runID {
+			pick = i
+		}
+	}
+	if runID != "" && runs[pick].ID != runID {
+		return nil, ids, fmt.Errorf("run %s of %s: %w", runID, workflowID, ErrNoRun)
+	}
+	h := runs[pick].History
+	if decoded && s.Codec != nil {
+		if err := Decode(ctx, h, s.Codec); err != nil {
+			return nil, nil, err
+		}
+	}
+	b, err := Marshal(h)
+	return b, ids, err
+}
+
+// ErrNoRun is a run id the workflow does not have.
+var ErrNoRun = errors.New("no such run")
+
+// Replay replays every run of the workflow against the current code and
+// returns how many events they covered.
 func (s Service) Replay(ctx context.Context, workflowID string) (int, error) {
-	h, err := Fetch(ctx, s.Client, workflowID, "")
+	runs, err := Runs(ctx, s.Client, workflowID)
 	if err != nil {
 		return 0, err
 	}
@@ -139,5 +197,12 @@ func (s Service) Replay(ctx context.Context, workflowID string) (int, error) {
 	if s.Codec != nil {
 		dc = s.Codec.DataConverter()
 	}
-	return len(h.Events), Replay(s.Logger, h, dc)
+	events := 0
+	for _, r := range runs {
+		events += len(r.History.Events)
+		if err := Replay(s.Logger, r.History, dc); err != nil {
+			return events, fmt.Errorf("run %s: %w", r.ID, err)
+		}
+	}
+	return events, nil
 }

@@ -50,6 +50,8 @@ type Rule struct {
 	ConfirmGap       *Duration          `json:"confirm_gap,omitempty"`
 	RecheckAfter     *Duration          `json:"recheck_after,omitempty"`
 	EscalateWithheld *bool              `json:"escalate_withheld,omitempty"`
+	// MaxEventsPerRun bounds one workflow run's history (not scaled).
+	MaxEventsPerRun *int `json:"max_events_per_run,omitempty"`
 }
 
 // Policy is the whole file.
@@ -180,7 +182,16 @@ func (p Policy) For(pl platforms.Platform, c platforms.Category) workflows.Polic
 		ConfirmGap:       scale(r.ConfirmGap, 100*time.Millisecond),
 		RecheckAfter:     scale(r.RecheckAfter, time.Second),
 		EscalateWithheld: r.EscalateWithheld != nil && *r.EscalateWithheld,
+		MaxEventsPerRun:  ptrValue(r.MaxEventsPerRun),
 	}
+}
+
+func ptrValue[T any](p *T) T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return v
 }
 
 // Notice gives the language and legal ground quoted in notices.
@@ -203,6 +214,9 @@ func merge(base, over Rule) Rule {
 	base.RecheckAfter = pick(base.RecheckAfter, over.RecheckAfter)
 	if over.EscalateWithheld != nil {
 		base.EscalateWithheld = over.EscalateWithheld
+	}
+	if over.MaxEventsPerRun != nil {
+		base.MaxEventsPerRun = over.MaxEventsPerRun
 	}
 	return base
 }
