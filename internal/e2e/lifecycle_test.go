@@ -112,7 +112,7 @@ func TestLadderToBlocking(t *testing.T) {
 	}
 	var after takedown.Takedown
 	if code := call(t, takedown.RoleSupervisor, "POST", "/api/v1/takedowns/"+id+"/escalation",
-		map[string]any{"approve": true, "reason": "no response after priority notice"}, &after); code != http.StatusOK {
+		map[string]any{"approve": true, "reason": "no response after priority notice"}, &after); code != http.StatusAccepted {
 		t.Fatalf("approve: %d", code)
 	}
 	td = waitFor(t, id, 30*time.Second, "blocking", func(td takedown.Takedown) bool { return td.Status == takedown.StatusBlocked })
@@ -151,7 +151,7 @@ func TestRejectedThenAccepted(t *testing.T) {
 	waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent })
 	var td takedown.Takedown
 	if code := call(t, takedown.RoleStaff, "POST", "/api/v1/takedowns/"+id+"/replies",
-		map[string]any{"kind": "rejected", "note": "Meta says it does not violate local law"}, &td); code != http.StatusOK {
+		map[string]any{"kind": "rejected", "note": "Meta says it does not violate local law"}, &td); code != http.StatusAccepted {
 		t.Fatalf("record rejection: %d", code)
 	}
 	if td.Status != takedown.StatusRejected {
@@ -163,7 +163,7 @@ func TestRejectedThenAccepted(t *testing.T) {
 		t.Errorf("refusal without reason: %d", code)
 	}
 	if code := call(t, takedown.RoleSupervisor, "POST", "/api/v1/takedowns/"+id+"/escalation",
-		map[string]any{"approve": false, "reason": "outside our remit"}, &td); code != http.StatusOK {
+		map[string]any{"approve": false, "reason": "outside our remit"}, &td); code != http.StatusAccepted {
 		t.Fatalf("accept rejection: %d", code)
 	}
 	td = waitFor(t, id, 20*time.Second, "closing", func(td takedown.Takedown) bool { return td.ClosedAt != nil })
@@ -183,12 +183,13 @@ func TestWithdrawn(t *testing.T) {
 		t.Errorf("auditor withdraw: %d", code)
 	}
 	var td takedown.Takedown
-	if code := call(t, takedown.RoleStaff, "POST", "/api/v1/takedowns/"+id+"/withdraw", map[string]any{"reason": "reported in error"}, &td); code != http.StatusOK {
+	if code := call(t, takedown.RoleStaff, "POST", "/api/v1/takedowns/"+id+"/withdraw", map[string]any{"reason": "reported in error"}, &td); code != http.StatusAccepted {
 		t.Fatalf("withdraw: %d", code)
 	}
-	if td.Status != takedown.StatusWithdrawn || td.ClosedAt == nil {
+	if td.Status != takedown.StatusWithdrawn {
 		t.Fatalf("after withdrawal: %s", td.Status)
 	}
+	waitFor(t, id, 10*time.Second, "closing", func(td takedown.Takedown) bool { return td.ClosedAt != nil })
 	// Closed: further decisions are refused by the workflow.
 	if code := call(t, takedown.RoleStaff, "POST", "/api/v1/takedowns/"+id+"/withdraw", map[string]any{"reason": "again"}, &ae); code != http.StatusConflict {
 		t.Errorf("second withdrawal: %d", code)

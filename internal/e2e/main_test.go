@@ -22,6 +22,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/devstack"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
 )
 
 var stack *devstack.Stack
@@ -53,6 +54,10 @@ func runMain(m *testing.M) int {
 	pol.Scale = 1.0 / 28800
 	hours := policy.Duration(8 * time.Hour)
 	pol.Default.RecheckAfter = &hours // one second, scaled
+	// Takedowns of this category continue as new after a few events, so
+	// that a run carried across continue-as-new is exercised on the engine.
+	events := 40
+	pol.Rules = append(pol.Rules, policy.Rule{Category: platforms.OtherIllegal, MaxEventsPerRun: &events})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// The stored histories in workflows/testdata are sealed with this key,

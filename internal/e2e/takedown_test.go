@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -171,21 +172,29 @@ var updateHistories = flag.Bool("update-histories", false, "write the histories 
 // current code, and with -update-histories stores it for the replay tests.
 func checkHistory(t *testing.T, workflowID, name string) {
 	t.Helper()
+	waitClosed(t, workflowID)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	h, err := history.Fetch(ctx, stack.Client, workflowID, "")
+	runs, err := history.Runs(ctx, stack.Client, workflowID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := history.Replay(nil, h, stack.Codec.DataConverter()); err != nil {
-		t.Fatalf("replay %s: %v", workflowID, err)
-	}
-	if *updateHistories {
-		b, err := history.Marshal(h)
+	for i, r := range runs {
+		if err := history.Replay(nil, r.History, stack.Codec.DataConverter()); err != nil {
+			t.Fatalf("replay %s run %d: %v", workflowID, i+1, err)
+		}
+		if !*updateHistories {
+			continue
+		}
+		b, err := history.Marshal(r.History)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", name+".json"), b, 0o644); err != nil {
+		file := name
+		if len(runs) > 1 {
+			file = fmt.Sprintf("%s-run%d", name, i+1)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "workflows", "testdata", file+".json"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -25,6 +25,10 @@ const (
 	OnNoticeReject OnNotice = "reject"
 	// OnNoticeWithhold geo-restricts the content in Countries instead of removing it.
 	OnNoticeWithhold OnNotice = "withhold"
+	// OnNoticeBounce refuses e-mail notices at the door (SMTP 550, mailbox
+	// unavailable), as a designated address that was withdrawn does; API
+	// channels answer 403 as with reject.
+	OnNoticeBounce OnNotice = "bounce"
 	// OnNoticePortal ignores e-mail and API notices: only a portal submission
 	// (POST /_sim/portal) leads to removal.
 	OnNoticePortal OnNotice = "portal"
@@ -110,9 +114,9 @@ type Behaviour struct {
 // Validate reports the first field that makes no sense.
 func (b Behaviour) Validate() error {
 	switch b.OnNotice {
-	case "", OnNoticeRemove, OnNoticeNever, OnNoticeReject, OnNoticeWithhold, OnNoticePortal:
+	case "", OnNoticeRemove, OnNoticeNever, OnNoticeReject, OnNoticeWithhold, OnNoticePortal, OnNoticeBounce:
 	default:
-		return fmt.Errorf("on_notice %q is not one of remove, never, reject, withhold, portal", b.OnNotice)
+		return fmt.Errorf("on_notice %q is not one of remove, never, reject, withhold, portal, bounce", b.OnNotice)
 	}
 	switch b.Initial {
 	case "", StatusPresent, StatusRemoved, StatusWithheld:

@@ -150,11 +150,13 @@ func (s *Simulator) receiveMail(from string, rcpts []string, raw []byte) error {
 	}
 
 	var d decision
+	bounce := false
 	s.mu.Lock()
 	s.st.Routes[RouteSMTP]++
 	if content != nil {
 		s.recordLocked(*content).Requests++
 		d = s.decideLocked(content.Platform, content.ID)
+		bounce = s.onNoticeLocked(content.Platform, content.ID) == OnNoticeBounce
 	}
 	s.saveLocked()
 	s.mu.Unlock()
@@ -170,6 +172,8 @@ func (s *Simulator) receiveMail(from string, rcpts []string, raw []byte) error {
 		}
 	case d.fail:
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary local problem, try again later"}
+	case bounce:
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Mailbox unavailable"}
 	}
 
 	s.mu.Lock()

@@ -371,3 +371,8 @@ func platformName(p platforms.Platform) string {
 	}
 	return string(p)
 }
+
+// onNoticeLocked is what the content's platform does with a notice.
+func (s *Simulator) onNoticeLocked(p platforms.Platform, id string) OnNotice {
+	return s.behaviourLocked(p, id).OnNotice
+}
