@@ -170,6 +170,16 @@ func TestSMTPBehaviours(t *testing.T) {
 		})
 	}
 
+	// A bounced address refuses the message for good and records nothing.
+	mustSet(t, e.sim, platforms.Telegram, "bouncechan/1", Behaviour{OnNotice: OnNoticeBounce})
+	err := sendMail(t, addr, "b@platform.example", mail("k9", "https://t.me/bouncechan/1"))
+	if err == nil || !strings.Contains(err.Error(), "550") {
+		t.Errorf("bounce: %v, want a 550", err)
+	}
+	if ns := e.sim.Notices(platforms.Telegram, "bouncechan/1"); len(ns) != 0 {
+		t.Errorf("bounced notice recorded: %+v", ns)
+	}
+
 	// A portal submission is what removes Meta content under "portal".
 	n, err := e.sim.SubmitPortal(platforms.Meta, "instagram/Portal1", "")
 	if err != nil || n.Outcome != OutcomeAccepted || !strings.HasPrefix(n.Ticket, "SIM-META-") {
@@ -197,7 +207,7 @@ func TestSMTPBehaviours(t *testing.T) {
 	if e.sim.NoticeCount(platforms.X, "77") != 0 || e.sim.ContentRequests(platforms.X, "77") != 1 {
 		t.Errorf("failed e-mail: notices %d, requests %d", e.sim.NoticeCount(platforms.X, "77"), e.sim.ContentRequests(platforms.X, "77"))
 	}
-	if got := e.sim.Requests(RouteSMTP); got != 5 {
-		t.Errorf("Requests(SMTP) = %d, want 5", got)
+	if got := e.sim.Requests(RouteSMTP); got != 6 {
+		t.Errorf("Requests(SMTP) = %d, want 6", got)
 	}
 }

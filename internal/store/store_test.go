@@ -1060,3 +1060,42 @@ func deref(f *float64) any {
 	}
 	return *f
 }
+
+// TestRecordTransitionIfStatus: a step guarded by the status it expects
+// changes status and deadline only while the takedown is still there; its
+// event is recorded either way.
+func TestRecordTransitionIfStatus(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	td := newTakedown(t, s)
+	dl := base.Add(24 * time.Hour)
+	if _, err := s.RecordTransition(ctx, store.Transition{TakedownID: td.ID, EventKey: "withdrawn:1", Kind: "withdrawn", At: base,
+		Status: takedown.StatusWithdrawn, Closed: true}); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := s.RecordTransition(ctx, store.Transition{TakedownID: td.ID, EventKey: "notice:1", Kind: "notice_sent", At: base.Add(time.Hour),
+		Status: takedown.StatusNoticeSent, IfStatus: takedown.StatusPending, Deadline: &dl})
+	if err != nil || !applied {
+		t.Fatalf("guarded step: applied=%v err=%v", applied, err)
+	}
+	got, err := s.GetTakedown(ctx, td.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != takedown.StatusWithdrawn || got.Deadline != nil || len(got.Events) < 2 || got.Events[len(got.Events)-1].Kind != "notice_sent" {
+		t.Errorf("a late notice overwrote the withdrawal: %+v", got)
+	}
+	// Still in the expected status: applied.
+	td2 := newTakedown(t, s)
+	if _, err := s.RecordTransition(ctx, store.Transition{TakedownID: td2.ID, EventKey: "notice:1", Kind: "notice_sent", At: base,
+		Status: takedown.StatusNoticeSent, IfStatus: takedown.StatusPending, Deadline: &dl}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetTakedown(ctx, td2.ID); got.Status != takedown.StatusNoticeSent || !timeIs(got.Deadline, dl) {
+		t.Errorf("guarded step not applied: %+v", got)
+	}
+	// Refusals that retrying cannot change are marked as such.
+	if _, err := s.RecordTransition(ctx, store.Transition{TakedownID: td2.ID, EventKey: "x", Kind: "x", Status: "nonsense"}); !errors.Is(err, takedown.ErrInvalid) {
+		t.Errorf("unknown status: %v", err)
+	}
+}
