@@ -481,7 +481,8 @@ func (r *run) blockingAvailable(ctx workflow.Context) bool {
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
 	})
 	var ok bool
-	if err := workflow.ExecuteLocalActivity(lctx, r.acts.BlockingConfigured).Get(lctx, &ok); err != nil {
+	// By name: the worker's registered instance knows its configuration.
+	if err := workflow.ExecuteLocalActivity(lctx, "BlockingConfigured").Get(lctx, &ok); err != nil {
 		return false
 	}
 	return ok

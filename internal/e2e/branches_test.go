@@ -170,7 +170,7 @@ func TestAppealThenRemoval(t *testing.T) {
 func TestReappearedContentReopens(t *testing.T) {
 	t.Parallel()
 	setBehaviour(t, platforms.Telegram, "comebackchan/5", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove,
-		RestoreAfter: simulator.Duration(300 * time.Millisecond)})
+		RestoreAfter: simulator.Duration(3 * time.Second)})
 	id, wf := start(t, "https://t.me/comebackchan/5")
 	waitFor(t, id, 30*time.Second, "reappearance", func(td takedown.Takedown) bool { return slices.Contains(kindsOf(td), "reappeared") })
 	setBehaviour(t, platforms.Telegram, "comebackchan/5", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})

@@ -9,9 +9,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"slices"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"

@@ -40,6 +40,7 @@ func Start(c client.Client, acts *activities.Activities, rates Rates) (*Set, err
 	main.RegisterActivity(acts.RecordEvent)
 	main.RegisterActivity(acts.SendBlockingOrder)
 	main.RegisterActivity(acts.CheckBlocked)
+	main.RegisterActivity(acts.BlockingConfigured)
 	s.ws = append(s.ws, main)
 
 	for _, p := range platforms.All {
