@@ -31,7 +31,11 @@ func TestSendNoticeKinds(t *testing.T) {
 	}{
 		{
 			name: "first notice", golden: "kind-notice",
-			notice:   func(n platforms.Notice) platforms.Notice { n.Kind = platforms.KindNotice; n.FirstReference = first; return n },
+			notice: func(n platforms.Notice) platforms.Notice {
+				n.Kind = platforms.KindNotice
+				n.FirstReference = first
+				return n
+			},
 			wantKind: "notice", wantSubject: "Sexually explicit deepfake / 불법 합성 성적 영상물",
 			wantBody: []string{"삭제를 요청합니다.", "We request its removal."},
 		},
