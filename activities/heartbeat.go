@@ -17,10 +17,12 @@ const minBeat = 50 * time.Millisecond
 //
 // details is what the next attempt will read if this one dies: the caller
 // passes what it already carries, so a periodic beat never replaces it with
-// nothing. Beats are sent every quarter of the heartbeat timeout; the SDK
-// batches them and sends at most one per 80% of the timeout, always the
-// latest. The beating stops before heartbeating returns, so that whatever
-// the caller records next is the last word.
+// nothing. The first beat comes a quarter of the heartbeat timeout after the
+// call began, so a quick call (most probes) costs the engine no write at
+// all; then one every quarter, which the SDK batches into at most one per
+// 80% of the timeout, always the latest. The beating stops before
+// heartbeating returns, so that whatever the caller records next is the
+// last word.
 func heartbeating[T any](ctx context.Context, details any, work func() (T, error)) (T, error) {
 	if !activity.IsActivity(ctx) {
 		return work()
@@ -30,7 +32,6 @@ func heartbeating[T any](ctx context.Context, details any, work func() (T, error
 		// Nothing watches for heartbeats; a beat would only cost an RPC.
 		return work()
 	}
-	activity.RecordHeartbeat(ctx, details)
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
