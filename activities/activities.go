@@ -24,6 +24,7 @@ type Store interface {
 	MarkNoticeSent(ctx context.Context, key, channel, reference, platformReference string, sentAt time.Time, state takedown.NoticeState) error
 	MarkNoticeFailed(ctx context.Context, key, errText string) error
 	MarkNoticeUncertain(ctx context.Context, key string) error
+	BlockingOrderSent(ctx context.Context, c platforms.Content) (bool, error)
 }
 
 // Activities is registered with the worker; its exported methods are the

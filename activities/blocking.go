@@ -52,7 +52,15 @@ func (a *Activities) blockingConfigured() bool {
 // ErrNotYetBlocked keeps the blocking check going through activity retries.
 const ErrNotYetBlocked = "not_yet_blocked"
 
-// SendBlockingOrder sends the order once per key and records it.
+// ErrOrderNotSent ends a blocking check for content no order was ever
+// accepted for: nothing would block it, and polling would never end.
+const ErrOrderNotSent = "blocking_order_not_sent"
+
+// SendBlockingOrder sends the order and records it. Unlike a notice, an
+// order cut off mid-send (the claim found still "sending") is sent again:
+// the gateway keeps one order per idempotency key, and the order goes with
+// the same key every time, so repeating it cannot block twice while giving
+// up on it would leave the content unblocked for good.
 func (a *Activities) SendBlockingOrder(ctx context.Context, o BlockingOrder) (string, error) {
 	if !a.blockingConfigured() {
 		return "", nonRetryable("not_configured", fmt.Errorf("no blocking-order channel is configured"))
@@ -62,21 +70,9 @@ func (a *Activities) SendBlockingOrder(ctx context.Context, o BlockingOrder) (st
 		return "", fmt.Errorf("claim blocking order %s: %w", o.Key, err)
 	}
 	ref := rec.Reference
-	if claimed {
-		ref, err = a.Blocker.Order(ctx, o)
-		if err != nil {
-			if merr := a.Store.MarkNoticeFailed(context.WithoutCancel(ctx), o.Key, err.Error()); merr != nil {
-				return "", fmt.Errorf("send blocking order: %w (and releasing the claim failed: %v)", err, merr)
-			}
-			return "", platformError("send blocking order", err)
-		}
-		if err := a.Store.MarkNoticeSent(context.WithoutCancel(ctx), o.Key, "blocking_order", ref, "", a.Now(), takedown.NoticeSent); err != nil {
-			return "", fmt.Errorf("record blocking order %s: %w", o.Key, err)
-		}
-	} else if rec.State == takedown.NoticeSending || rec.State == takedown.NoticeUncertain {
-		// An earlier try died mid-send; never send the same order twice.
-		if err := a.Store.MarkNoticeUncertain(ctx, o.Key); err != nil {
-			return "", fmt.Errorf("mark blocking order %s uncertain: %w", o.Key, err)
+	if claimed || rec.State == takedown.NoticeSending || rec.State == takedown.NoticeUncertain {
+		if ref, err = a.orderOnce(ctx, o, rec.State); err != nil {
+			return "", err
 		}
 	}
 	now := a.Now()
@@ -91,13 +87,43 @@ func (a *Activities) SendBlockingOrder(ctx context.Context, o BlockingOrder) (st
 	return ref, nil
 }
 
+// orderOnce sends the claimed order and records the gateway's reference.
+func (a *Activities) orderOnce(ctx context.Context, o BlockingOrder, state takedown.NoticeState) (string, error) {
+	ref, err := heartbeating(ctx, "sending", func() (string, error) { return a.Blocker.Order(ctx, o) })
+	if err != nil {
+		// Released for the next try, which sends the same key again. An
+		// order left "uncertain" by an older release stays so and is sent
+		// again all the same.
+		if state != takedown.NoticeUncertain {
+			if merr := a.Store.MarkNoticeFailed(context.WithoutCancel(ctx), o.Key, err.Error()); merr != nil {
+				return "", fmt.Errorf("send blocking order: %w (and releasing the claim failed: %v)", err, merr)
+			}
+		}
+		return "", platformError("send blocking order", err)
+	}
+	if err := a.Store.MarkNoticeSent(context.WithoutCancel(ctx), o.Key, "blocking_order", ref, "", a.Now(), takedown.NoticeSent); err != nil {
+		return "", fmt.Errorf("record blocking order %s: %w", o.Key, err)
+	}
+	return ref, nil
+}
+
 // CheckBlocked succeeds once the content is blocked domestically; until then
-// it fails with ErrNotYetBlocked so that the retry policy checks again.
+// it fails with ErrNotYetBlocked so that the retry policy checks again. It
+// fails for good (ErrOrderNotSent) when no order for the content was ever
+// accepted.
 func (a *Activities) CheckBlocked(ctx context.Context, c platforms.Content) (time.Time, error) {
 	if a.Blocker == nil {
 		return time.Time{}, nonRetryable("not_configured", fmt.Errorf("no blocking-order channel is configured"))
 	}
-	ok, err := a.Blocker.Blocked(ctx, c)
+	sent, err := a.Store.BlockingOrderSent(ctx, c)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("check blocking: %w", err)
+	}
+	if !sent {
+		return time.Time{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no blocking order for this %s content was accepted", c.Platform), ErrOrderNotSent, nil)
+	}
+	ok, err := heartbeating(ctx, nil, func() (bool, error) { return a.Blocker.Blocked(ctx, c) })
 	if err != nil {
 		return time.Time{}, fmt.Errorf("check blocking: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/pgtest"
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
@@ -60,6 +61,12 @@ type harnessConfig struct {
 	start time.Time                           // default t0
 	sim   simulator.Config                    // Now is set by the harness
 	store func(*store.Store) activities.Store // wraps the real store; nil uses it as is
+	// adapters adjusts the simulator-facing adapter configuration (a
+	// relay's address, its timeout); http replaces the adapters' client.
+	adapters func(*adapters.Config)
+	http     *http.Client
+	// blocker wires the blocking-order channel to the simulator's gateway.
+	blocker bool
 }
 
 type harness struct {
@@ -104,9 +111,16 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 
 	cfg := adapters.ForSimulator(run.HTTPURL(), run.SMTPAddr())
 	cfg.Mail.Now, cfg.YouTube.Now, cfg.Telegram.Now, cfg.X.Now, cfg.Meta.Now = clk.Now, clk.Now, clk.Now, clk.Now, clk.Now
+	if hc.adapters != nil {
+		hc.adapters(&cfg)
+	}
 	// The timeout only stops a broken test from hanging; the hang tests
 	// end long before it through the activity's own deadline.
-	ads, err := adapters.Build(cfg, &http.Client{Timeout: 10 * time.Second}, quiet)
+	httpClient := hc.http
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	ads, err := adapters.Build(cfg, httpClient, quiet)
 	if err != nil {
 		t.Fatalf("adapters.Build: %v", err)
 	}
@@ -114,7 +128,17 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	if hc.store != nil {
 		as = hc.store(st)
 	}
-	acts, err := activities.New(activities.Activities{Store: as, Adapters: ads, Logger: quiet, Now: clk.Now})
+	var blocker activities.Blocker
+	if hc.blocker {
+		ic, err := isp.New(isp.Config{
+			OrderURL: run.HTTPURL() + "/isp/orders", Token: "test-isp-token", VantageURL: run.HTTPURL() + "/isp/check", Now: clk.Now,
+		}, httpClient, quiet)
+		if err != nil {
+			t.Fatalf("isp.New: %v", err)
+		}
+		blocker = ic
+	}
+	acts, err := activities.New(activities.Activities{Store: as, Adapters: ads, Blocker: blocker, Logger: quiet, Now: clk.Now})
 	if err != nil {
 		t.Fatalf("activities.New: %v", err)
 	}
@@ -164,8 +188,10 @@ func (h *harness) takedownFor(rawURL string) (takedown.Confirm, platforms.Conten
 	return conf, c
 }
 
+// noticeInput is an attempt's notice as the workflow sends it: the first
+// projects the takedown's new status while it is still pending.
 func noticeInput(conf takedown.Confirm, c platforms.Content, attempt int) activities.SendNoticeInput {
-	return activities.SendNoticeInput{
+	in := activities.SendNoticeInput{
 		Confirm: conf,
 		Notice: platforms.Notice{
 			Key:         activities.NoticeKey(conf.TakedownID, c.Platform, attempt),
@@ -178,6 +204,10 @@ func noticeInput(conf takedown.Confirm, c platforms.Content, attempt int) activi
 			Kind:        platforms.KindNotice,
 		},
 	}
+	if attempt == 1 {
+		in.IfStatus = takedown.StatusPending
+	}
+	return in
 }
 
 // send runs SendNotice as one activity attempt.

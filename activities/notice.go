@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/google/uuid"
-	"go.temporal.io/sdk/activity"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
@@ -84,22 +82,22 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 		}
 	}
 
-	activity.RecordHeartbeat(ctx, "claimed")
-	sub, err := ad.Send(ctx, n)
-	if err != nil && mayHaveArrived(ctx, err) {
-		// The request may have reached the platform and only the answer was
-		// lost: at most once wins, and the reminder covers a lost notice.
+	sub, err := heartbeating(ctx, "sending", func() (platforms.Submission, error) { return ad.Send(ctx, n) })
+	if err != nil && platforms.MayHaveArrived(err) {
+		// The request was written and its answer lost: the platform may
+		// have it. At most once wins, and the reminder covers a lost notice.
 		rctx := context.WithoutCancel(ctx)
 		if merr := a.Store.MarkNoticeUncertain(rctx, n.Key); merr != nil {
 			return SendNoticeResult{}, fmt.Errorf("send notice %s: %w (and recording it as uncertain failed: %v)", n.Key, err, merr)
 		}
-		a.Logger.Warn("notice send timed out; not re-sending",
+		a.Logger.Warn("notice sent but unanswered; not re-sending",
 			"takedown_id", in.Confirm.TakedownID, "platform", n.Content.Platform, "attempt", n.Attempt, "err", err)
 		return a.recordSent(rctx, in, uncertain(n, rec))
 	}
 	if err != nil {
-		// The adapters report failures where the platform did not take the
-		// notice, so the claim is released for the next try.
+		// The platform refused the notice, or it never reached the wire (a
+		// refused connection, a dial timeout, even one cut short by the
+		// activity's own deadline): the claim is released for the next try.
 		if merr := a.Store.MarkNoticeFailed(context.WithoutCancel(ctx), n.Key, err.Error()); merr != nil {
 			return SendNoticeResult{}, fmt.Errorf("send notice %s: %w (and releasing the claim failed: %v)", n.Key, err, merr)
 		}
@@ -180,16 +178,6 @@ func uncertain(n platforms.Notice, rec takedown.Notice) SendNoticeResult {
 		sub.SentAt = rec.CreatedAt // claimed just before the send
 	}
 	return SendNoticeResult{Uncertain: true, Submission: sub}
-}
-
-// mayHaveArrived reports whether a failed send may nonetheless have reached
-// the platform: the call timed out or was cut off after it started.
-func mayHaveArrived(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func submissionFrom(rec takedown.Notice) platforms.Submission {

@@ -55,10 +55,16 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 		return platforms.ProbeResult{}, err
 	}
 	var prev sighting
-	if in.ConfirmGap > 0 && activity.HasHeartbeatDetails(ctx) {
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &prev)
 	}
-	res, err := ad.Probe(ctx, in.Content)
+	if in.ConfirmGap <= 0 {
+		prev = sighting{}
+	}
+	// The beats during the call carry the sighting this attempt started
+	// with: an attempt lost with its worker must leave the next one the
+	// same first sighting, not an empty one.
+	res, err := heartbeating(ctx, prev, func() (platforms.ProbeResult, error) { return ad.Probe(ctx, in.Content) })
 	if err != nil {
 		pe := platforms.Classify(err)
 		// A probe the platform refuses (an expired token, a misconfigured
@@ -76,7 +82,7 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 	}
 	gone := res.State == platforms.StateRemoved || (res.State == platforms.StateWithheld && !in.WithheldIsPresent)
 	if in.UntilGone && !gone {
-		if prev.State != "" {
+		if prev.State != "" && activity.IsActivity(ctx) {
 			// Forget an earlier sighting: removal must be seen twice in a row.
 			activity.RecordHeartbeat(ctx, sighting{})
 		}
@@ -85,7 +91,9 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 	}
 	if in.UntilGone && in.ConfirmGap > 0 && prev.State != res.State {
 		// First sighting: remember it and look again after the gap.
-		activity.RecordHeartbeat(ctx, sighting{State: res.State, At: res.CheckedAt})
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, sighting{State: res.State, At: res.CheckedAt})
+		}
 		return res, temporal.NewApplicationErrorWithOptions(
 			fmt.Sprintf("content on %s looks %s; confirming", in.Content.Platform, res.State), ErrUnconfirmed,
 			temporal.ApplicationErrorOptions{NextRetryDelay: in.ConfirmGap})

@@ -10,6 +10,21 @@ import (
 	"github.com/takedown-oss/takedown/platforms"
 )
 
+// SendStartToCloseTimeout bounds one attempt at sending a notice or a
+// blocking order. The adapters' HTTP clients and the mailer give up after
+// 30 s; the rest is for the database and a slow relay. A worker's stop
+// timeout is at least this, so that a shutdown never cuts a send short and
+// leaves it uncertain.
+const SendStartToCloseTimeout = 2 * time.Minute
+
+// HeartbeatTimeout is how soon the engine gives up on a send, a probe or a
+// blocking order whose worker went silent (a SIGKILL, a lost host) and
+// retries it: the activities heartbeat throughout their calls, and the SDK
+// sends a beat every 80% of this (8 s), which leaves 2 s for a beat to
+// reach a busy engine. With the first retry 2 s later, a send lost with its
+// worker is tried again within 12 s instead of its 2-minute start-to-close.
+const HeartbeatTimeout = 10 * time.Second
+
 func bookkeepingOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           TaskQueue,
@@ -27,7 +42,8 @@ func bookkeepingOptions() workflow.ActivityOptions {
 func sendOptions(p platforms.Platform) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           SendQueue(p),
-		StartToCloseTimeout: 2 * time.Minute,
+		StartToCloseTimeout: SendStartToCloseTimeout,
+		HeartbeatTimeout:    HeartbeatTimeout,
 		// A platform may throttle us for a day (YouTube's quota); keep trying
 		// for a week before giving the notice up as failed.
 		ScheduleToCloseTimeout: 7 * 24 * time.Hour,
@@ -38,6 +54,15 @@ func sendOptions(p platforms.Platform) workflow.ActivityOptions {
 	}
 }
 
+// blockingOrderOptions are a send's, on the main queue: blocking orders go
+// to the regulator's own gateway, not to a platform's rate-limited queue.
+// An attempt lost with its worker is re-sent under the same idempotency key.
+func blockingOrderOptions(p platforms.Platform) workflow.ActivityOptions {
+	opts := sendOptions(p)
+	opts.TaskQueue = TaskQueue
+	return opts
+}
+
 // probeWindow is how long one probe activity keeps retrying before the
 // workflow starts a fresh one.
 const probeWindow = 7 * 24 * time.Hour
@@ -45,8 +70,12 @@ const probeWindow = 7 * 24 * time.Hour
 func probeOptions(p platforms.Platform, pol Policy) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue: ProbeQueue(p),
-		// Short, so that a probe lost with a crashed worker is retried soon.
+		// Above the adapters' 30 s HTTP timeout, so that a slow platform is
+		// a platform error and not an activity timeout.
 		StartToCloseTimeout: 40 * time.Second,
+		// A probe lost with its worker is retried after the heartbeat
+		// timeout, keeping the first sighting it carried.
+		HeartbeatTimeout: HeartbeatTimeout,
 		// Retries are the polling schedule and add no history events.
 		ScheduleToCloseTimeout: probeWindow,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -56,4 +85,12 @@ func probeOptions(p platforms.Platform, pol Policy) workflow.ActivityOptions {
 			MaximumAttempts:    math.MaxInt32, // bounded by the window, not by a count
 		},
 	}
+}
+
+// blockedCheckOptions are a probe's, on the main queue, where the blocking
+// channel's activities are registered.
+func blockedCheckOptions(p platforms.Platform, pol Policy) workflow.ActivityOptions {
+	opts := probeOptions(p, pol)
+	opts.TaskQueue = TaskQueue
+	return opts
 }

@@ -177,6 +177,9 @@ type State struct {
 	Ticket      string          `json:"ticket,omitempty"`
 	Reopened    int             `json:"reopened,omitempty"`
 	FirstNotice time.Time       `json:"first_notice,omitzero"`
+	// FirstReference is our reference of the first notice, quoted by the
+	// notices that follow it.
+	FirstReference string `json:"first_reference,omitempty"`
 	// LastFailure is the last failure the takedown went on from.
 	LastFailure string `json:"last_failure,omitempty"`
 	// ProjectionErrors counts records the database refused for good.

@@ -334,6 +334,10 @@ func (r *run) startSend(ctx workflow.Context, s Send) flight {
 		Kind:        s.Kind,
 		Information: s.Information,
 	}
+	if s.Kind != platforms.KindNotice {
+		// Later notices point at the first, so the platform can find it.
+		n.FirstReference, n.FirstSentAt = r.st.FirstReference, r.st.FirstNotice
+	}
 	in := activities.SendNoticeInput{Confirm: r.confirm(ctx), Notice: n}
 	if s.Kind == platforms.KindNotice && r.st.Status == takedown.StatusPending {
 		// The removal deadline runs from the moment the notice left, which
@@ -371,6 +375,7 @@ func (r *run) onSent(ctx workflow.Context, f workflow.Future) {
 	}
 	if r.st.FirstNotice.IsZero() {
 		r.st.FirstNotice = now
+		r.st.FirstReference = sent.Submission.Reference
 	}
 	if sent.Submission.AwaitingPortal {
 		r.st.Portal = &PortalTask{Attempt: s.Attempt, Kind: s.Kind}
@@ -625,10 +630,8 @@ func (r *run) reopen(ctx workflow.Context) {
 // --- blocking ----------------------------------------------------------------------
 
 func (r *run) startOrder(ctx workflow.Context) flight {
-	opts := sendOptions(r.in.Content.Platform)
-	opts.TaskQueue = TaskQueue
 	octx, cancel := workflow.WithCancel(ctx)
-	octx = workflow.WithActivityOptions(octx, opts)
+	octx = workflow.WithActivityOptions(octx, blockingOrderOptions(r.in.Content.Platform))
 	return flight{f: workflow.ExecuteActivity(octx, r.acts.SendBlockingOrder, activities.BlockingOrder{
 		Key:        fmt.Sprintf("%s:blocking:%d", r.in.TakedownID, r.st.Orders),
 		TakedownID: r.in.TakedownID, Content: r.in.Content, Category: r.in.Category,
@@ -662,10 +665,8 @@ func (r *run) onOrdered(ctx workflow.Context, f workflow.Future) {
 }
 
 func (r *run) startBlockCheck(ctx workflow.Context) flight {
-	opts := probeOptions(r.in.Content.Platform, r.in.Policy)
-	opts.TaskQueue = TaskQueue
 	bctx, cancel := workflow.WithCancel(ctx)
-	bctx = workflow.WithActivityOptions(bctx, opts)
+	bctx = workflow.WithActivityOptions(bctx, blockedCheckOptions(r.in.Content.Platform, r.in.Policy))
 	return flight{f: workflow.ExecuteActivity(bctx, r.acts.CheckBlocked, r.in.Content), cancel: cancel}
 }
 

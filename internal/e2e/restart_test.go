@@ -169,7 +169,7 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	p2 := startDev(t, bin, dataDir, args)
 	t.Cleanup(func() { _ = p2.cmd.Process.Kill(); _ = p2.cmd.Wait() })
 	// An activity that was running when the process died is retried once
-	// its start-to-close timeout passes, so recovery takes up to a minute.
+	// its heartbeat timeout passes (TestRecoveryAfterSIGKILL measures it).
 	deadline = time.Now().Add(3 * time.Minute)
 	for p2.status(t, conf.TakedownID) != "removed" {
 		if time.Now().After(deadline) {

@@ -60,7 +60,11 @@ func Start(cfg Config) (*Engine, error) {
 	cfg.Namespace = cmp.Or(cfg.Namespace, "default")
 	logger := cmp.Or(cfg.Logger, slog.Default())
 
-	ports, err := freePorts(cfg.Host, 8)
+	portsFile := ""
+	if cfg.DatabaseFile != "" {
+		portsFile = cfg.DatabaseFile + ".ports"
+	}
+	ports, err := stablePorts(cfg.Host, portsFile)
 	if err != nil {
 		return nil, fmt.Errorf("pick engine ports: %w", err)
 	}
@@ -136,7 +140,7 @@ func Start(cfg Config) (*Engine, error) {
 			"frontend": svc(frontend, ports[2]),
 			"history":  svc(ports[3], ports[4]),
 			"matching": svc(ports[5], ports[6]),
-			"worker":   svc(ports[7], freeOr(cfg.Host)),
+			"worker":   svc(ports[7], ports[8]),
 		},
 		Archival: config.Archival{
 			History:    config.HistoryArchival{State: "disabled"},
@@ -199,14 +203,6 @@ func freePorts(host string, n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-func freeOr(host string) int {
-	p, err := freePorts(host, 1)
-	if err != nil {
-		return 0
-	}
-	return p[0]
 }
 
 // newLogger routes the engine's logs into slog. The engine is chatty at info

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/takedown-oss/takedown/platforms"
@@ -26,16 +28,28 @@ type Response struct {
 }
 
 // Do sends req through hc and reads at most limit bytes of the answer. It
-// does not retry: a failure comes back transient for the workflow to decide.
+// does not retry: a failure comes back transient for the workflow to decide,
+// marked (platforms.WireError) with whether the request had been written to
+// the wire, so that a failed dial is told apart from a lost answer.
 func Do(hc *http.Client, req *http.Request, limit int64) (Response, error) {
+	// Any attempt to write counts, even one that failed midway: the bytes
+	// that did leave may be a request the server can act on.
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := hc.Do(req)
 	if err != nil {
-		return Response{}, NetworkError("", err)
+		if wrote.Load() {
+			return Response{}, platforms.SentUnanswered(NetworkError("", err))
+		}
+		return Response{}, platforms.NeverSent(NetworkError("", err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return Response{}, NetworkError("read answer", err)
+		// The status line came, the rest did not: an answer that cannot be
+		// read is no answer.
+		return Response{}, platforms.SentUnanswered(NetworkError("read answer", err))
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }

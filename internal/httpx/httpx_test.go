@@ -1,9 +1,11 @@
 package httpx_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,6 +100,81 @@ func TestRetryAfter(t *testing.T) {
 			}
 			if got := httpx.RetryAfter(h, now, time.Hour); got != tt.want {
 				t.Errorf("RetryAfter(%q) = %s, want %s", tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDoTellsWhetherTheRequestWasWritten: a failure before the request left
+// may be retried freely; one after it was written may have reached the
+// server, and only that one is marked so.
+func TestDoTellsWhetherTheRequestWasWritten(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	release := make(chan struct{})
+	defer close(release)
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hanging.Close()
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+		_ = buf.Flush()
+		_ = conn.Close()
+	}))
+	defer cut.Close()
+	answered := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer answered.Close()
+
+	// A dial that never completes, as to a host that drops SYNs.
+	stuckDial := &http.Client{Timeout: 100 * time.Millisecond, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		},
+	}}
+	short := &http.Client{Timeout: 200 * time.Millisecond}
+
+	tests := []struct {
+		name        string
+		client      *http.Client
+		url         string
+		wantErr     bool
+		wantArrived bool
+	}{
+		{"connection refused", short, closed.URL, true, false},
+		{"dial timeout", stuckDial, "http://192.0.2.1/report", true, false},
+		{"no answer after the request was written", short, hanging.URL, true, true},
+		{"answer cut midway", short, cut.URL, true, true},
+		{"an answer, even a 503", short, answered.URL, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, tt.url, strings.NewReader(`{"videoId":"x"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = httpx.Do(tt.client, req, 1<<10)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if got := platforms.MayHaveArrived(err); got != tt.wantArrived {
+				t.Errorf("MayHaveArrived(%v) = %v, want %v", err, got, tt.wantArrived)
+			}
+			if err != nil {
+				if pe := platforms.Classify(err); pe.Kind != platforms.KindTransient || pe.Code != "network" {
+					t.Errorf("classified %s/%s, want transient network", pe.Kind, pe.Code)
+				}
 			}
 		})
 	}

@@ -177,6 +177,27 @@ func (s *Sender) SendNotice(ctx context.Context, to string, n platforms.Notice, 
 }
 
 func classify(err error) error {
+	return withDelivery(classifyReply(err), err)
+}
+
+// withDelivery marks a classified failure with how far the message got. It
+// may have reached the relay only once DATA had begun and no reply to it
+// was read: a reply code is the relay's word, and anything before DATA (the
+// connection, TLS, the envelope) leaves no message behind.
+func withDelivery(classified, err error) error {
+	var se *gomail.SendError
+	if errors.As(err, &se) {
+		switch se.Reason {
+		case gomail.ErrWriteContent, gomail.ErrSMTPDataClose:
+			if se.ErrorCode() == 0 {
+				return platforms.SentUnanswered(classified)
+			}
+		}
+	}
+	return platforms.NeverSent(classified)
+}
+
+func classifyReply(err error) error {
 	err = fmt.Errorf("send notice e-mail: %w", err)
 	var se *gomail.SendError
 	if errors.As(err, &se) {

@@ -24,7 +24,24 @@ const (
 	HeaderPriority   gomail.Header = "X-Takedown-Priority"
 	HeaderCategory   gomail.Header = "X-Takedown-Category"
 	HeaderCase       gomail.Header = "X-Takedown-Case"
+	// HeaderKind names what the notice is (notice, reminder, priority,
+	// follow_up, appeal), so that a receiving system can thread a reminder
+	// or an appeal onto the request it is about.
+	HeaderKind gomail.Header = "X-Takedown-Notice-Kind"
+	// HeaderFirstReference is our reference of the request's first notice,
+	// on every later notice that knows it.
+	HeaderFirstReference gomail.Header = "X-Takedown-First-Reference"
 )
+
+// kindWords is how the subject names each kind, English then Korean; a
+// first notice needs no label.
+var kindWords = map[platforms.NoticeKind]struct{ en, ko string }{
+	platforms.KindNotice:   {},
+	platforms.KindReminder: {"REMINDER", "재요청"},
+	platforms.KindPriority: {"PRIORITY ESCALATION", "긴급 상향 요청"},
+	platforms.KindFollowUp: {"FURTHER INFORMATION", "추가 정보"},
+	platforms.KindAppeal:   {"APPEAL", "재검토 요청"},
+}
 
 // categoryWords names each category in the words a platform's reviewer reads.
 var categoryWords = map[platforms.Category]struct{ ko, en string }{
@@ -46,25 +63,49 @@ type noticeData struct {
 	LegalGround string
 	Evidence    string
 	Priority    bool
+	Kind        platforms.NoticeKind
+	// First and FirstDate name the request's first notice, when known.
+	First, FirstDate string
+	// Information is the added text, one string per line.
+	Information []string
 }
 
 // The staff note (Notice.Note) is deliberately left out: it may hold the
 // victim's details, which the platform does not need to find the content.
+// The added information (Notice.Information) is written by staff for the
+// platform and goes in full.
 var bodyTemplate = template.Must(template.New("notice").Parse(`{{.Platform}} 신고 담당자 귀하,
 {{if .Priority}}
 [긴급 우선 처리 요청]
 {{end}}
+{{if eq .Kind "reminder" -}}
+[재요청] {{template "firstKO" .}} 아래 콘텐츠가 아직 삭제되지 않았습니다. 대한민국 법률상 불법정보에 해당하므로 다시 삭제를 요청합니다.
+{{- else if eq .Kind "priority" -}}
+[긴급 상향 요청] {{template "firstKO" .}} 아래 콘텐츠가 기한 내에 삭제되지 않아 우선 처리 채널로 다시 삭제를 요청합니다.
+{{- else if eq .Kind "follow_up" -}}
+[추가 정보] 아래 콘텐츠에 관한 귀사의 질의에 답변하여 추가 정보를 보내드립니다. 이 콘텐츠의 삭제 요청은 유효합니다.
+{{- else if eq .Kind "appeal" -}}
+[재검토 요청] 아래 콘텐츠에 관한 삭제 요청을 거부하신 결정에 이의를 제기하며 재검토를 요청합니다.
+{{- else -}}
 아래 콘텐츠는 대한민국 법률상 불법정보에 해당하므로 삭제를 요청합니다.
+{{- end}}
 
   접수번호: {{.Reference}} (회신 시 이 번호를 인용해 주십시오)
 {{- if .Case}}
   사건번호: {{.Case}}{{end}}
+{{- if .First}}
+  최초 통지: {{.First}}{{if .FirstDate}} ({{.FirstDate}}){{end}}{{end}}
   콘텐츠 URL: {{.URL}}
   유형: {{.CategoryKO}}
 {{- if .LegalGround}}
   법적 근거: {{.LegalGround}}{{end}}
 {{- if .Evidence}}
   증거 해시: {{.Evidence}}{{end}}
+{{- if .Information}}
+
+{{if eq .Kind "appeal"}}재검토 사유{{else if eq .Kind "follow_up"}}추가 정보 (질의에 대한 답변){{else}}추가 정보{{end}}:
+{{- range .Information}}
+{{if .}}  {{.}}{{end}}{{end}}{{end}}
 
 요청 사항: {{if .Priority}}피해가 진행 중인 긴급 사안입니다. 위 콘텐츠를 즉시 삭제해 주십시오.{{else}}위 콘텐츠를 삭제해 주십시오.{{end}} 전 세계에서 삭제할 수 없는 경우 대한민국에서의 접근을 제한하고 그 사실을 알려 주십시오.
 회신 방법: 처리 결과를 이 메일에 회신으로 알려 주십시오. 제목의 접수번호({{.Reference}})를 그대로 유지해 주십시오.
@@ -75,17 +116,34 @@ To the {{.Platform}} trust and safety team,
 {{if .Priority}}
 [PRIORITY REQUEST]
 {{end}}
+{{if eq .Kind "reminder" -}}
+[REMINDER] The content below, {{template "firstEN" .}}, has not been removed. It is illegal under the law of the Republic of Korea; we request its removal again.
+{{- else if eq .Kind "priority" -}}
+[PRIORITY ESCALATION] The content below, {{template "firstEN" .}}, was not removed by the deadline. We now request its removal through your priority channel.
+{{- else if eq .Kind "follow_up" -}}
+[FURTHER INFORMATION] In answer to your question about the content below, we send the additional information that follows. Our request for its removal stands.
+{{- else if eq .Kind "appeal" -}}
+[APPEAL] We contest your decision to reject our request about the content below and ask you to reconsider it.
+{{- else -}}
 The content below is illegal under the law of the Republic of Korea. We request its removal.
+{{- end}}
 
   Our reference: {{.Reference}} (please quote it in any reply)
 {{- if .Case}}
   Case reference: {{.Case}}{{end}}
+{{- if .First}}
+  First notice: {{.First}}{{if .FirstDate}} ({{.FirstDate}}){{end}}{{end}}
   Content URL: {{.URL}}
   Category: {{.CategoryEN}}
 {{- if .LegalGround}}
   Legal ground: {{.LegalGround}}{{end}}
 {{- if .Evidence}}
   Evidence digest: {{.Evidence}}{{end}}
+{{- if .Information}}
+
+{{if eq .Kind "appeal"}}Grounds for reconsideration{{else if eq .Kind "follow_up"}}Additional information (answering your question){{else}}Additional information{{end}}:
+{{- range .Information}}
+{{if .}}  {{.}}{{end}}{{end}}{{end}}
 
 Requested action: {{if .Priority}}this is an urgent case of ongoing harm; please remove the content immediately.{{else}}please remove the content.{{end}} If it cannot be removed globally, restrict access to it from the Republic of Korea and tell us so.
 How to reply: reply to this e-mail with the outcome, keeping the reference {{.Reference}} in the subject.
@@ -93,6 +151,8 @@ How to reply: reply to this e-mail with the outcome, keeping the reference {{.Re
 --
 이 통지는 자동으로 생성되었습니다. 식별 정보는 X-Takedown-* 헤더에 있습니다.
 This notice was generated automatically; its identifiers are in the X-Takedown-* headers.
+{{- define "firstKO"}}{{if .First}}{{.First}}{{if .FirstDate}} ({{.FirstDate}}){{end}} 통지로 요청드린{{else}}앞서 요청드린{{end}}{{end}}
+{{- define "firstEN"}}{{if .First}}which we asked you to remove in our notice {{.First}}{{if .FirstDate}} of {{.FirstDate}}{{end}}{{else}}which we asked you to remove earlier{{end}}{{end}}
 `))
 
 // message composes the e-mail for n and returns it with its Message-ID.
@@ -117,7 +177,12 @@ func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*
 	if err != nil {
 		return nil, "", fmt.Errorf("recipient %q: %w", to, err)
 	}
-	for _, v := range []string{n.Key, n.Reference, platformLabel} {
+	kind := n.Kind.Of()
+	kw, ok := kindWords[kind]
+	if !ok {
+		return nil, "", fmt.Errorf("unknown notice kind %q", n.Kind)
+	}
+	for _, v := range []string{n.Key, n.Reference, platformLabel, n.FirstReference} {
 		if strings.ContainsAny(v, "\r\n") {
 			return nil, "", errors.New("header value contains a line break")
 		}
@@ -134,6 +199,14 @@ func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*
 		LegalGround: oneLine(n.LegalGround),
 		Evidence:    oneLine(n.EvidenceDigest),
 		Priority:    n.Priority,
+		Kind:        kind,
+		Information: paragraphs(n.Information),
+	}
+	if kind != platforms.KindNotice && n.FirstReference != "" {
+		data.First = n.FirstReference
+		if !n.FirstSentAt.IsZero() {
+			data.FirstDate = n.FirstSentAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
 	}
 	var body strings.Builder
 	if err := bodyTemplate.Execute(&body, data); err != nil {
@@ -143,7 +216,7 @@ func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(s.from)
 	msg.ToMailAddress(rcpt)
-	msg.Subject(subject(ref, words.en, words.ko, n.Priority))
+	msg.Subject(subject(ref, words.en, words.ko, kw.en, kw.ko, n.Priority && kind != platforms.KindPriority))
 	msg.SetDateWithValue(s.now())
 	id := s.MessageID(n.Key)
 	msg.SetMessageIDWithValue(strings.Trim(id, "<>"))
@@ -153,6 +226,10 @@ func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*
 	msg.SetGenHeader(HeaderContentURL, n.Content.URL)
 	msg.SetGenHeader(HeaderPlatform, platformLabel)
 	msg.SetGenHeader(HeaderCategory, string(n.Category))
+	msg.SetGenHeader(HeaderKind, string(kind))
+	if data.First != "" {
+		msg.SetGenHeader(HeaderFirstReference, data.First)
+	}
 	if n.Reference != "" {
 		msg.SetGenHeader(HeaderCase, n.Reference)
 	}
@@ -166,12 +243,35 @@ func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*
 	return msg, id, nil
 }
 
-func subject(ref, en, ko string, priority bool) string {
+// subject names the request, its kind when it is not a first notice, and
+// the category, each in English and Korean.
+func subject(ref, en, ko, kindEN, kindKO string, priority bool) string {
 	s := "[Takedown request " + ref + "] "
+	if kindEN != "" {
+		s += kindEN + " / " + kindKO + ": "
+	}
 	if priority {
 		s += "PRIORITY / 긴급: "
 	}
 	return s + en + " / " + ko
+}
+
+// paragraphs splits free text into its lines, each with its spaces
+// collapsed and blank runs kept to one empty line, so that it is indented
+// under its heading and cannot break the layout around it.
+func paragraphs(s string) []string {
+	var out []string
+	for _, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		l = oneLine(l)
+		if l == "" && (len(out) == 0 || out[len(out)-1] == "") {
+			continue
+		}
+		out = append(out, l)
+	}
+	for len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
 }
 
 // oneLine keeps a free-text field from breaking the body's layout.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
 )
 
 // Notices are sent at most once per idempotency key: the key is claimed
@@ -143,4 +144,20 @@ func scanNotice(r row) (Notice, error) {
 	err := r.Scan(&n.Key, &n.TakedownID, &n.Attempt, &n.Channel, &n.Priority, &n.State,
 		&n.Reference, &n.PlatformReference, &n.Error, &n.CreatedAt, &n.SentAt)
 	return n, err
+}
+
+// BlockingOrderSent reports whether a blocking order for the content was
+// accepted by the gateway, under any takedown of it.
+func (s *Store) BlockingOrderSent(ctx context.Context, c platforms.Content) (bool, error) {
+	var sent bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM notices n JOIN takedowns t ON t.id = n.takedown_id
+			WHERE n.channel = 'blocking_order' AND n.state = 'sent'
+			  AND t.platform = $1 AND t.content_id = $2)`,
+		string(c.Platform), c.ID).Scan(&sent)
+	if err != nil {
+		return false, fmt.Errorf("look up blocking order for %s content: %w", c.Platform, dbError(err))
+	}
+	return sent, nil
 }

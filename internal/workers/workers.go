@@ -6,6 +6,7 @@ package workers
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -69,12 +70,20 @@ func Start(c client.Client, acts *activities.Activities, rates Rates) (*Set, err
 	return s, nil
 }
 
-// Stop stops every worker, letting running activities finish first.
+// Stop stops every worker at once, letting running activities finish first;
+// it returns within StopTimeout, not one StopTimeout per worker.
 func (s *Set) Stop() {
+	var wg sync.WaitGroup
 	for _, w := range s.ws {
-		w.Stop()
+		wg.Go(w.Stop)
 	}
+	wg.Wait()
 }
 
-// StopTimeout is how long running activities get to finish on shutdown.
-const StopTimeout = 10 * time.Second
+// StopTimeout is how long running activities get to finish on shutdown: a
+// send's whole start-to-close timeout and a little for recording it. A
+// shorter one would cut off sends that had begun, and a notice cut off after
+// it was written is uncertain for good. Whatever runs the worker (a
+// container's stop grace period) must wait at least this long before
+// killing it.
+const StopTimeout = workflows.SendStartToCloseTimeout + 10*time.Second

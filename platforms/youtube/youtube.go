@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	// The quota resets at midnight Pacific time; embedding the zone database
 	// keeps that right on hosts without /usr/share/zoneinfo.
@@ -164,7 +165,9 @@ func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submis
 	}
 	reason, err := c.reasonFor(ctx, n.Category)
 	if err != nil {
-		return platforms.Submission{}, fmt.Errorf("choose abuse reason: %w", err)
+		// Whatever became of the reason list's request, the report itself
+		// never left.
+		return platforms.Submission{}, platforms.NeverSent(fmt.Errorf("choose abuse reason: %w", err))
 	}
 	body, err := reportBody(n, reason, sub.Reference, c.cfg.Language)
 	if err != nil {
@@ -198,23 +201,25 @@ var categoryWords = map[platforms.Category]string{
 	platforms.OtherIllegal:   "other illegal content",
 }
 
+// maxComments caps the report's comments, in characters. The API documents
+// no limit, but YouTube's own report form stops at 500 characters, and a
+// report refused for its length would be a notice never sent.
+const maxComments = 500
+
+// leads open the comments by the notice's kind, so that a reviewer sees at
+// once whether this is a new request or one they have seen before.
+var leads = map[platforms.NoticeKind]string{
+	platforms.KindNotice:   "Takedown request %s from the Korean regulator",
+	platforms.KindReminder: "Reminder: takedown request %s from the Korean regulator, not yet acted on",
+	platforms.KindPriority: "Priority escalation of takedown request %s from the Korean regulator",
+	platforms.KindFollowUp: "Further information for takedown request %s from the Korean regulator, answering your question",
+	platforms.KindAppeal:   "Appeal against the rejection of takedown request %s from the Korean regulator",
+}
+
 func reportBody(n platforms.Notice, r ReasonID, ref, language string) ([]byte, error) {
-	// The comments carry what a reviewer needs and nothing more: the staff
-	// note (Notice.Note) may hold the victim's details and stays home.
-	parts := []string{"Takedown request " + ref + " from the Korean regulator"}
-	if n.Reference != "" {
-		parts = append(parts, "case "+n.Reference)
-	}
-	parts = append(parts, "category: "+categoryWords[n.Category])
-	if g := strings.Join(strings.Fields(n.LegalGround), " "); g != "" {
-		parts = append(parts, "legal ground: "+g)
-	}
-	if d := strings.TrimSpace(n.EvidenceDigest); d != "" {
-		parts = append(parts, "evidence digest: "+d)
-	}
-	comments := strings.Join(parts, "; ") + ". Illegal under the law of the Republic of Korea; please remove it."
-	if n.Priority {
-		comments += " Urgent: ongoing harm."
+	comments, err := reportComments(n, ref)
+	if err != nil {
+		return nil, err
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -227,6 +232,65 @@ func reportBody(n platforms.Notice, r ReasonID, ref, language string) ([]byte, e
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
+
+// reportComments says what the report is and carries what a reviewer needs
+// and nothing more: the staff note (Notice.Note) may hold the victim's
+// details and stays home, while the added information is written for the
+// platform and goes. Only the added information is shortened to fit.
+func reportComments(n platforms.Notice, ref string) (string, error) {
+	kind := n.Kind.Of()
+	lead, ok := leads[kind]
+	if !ok {
+		return "", fmt.Errorf("unknown notice kind %q", n.Kind)
+	}
+	parts := []string{fmt.Sprintf(lead, ref)}
+	if n.Reference != "" {
+		parts = append(parts, "case "+n.Reference)
+	}
+	if kind != platforms.KindNotice && n.FirstReference != "" {
+		first := "first notice " + n.FirstReference
+		if !n.FirstSentAt.IsZero() {
+			first += " of " + n.FirstSentAt.UTC().Format(time.DateOnly)
+		}
+		parts = append(parts, first)
+	}
+	parts = append(parts, "category: "+categoryWords[n.Category])
+	if g := oneLine(n.LegalGround); g != "" {
+		parts = append(parts, "legal ground: "+g)
+	}
+	if d := strings.TrimSpace(n.EvidenceDigest); d != "" {
+		parts = append(parts, "evidence digest: "+d)
+	}
+	head := strings.Join(parts, "; ")
+	tail := ". Illegal under the law of the Republic of Korea; please remove it."
+	if n.Priority || kind == platforms.KindPriority {
+		tail += " Urgent: ongoing harm."
+	}
+	if info := oneLine(n.Information); info != "" {
+		label := "; information: "
+		if kind == platforms.KindAppeal {
+			label = "; grounds for reconsideration: "
+		}
+		room := maxComments - utf8.RuneCountInString(head+label+tail)
+		head += label + truncate(info, room)
+	}
+	return truncate(head+tail, maxComments), nil
+}
+
+// truncate shortens s to at most n characters, ending it with an ellipsis
+// when anything was cut; it never splits a character.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // videoList is the part of videos.list's answer a probe reads.
 type videoList struct {

@@ -3,13 +3,17 @@ package youtube_test
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/internal/fakes"
@@ -519,5 +523,144 @@ func assertError(t *testing.T, err error, kind platforms.ErrorKind, code string,
 	}
 	if pe.Kind != kind || pe.Code != code || pe.RetryAfter != wait {
 		t.Errorf("got %s/%s retry %s (%v), want %s/%s retry %s", pe.Kind, pe.Code, pe.RetryAfter, err, kind, code, wait)
+	}
+}
+
+// TestSendSaysWhatKindOfNotice: each kind of notice opens its comments with
+// what it is, points at the first notice when it is known, and carries the
+// added information; the staff note never leaves.
+func TestSendSaysWhatKindOfNotice(t *testing.T) {
+	first := time.Date(2025, 3, 10, 1, 0, 0, 0, time.UTC)
+	const facts = "; category: sexually explicit deepfake; legal ground: 정보통신망법 제44조의7; evidence digest: sha256:ab12"
+	const closing = ". Illegal under the law of the Republic of Korea; please remove it."
+	tests := []struct {
+		name   string
+		mutate func(*platforms.Notice)
+		want   string
+	}{
+		{"first notice", func(n *platforms.Notice) {},
+			"Takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777" + facts + closing},
+		{"explicit first notice ignores a first reference", func(n *platforms.Notice) {
+			n.Kind, n.FirstReference = platforms.KindNotice, "TKD-000000000001"
+		}, "Takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777" + facts + closing},
+		{"reminder", func(n *platforms.Notice) {
+			n.Kind, n.FirstReference, n.FirstSentAt = platforms.KindReminder, "TKD-000000000001", first
+		}, "Reminder: takedown request " + ref + " from the Korean regulator, not yet acted on; case KCSC-2025-000777; " +
+			"first notice TKD-000000000001 of 2025-03-10" + facts + closing},
+		{"reminder without the first notice's date", func(n *platforms.Notice) {
+			n.Kind, n.FirstReference = platforms.KindReminder, "TKD-000000000001"
+		}, "Reminder: takedown request " + ref + " from the Korean regulator, not yet acted on; case KCSC-2025-000777; " +
+			"first notice TKD-000000000001" + facts + closing},
+		{"priority", func(n *platforms.Notice) {
+			n.Kind, n.FirstReference, n.FirstSentAt = platforms.KindPriority, "TKD-000000000001", first
+		}, "Priority escalation of takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777; " +
+			"first notice TKD-000000000001 of 2025-03-10" + facts + closing + " Urgent: ongoing harm."},
+		{"follow-up", func(n *platforms.Notice) {
+			n.Kind, n.Information = platforms.KindFollowUp, "The uploader is\nnot the person shown."
+		}, "Further information for takedown request " + ref + " from the Korean regulator, answering your question; " +
+			"case KCSC-2025-000777" + facts + "; information: The uploader is not the person shown." + closing},
+		{"appeal", func(n *platforms.Notice) {
+			n.Kind, n.Information = platforms.KindAppeal, "A court order (2025가합123) confirms the images are synthetic."
+		}, "Appeal against the rejection of takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777" +
+			facts + "; grounds for reconsideration: A court order (2025가합123) confirms the images are synthetic." + closing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := newFakeAPI(t, map[string]fakes.Answer{
+				"/videoAbuseReportReasons": {Status: 200, Body: reasonsKO},
+				"/videos/reportAbuse":      {Status: 204},
+			})
+			c := newClient(t, api, &clock{t: t0}, nil)
+			n := notice(platforms.DeepfakeSexual)
+			tt.mutate(&n)
+			if _, err := c.Send(context.Background(), n); err != nil {
+				t.Fatal(err)
+			}
+			assertRequests(t, api.requests(), []recorded{listReasonsReq, reportReq(
+				`{"videoId":"dQw4w9WgXcQ","reasonId":"S","secondaryReasonId":"32","comments":"` + tt.want + `","language":"ko_KR"}`)})
+		})
+	}
+}
+
+// TestSendShortensLongInformation: the added information is cut, on a
+// character boundary, so that the comments stay within YouTube's length and
+// still end with the request itself.
+func TestSendShortensLongInformation(t *testing.T) {
+	api := newFakeAPI(t, map[string]fakes.Answer{
+		"/videoAbuseReportReasons": {Status: 200, Body: reasonsKO},
+		"/videos/reportAbuse":      {Status: 204},
+	})
+	c := newClient(t, api, &clock{t: t0}, nil)
+	n := notice(platforms.DeepfakeSexual)
+	n.Kind, n.Information = platforms.KindAppeal, strings.Repeat("합성", 400)
+	if _, err := c.Send(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	reqs := api.requests()
+	var body struct{ Comments string }
+	if err := json.Unmarshal([]byte(reqs[len(reqs)-1].Body), &body); err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.ValidString(body.Comments) {
+		t.Fatalf("comments are not valid UTF-8: %q", body.Comments)
+	}
+	if got := utf8.RuneCountInString(body.Comments); got != 500 {
+		t.Errorf("comments are %d characters, want exactly 500", got)
+	}
+	if !strings.Contains(body.Comments, "합…. Illegal under the law of the Republic of Korea; please remove it.") &&
+		!strings.Contains(body.Comments, "성…. Illegal under the law of the Republic of Korea; please remove it.") {
+		t.Errorf("comments do not end with the cut information and the request: %q", body.Comments)
+	}
+	if strings.Contains(body.Comments, "010-1234-5678") {
+		t.Error("comments carry the staff note")
+	}
+}
+
+// TestSendTellsWhetherTheReportLeft: a report cut off after it was written
+// may have reached YouTube; a failure while choosing the reason, before the
+// report was written, is known not to have.
+func TestSendTellsWhetherTheReportLeft(t *testing.T) {
+	tests := []struct {
+		name        string
+		hangOn      string
+		wantArrived bool
+	}{
+		{"reason list times out", "/youtube/v3/videoAbuseReportReasons", false},
+		{"report written, answer never came", "/youtube/v3/videos/reportAbuse", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.ReadAll(r.Body)
+				if r.URL.Path == tt.hangOn {
+					select {
+					case <-release:
+					case <-r.Context().Done():
+					}
+					return
+				}
+				switch r.URL.Path {
+				case "/youtube/v3/videoAbuseReportReasons":
+					_, _ = io.WriteString(w, reasonsKO)
+				default:
+					w.WriteHeader(http.StatusNoContent)
+				}
+			}))
+			defer srv.Close()
+			defer close(release)
+			c, err := youtube.New(youtube.Config{BaseURL: srv.URL + "/youtube/v3", AccessToken: token, Now: (&clock{t: t0}).Now},
+				&http.Client{Timeout: 200 * time.Millisecond}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Send(context.Background(), notice(platforms.DeepfakeSexual))
+			if err == nil {
+				t.Fatal("sent, want a timeout")
+			}
+			if got := platforms.MayHaveArrived(err); got != tt.wantArrived {
+				t.Errorf("MayHaveArrived(%v) = %v, want %v", err, got, tt.wantArrived)
+			}
+		})
 	}
 }
