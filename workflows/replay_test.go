@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"go.temporal.io/sdk/client"
@@ -22,6 +23,18 @@ func TestReplayStoredHistories(t *testing.T) {
 	}
 	if len(files) == 0 {
 		t.Fatal("no stored histories in testdata/")
+	}
+	// Every branch of the takedown has a history recorded from the real
+	// engine (internal/e2e, -update-histories).
+	for _, branch := range []string{
+		"removed-youtube", "removed-telegram", "removed-x", "removed-meta", // each platform
+		"withheld", "blocked", "rejected", "withdrawn", "failed", // each ending
+		"failed-sends", "approval-without-isp", "clarification", "extension", "appeal",
+		"reopened", "portal-refusal-blocked", "continued-run1", "continued-run2",
+	} {
+		if !slices.Contains(files, filepath.Join("testdata", branch+".json")) {
+			t.Errorf("no stored history for the %s branch", branch)
+		}
 	}
 	// The histories are sealed as the engine stores them, with a key kept
 	// for this purpose beside them.

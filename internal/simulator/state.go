@@ -376,3 +376,26 @@ func platformName(p platforms.Platform) string {
 func (s *Simulator) onNoticeLocked(p platforms.Platform, id string) OnNotice {
 	return s.behaviourLocked(p, id).OnNotice
 }
+
+// Reupload brings content back at once, as when the uploader posts it
+// again: it is present until a notice removes it anew. Later scheduled
+// changes are dropped.
+func (s *Simulator) Reupload(p platforms.Platform, contentID string) error {
+	c, err := identifyID(p, contentID)
+	if err != nil {
+		return fmt.Errorf("reupload: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.recordLocked(c)
+	now := s.now()
+	kept := rec.Transitions[:0]
+	for _, t := range rec.Transitions {
+		if !t.At.After(now) {
+			kept = append(kept, t)
+		}
+	}
+	rec.Transitions = append(kept, transition{At: now, Status: StatusPresent})
+	s.saveLocked()
+	return nil
+}

@@ -158,3 +158,21 @@ func TestStart(t *testing.T) {
 		t.Errorf("HTTP still served after Close")
 	}
 }
+
+func TestReupload(t *testing.T) {
+	e := newEnv(t, Config{})
+	mustSet(t, e.sim, platforms.Telegram, "gonechan/1", Behaviour{Initial: StatusRemoved})
+	if st := e.sim.State(platforms.Telegram, "gonechan/1").Status; st != StatusRemoved {
+		t.Fatalf("before: %s", st)
+	}
+	if err := e.sim.Reupload(platforms.Telegram, "gonechan/1"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Second)
+	if st := e.sim.State(platforms.Telegram, "gonechan/1").Status; st != StatusPresent {
+		t.Errorf("after reupload: %s", st)
+	}
+	if err := e.sim.Reupload(platforms.Telegram, "not an id"); err == nil {
+		t.Error("reupload of a malformed id accepted")
+	}
+}
