@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -242,6 +243,31 @@ func TestContinueAsNewCarriesTheTakedown(t *testing.T) {
 		t.Errorf("replay: %d %+v", code, replay)
 	}
 	waitClosed(t, wf)
+	// The export names every run and gives each one.
+	get := func(query string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", stack.APIURL+"/api/v1/takedowns/"+id+"/history"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+stack.Tokens[takedown.RoleAuditor])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	resp, _ := get("")
+	ids := strings.Split(resp.Header.Get("X-Takedown-Runs"), ",")
+	if resp.StatusCode != 200 || len(ids) < 2 {
+		t.Fatalf("export: %d runs %v", resp.StatusCode, ids)
+	}
+	if resp, b := get("?run_id=" + ids[0]); resp.StatusCode != 200 || !strings.Contains(string(b), "WorkflowExecutionContinuedAsNew") &&
+		!strings.Contains(string(b), "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW") {
+		t.Errorf("first run: %d, continued-as-new event missing", resp.StatusCode)
+	}
+	if resp, _ := get("?run_id=00000000-0000-0000-0000-000000000000"); resp.StatusCode != 404 {
+		t.Errorf("unknown run: %d", resp.StatusCode)
+	}
 	checkHistory(t, wf, "continued")
 }
 
