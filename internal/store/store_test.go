@@ -158,14 +158,13 @@ func TestUsers(t *testing.T) {
 		t.Errorf("tokens.hash holds %d bytes, want a 32-byte hash and never the token", len(stored))
 	}
 
-	farFuture := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 	bobToken := "bob-token-0123456789abcdef"
-	bob, err := s.UpsertUserToken(ctx, "bob", takedown.RoleAuditor, bobToken, farFuture)
+	bob, err := s.UpsertUserToken(ctx, "bob", takedown.RoleAuditor, bobToken)
 	if err != nil {
 		t.Fatalf("UpsertUserToken (create): %v", err)
 	}
 	newToken := "bob-token-rotated-0123456789"
-	bob2, err := s.UpsertUserToken(ctx, "bob", takedown.RoleSupervisor, newToken, farFuture)
+	bob2, err := s.UpsertUserToken(ctx, "bob", takedown.RoleSupervisor, newToken)
 	if err != nil {
 		t.Fatalf("UpsertUserToken (update): %v", err)
 	}
@@ -188,11 +187,11 @@ func TestUsers(t *testing.T) {
 		{"empty token", func() error { _, err := s.UserByToken(ctx, ""); return err }, takedown.ErrNotFound},
 		{"replaced token", func() error { _, err := s.UserByToken(ctx, bobToken); return err }, takedown.ErrNotFound},
 		{"short token", func() error {
-			_, err := s.UpsertUserToken(ctx, "dave", takedown.RoleStaff, "short", farFuture)
+			_, err := s.UpsertUserToken(ctx, "dave", takedown.RoleStaff, "short")
 			return err
 		}, nil},
 		{"token of another user", func() error {
-			_, err := s.UpsertUserToken(ctx, "erin", takedown.RoleStaff, newToken, farFuture)
+			_, err := s.UpsertUserToken(ctx, "erin", takedown.RoleStaff, newToken)
 			return err
 		}, takedown.ErrDuplicate},
 	}

@@ -96,8 +96,10 @@ func (s *Store) CreateUser(ctx context.Context, name string, role takedown.Role)
 
 // UpsertUserToken creates the user or, if one has that name, gives it this
 // role and makes token its token named "provisioned" (replacing the one
-// given before). It is how the development stack provisions its demo users.
-func (s *Store) UpsertUserToken(ctx context.Context, name string, role takedown.Role, token string, expires time.Time) (takedown.User, error) {
+// given before), valid for DefaultTokenTTL. It is how the development stack
+// provisions its demo users.
+func (s *Store) UpsertUserToken(ctx context.Context, name string, role takedown.Role, token string) (takedown.User, error) {
+	expires := s.now().Add(DefaultTokenTTL)
 	if err := checkUser(name, role); err != nil {
 		return takedown.User{}, fmt.Errorf("upsert user: %w", err)
 	}
