@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -56,6 +57,9 @@ func priorityKey(u Urgency, c platforms.Category) int {
 // Starter starts takedown workflows and passes human decisions to them.
 type Starter struct {
 	Client client.Client
+	// Signer, when set, signs every decision passed to Update, as workers
+	// that trust decision keys require.
+	Signer *Signer
 }
 
 // Start starts the takedown workflow for in. Starting the same takedown twice
@@ -96,8 +100,16 @@ func (e *RefusedError) Error() string { return e.Reason }
 // Update passes one human decision to a running takedown and waits until the
 // workflow has acted on it.
 func (s Starter) Update(ctx context.Context, workflowID, name string, arg any) error {
+	updateID := uuid.NewString()
+	if s.Signer != nil {
+		var err error
+		if arg, err = s.Signer.Sign(workflowID, updateID, name, arg); err != nil {
+			return fmt.Errorf("update %s on %s: %w", name, workflowID, err)
+		}
+	}
 	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflowID,
+		UpdateID:     updateID,
 		UpdateName:   name,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
