@@ -26,7 +26,10 @@ func decisionsWorkflow(ctx workflow.Context) ([]string, error) {
 	var taken []string
 	done := false
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecideEscalation,
-		func(ctx workflow.Context, v EscalationDecision) error { taken = append(taken, "decide:"+v.Reason); return nil },
+		func(ctx workflow.Context, v EscalationDecision) error {
+			taken = append(taken, "decide:"+v.Reason)
+			return nil
+		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v EscalationDecision) error {
 			return authorize(ctx, UpdateDecideEscalation, v.Actor, v, supervisorRoles, "decide an escalation")
 		}}); err != nil {
@@ -40,7 +43,11 @@ func decisionsWorkflow(ctx workflow.Context) ([]string, error) {
 		return nil, err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateWithdraw,
-		func(ctx workflow.Context, v Withdrawal) error { taken = append(taken, "withdraw"); done = true; return nil },
+		func(ctx workflow.Context, v Withdrawal) error {
+			taken = append(taken, "withdraw")
+			done = true
+			return nil
+		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, v Withdrawal) error {
 			return authorize(ctx, UpdateWithdraw, v.Actor, v, staffRoles, "withdraw")
 		}}); err != nil {
@@ -181,7 +188,9 @@ func TestForgedDecisionsAreRefused(t *testing.T) {
 				return sign(api, wfID, id, UpdateExtendDeadline, Extension{Actor: sup, Until: until, Reason: "holiday"})
 			}},
 		{name: "staff withdraws", update: UpdateWithdraw,
-			arg: func(id string) any { return sign(api, wfID, id, UpdateWithdraw, Withdrawal{Actor: stf, Reason: "duplicate"}) }},
+			arg: func(id string) any {
+				return sign(api, wfID, id, UpdateWithdraw, Withdrawal{Actor: stf, Reason: "duplicate"})
+			}},
 	}
 	verdicts := map[string]string{}
 	for i, c := range cases {
