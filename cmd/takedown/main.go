@@ -38,6 +38,7 @@ commands:
   bench      measure throughput, latency, history size and query speed
   users      add, list, change and disable accounts (needs DATABASE_URL)
   tokens     issue, list and revoke bearer tokens (needs DATABASE_URL)
+  keygen     print fresh payload and decision keys for a deployment
 
 Run 'takedown <command> -h' for the command's flags. Configuration is read
 from the environment; see README.md.
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUsers(ctx, rest, getenv, stdout, stderr)
 	case "tokens":
 		return runTokens(ctx, rest, getenv, stdout, stderr)
+	case "keygen":
+		return runKeygen(rest, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
