@@ -96,3 +96,24 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "# worker: checks them (key id %s)\nTAKEDOWN_DECISION_PUBLIC_KEYS=%s\n", workflows.DecisionKeyID(pub), b64(pub))
 	return nil
 }
+
+// oidcConfig reads the identity provider for sign-in, if one is set.
+func oidcConfig(e *env) *api.OIDCConfig {
+	issuer := e.str("TAKEDOWN_OIDC_ISSUER", "")
+	if issuer == "" {
+		return nil
+	}
+	c := &api.OIDCConfig{
+		Issuer:       issuer,
+		ClientID:     e.str("TAKEDOWN_OIDC_CLIENT_ID", ""),
+		ClientSecret: e.secret("TAKEDOWN_OIDC_CLIENT_SECRET"),
+		RedirectURL:  e.str("TAKEDOWN_OIDC_REDIRECT_URL", ""),
+		NameClaim:    e.str("TAKEDOWN_OIDC_NAME_CLAIM", "email"),
+		RoleClaim:    e.str("TAKEDOWN_OIDC_ROLE_CLAIM", "groups"),
+		RolePrefix:   e.str("TAKEDOWN_OIDC_ROLE_PREFIX", "takedown-"),
+	}
+	if c.ClientID == "" || c.RedirectURL == "" {
+		e.errs = append(e.errs, errors.New("TAKEDOWN_OIDC_ISSUER is set: TAKEDOWN_OIDC_CLIENT_ID and TAKEDOWN_OIDC_REDIRECT_URL are required too"))
+	}
+	return c
+}

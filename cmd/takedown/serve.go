@@ -80,7 +80,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	e := &env{getenv: getenv}
 	c := loadCommon(e)
 	addr := e.str("TAKEDOWN_HTTP_ADDR", "127.0.0.1:8080")
-	signer, sessions := decisionSigner(e), sessionConfig(e)
+	signer, sessions, oidcCfg := decisionSigner(e), sessionConfig(e), oidcConfig(e)
 	if err := errors.Join(e.err(), requireExternal(c)); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -90,9 +90,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer closeAll()
+	var idp *api.OIDC
+	if oidcCfg != nil {
+		if idp, err = api.NewOIDC(ctx, *oidcCfg); err != nil {
+			return err
+		}
+	}
 
 	srv := api.New(api.Config{
-		Store: st, Engine: workflows.Starter{Client: tc, Signer: signer}, Policy: c.Policy, Sessions: sessions,
+		Store: st, Engine: workflows.Starter{Client: tc, Signer: signer}, Policy: c.Policy, Sessions: sessions, OIDC: idp,
 		Histories: history.Service{Client: tc, Codec: c.Codec, Logger: logger}, Logger: logger.With("component", "api"),
 	})
 	l, err := net.Listen("tcp", addr)

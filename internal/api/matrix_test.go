@@ -173,7 +173,8 @@ func TestAccessMatrix(t *testing.T) {
 		"GET /api/v1/stats/compliance":            {"/api/v1/stats/compliance?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", "", 200},
 		"GET /api/v1/audit":                       {"/api/v1/audit", "", 200},
 	}
-	public := map[string]bool{"GET /healthz": true, "GET /signin": true, "POST /signin": true}
+	public := map[string]bool{"GET /healthz": true, "GET /signin": true, "POST /signin": true,
+		"GET /signin/oidc": true, "GET /signin/oidc/callback": true}
 	callers := []string{"no token", "unknown token", "expired token", "revoked token", "disabled user",
 		string(takedown.RoleStaff), string(takedown.RoleSupervisor), string(takedown.RoleAuditor), string(takedown.RoleAdmin)}
 

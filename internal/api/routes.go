@@ -33,6 +33,8 @@ func (s *Server) routeTable() []Route {
 		{"GET /healthz", nil, s.healthz},
 		{"GET /signin", nil, s.signinPage},
 		{"POST /signin", nil, s.signin},
+		{"GET /signin/oidc", nil, s.oidcStart},
+		{"GET /signin/oidc/callback", nil, s.oidcCallback},
 		{"POST /signout", anyone, s.signout},
 		{"GET /api/v1/me", anyone, s.me},
 		{"POST /api/v1/items", staff, s.createItem},

@@ -30,6 +30,7 @@ type Store interface {
 	EndSession(ctx context.Context, secret string) error
 	CredentialsFor(ctx context.Context, name string) (store.Credentials, error)
 	SigninFailed(ctx context.Context, userID uuid.UUID, max int, lockFor time.Duration) (time.Time, error)
+	ProvisionUser(ctx context.Context, via, name string, role takedown.Role) (takedown.User, error)
 	CreateItem(ctx context.Context, it store.NewItem) (takedown.Item, error)
 	GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error)
 	ConfirmItem(ctx context.Context, c store.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
@@ -70,6 +71,8 @@ type Config struct {
 	Logger    *slog.Logger
 	Now       func() time.Time
 	Sessions  SessionConfig
+	// OIDC, when set, adds sign-in through an identity provider.
+	OIDC *OIDC
 }
 
 // Server is the HTTP API.
@@ -81,6 +84,7 @@ type Server struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	sessions  SessionConfig
+	oidc      *OIDC
 	mux       *http.ServeMux
 	cop       *http.CrossOriginProtection
 	routes    []Route
@@ -96,6 +100,7 @@ func New(cfg Config) *Server {
 		logger:    cmp.Or(cfg.Logger, slog.Default()),
 		now:       cfg.Now,
 		sessions:  cfg.Sessions.withDefaults(),
+		oidc:      cfg.OIDC,
 		mux:       http.NewServeMux(),
 	}
 	if s.now == nil {

@@ -70,7 +70,8 @@ var signinTmpl = template.Must(template.New("signin").Parse(`<!doctype html>
 <label>Name <input name="name" autocomplete="username" required></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button>Sign in</button>
-</form>{{end}}
+</form>
+{{if .OIDC}}<p><a href="/signin/oidc">Sign in through your organisation</a></p>{{end}}{{end}}
 </body></html>
 `))
 
@@ -79,9 +80,11 @@ type signinView struct {
 	CSRF        string
 	User        *takedown.User
 	SessionCSRF string
+	OIDC        bool
 }
 
 func (s *Server) renderSignin(w http.ResponseWriter, status int, v signinView) error {
+	v.OIDC = s.oidc != nil
 	if v.User == nil {
 		tok, err := store.NewToken()
 		if err != nil {

@@ -268,3 +268,51 @@ func scanUser(r row) (takedown.User, error) {
 	err := r.Scan(&u.ID, &u.Name, &u.Role, &u.CreatedAt)
 	return u, err
 }
+
+// ProvisionUser is an identity provider's word on who someone is: it
+// creates the account with role, or gives an existing one that role,
+// recording either in the audit log. A disabled account stays disabled and
+// gives a *CredentialError.
+func (s *Store) ProvisionUser(ctx context.Context, via, name string, role takedown.Role) (takedown.User, error) {
+	if err := checkUser(name, role); err != nil {
+		return takedown.User{}, fmt.Errorf("provision user: %w", err)
+	}
+	var (
+		u        takedown.User
+		disabled *time.Time
+	)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var before takedown.Role
+		err := tx.QueryRow(ctx, `SELECT `+userColumns+`, disabled_at FROM users WHERE name = $1 FOR UPDATE`, name).
+			Scan(&u.ID, &u.Name, &before, &u.CreatedAt, &disabled)
+		op := Operator{Role: "operator", Via: via}
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			u, err = scanUser(tx.QueryRow(ctx, `INSERT INTO users (id, name, role, created_at) VALUES ($1, $2, $3, $4) RETURNING `+userColumns,
+				uuid.New(), name, role, s.now()))
+			if err != nil {
+				return err
+			}
+			return s.auditAccount(ctx, tx, op, "user.add", u.ID, map[string]any{"name": name, "role": role})
+		case err != nil:
+			return err
+		case disabled != nil:
+			return nil
+		}
+		u.Role = role
+		if before == role {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2 WHERE id = $1`, u.ID, role); err != nil {
+			return err
+		}
+		return s.auditAccount(ctx, tx, op, "user.set_role", u.ID, map[string]any{"name": name, "role": role, "from": before})
+	})
+	if err != nil {
+		return takedown.User{}, fmt.Errorf("provision user %s: %w", name, dbError(err))
+	}
+	if disabled != nil {
+		return takedown.User{}, &CredentialError{Reason: "this account is disabled"}
+	}
+	return u, nil
+}
