@@ -53,6 +53,9 @@ type accountsEnv struct {
 	server  *api.Server
 	callers map[string]string // caller → bearer token ("" for none)
 	roles   map[string]takedown.Role
+	// targetToken is the id of a token of the user "target", for the
+	// account routes to act on.
+	targetToken string
 }
 
 func newAccountsEnv(t *testing.T, sessions api.SessionConfig) *accountsEnv {
@@ -100,6 +103,11 @@ func newAccountsEnv(t *testing.T, sessions api.SessionConfig) *accountsEnv {
 	if _, err := st.DisableUser(ctx, store.CLI, "disabled"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.AddUser(ctx, store.CLI, "target", takedown.RoleStaff, ""); err != nil {
+		t.Fatal(err)
+	}
+	tt, _ := issue("target", "t", 90*24*time.Hour)
+	e.targetToken = tt.ID.String()
 	clk.Advance(2 * time.Hour) // past the expiring token's hour
 
 	e.server = api.New(api.Config{
@@ -172,6 +180,11 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/v1/takedowns/{id}/replay":      {"/api/v1/takedowns/" + td + "/replay", "", 200},
 		"GET /api/v1/stats/compliance":            {"/api/v1/stats/compliance?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", "", 200},
 		"GET /api/v1/audit":                       {"/api/v1/audit", "", 200},
+		"GET /api/v1/users":                       {"/api/v1/users", "", 200},
+		"POST /api/v1/users/{name}/disable":       {"/api/v1/users/target/disable", "", 200},
+		"POST /api/v1/users/{name}/enable":        {"/api/v1/users/target/enable", "", 200},
+		"GET /api/v1/tokens":                      {"/api/v1/tokens?user=target", "", 200},
+		"POST /api/v1/tokens/{id}/revoke":         {"/api/v1/tokens/" + e.targetToken + "/revoke", "", 200},
 	}
 	public := map[string]bool{"GET /healthz": true, "GET /signin": true, "POST /signin": true,
 		"GET /signin/oidc": true, "GET /signin/oidc/callback": true}
@@ -213,7 +226,7 @@ func TestAccessMatrix(t *testing.T) {
 		}
 	}
 	t.Logf("access matrix: %d routes × %d callers = %d cases, and %d public routes", routes, len(callers), cases, len(public))
-	if routes < 18 {
+	if routes < 23 {
 		t.Errorf("only %d routes checked", routes)
 	}
 }

@@ -18,7 +18,8 @@ type Route struct {
 func (s *Server) Routes() []Route { return s.routes }
 
 // routeTable says who may do what. Admins manage accounts and nothing
-// else: no route about items or takedowns names them.
+// else: no route about items or takedowns names them, and no one else may
+// touch accounts.
 func (s *Server) routeTable() []Route {
 	var (
 		all               = []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor, takedown.RoleAuditor}
@@ -28,6 +29,7 @@ func (s *Server) routeTable() []Route {
 		supervisor        = []takedown.Role{takedown.RoleSupervisor}
 		readers           = []takedown.Role{takedown.RoleSupervisor, takedown.RoleAuditor}
 		auditor           = []takedown.Role{takedown.RoleAuditor}
+		admin             = []takedown.Role{takedown.RoleAdmin}
 	)
 	return []Route{
 		{"GET /healthz", nil, s.healthz},
@@ -53,6 +55,11 @@ func (s *Server) routeTable() []Route {
 		{"POST /api/v1/takedowns/{id}/replay", auditor, s.replayHistory},
 		{"GET /api/v1/stats/compliance", readers, s.complianceStats},
 		{"GET /api/v1/audit", auditor, s.listAudit},
+		{"GET /api/v1/users", admin, s.listUsers},
+		{"POST /api/v1/users/{name}/disable", admin, s.setUserEnabled(false)},
+		{"POST /api/v1/users/{name}/enable", admin, s.setUserEnabled(true)},
+		{"GET /api/v1/tokens", admin, s.listTokens},
+		{"POST /api/v1/tokens/{id}/revoke", admin, s.revokeToken},
 	}
 }
 
