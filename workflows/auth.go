@@ -153,7 +153,10 @@ func proofMessage(workflowID, update, updateID string, body []byte) []byte {
 
 // canonical is the decision's JSON, as the engine carries it, with the
 // proof left out and the keys of every object sorted: the API and the
-// workflow compute it from the same value on both sides of the engine.
+// workflow compute it from the same value on both sides of the engine. A
+// field added to a decision type must be omitempty (or omitzero), so that
+// workers with the new code still verify decisions signed by an API
+// without it, during a rolling upgrade.
 //
 // workflowcheck flags encoding/json for ranging over maps inside; its output
 // does not depend on the order (object keys are sorted), so the calls are
