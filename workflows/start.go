@@ -56,6 +56,9 @@ func priorityKey(u Urgency, c platforms.Category) int {
 // Starter starts takedown workflows and passes human decisions to them.
 type Starter struct {
 	Client client.Client
+	// Signer, when set, signs every decision passed to Update, as workers
+	// that trust decision keys require.
+	Signer *Signer
 }
 
 // Start starts the takedown workflow for in. Starting the same takedown twice
@@ -97,8 +100,15 @@ func (e *RefusedError) Error() string { return e.Reason }
 // the workflow has taken it (its handler never blocks, so this is within
 // the workflow task that accepted it). updateID makes the decision safe to
 // repeat: the engine and the workflow both answer a repeated id with the
-// first outcome instead of deciding again.
+// first outcome instead of deciding again. The signature binds the
+// decision to this id.
 func (s Starter) Update(ctx context.Context, workflowID, updateID, name string, arg any) (Accepted, error) {
+	if s.Signer != nil {
+		var err error
+		if arg, err = s.Signer.Sign(workflowID, updateID, name, arg); err != nil {
+			return Accepted{}, fmt.Errorf("update %s on %s: %w", name, workflowID, err)
+		}
+	}
 	h, err := s.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflowID,
 		UpdateID:     updateID,

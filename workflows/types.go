@@ -22,11 +22,15 @@ const (
 )
 
 // Actor is who made a human decision. The API fills it from the
-// authenticated caller; the workflow checks the role again in its validators
-// so that no other path into the engine can skip the check.
+// authenticated caller and signs the decision (see auth.go); the workflow
+// checks the role and the signature again in its validators so that no
+// other path into the engine can skip the check.
 type Actor struct {
 	ID   uuid.UUID     `json:"id"`
 	Role takedown.Role `json:"role"`
+	// IssuedAt is when the API signed the decision; Proof its signature.
+	IssuedAt time.Time `json:"issued_at,omitzero"`
+	Proof    string    `json:"proof,omitempty"`
 }
 
 // ReplyKind is what a platform answered, as recorded by staff.

@@ -70,10 +70,11 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
   Temporal      %s
   PostgreSQL    %s
   Simulator     %s (SMTP %s)
-  credentials   %s (bearer tokens for staff, supervisor, auditor)
+  sign in       %s/signin (users demo-staff, demo-supervisor, demo-auditor, demo-admin)
+  credentials   %s (their bearer tokens and passwords)
   policy        durations scaled ×%g (a 24h deadline lasts %s)
 Press Ctrl-C to stop.
-`, stack.APIURL, stack.UIURL, stack.TemporalAddr, redactURL(stack.DatabaseURL), stack.SimulatorURL, stack.SMTPAddr, creds,
+`, stack.APIURL, stack.UIURL, stack.TemporalAddr, redactURL(stack.DatabaseURL), stack.SimulatorURL, stack.SMTPAddr, stack.APIURL, creds,
 		c.Policy.Scale, time.Duration(float64(24*time.Hour)*c.Policy.Scale).Round(time.Second))
 
 	<-ctx.Done()

@@ -5,6 +5,7 @@
 //	takedown worker    the Temporal workers, against the same
 //	takedown migrate   apply database migrations and exit
 //	takedown simulate  the platform simulator alone
+//	takedown users     manage accounts; takedown tokens: their bearer tokens
 package main
 
 import (
@@ -35,6 +36,9 @@ commands:
   migrate    apply database migrations (needs DATABASE_URL)
   simulate   run the platform simulator alone
   bench      measure throughput, latency, history size and query speed
+  users      add, list, change and disable accounts (needs DATABASE_URL)
+  tokens     issue, list and revoke bearer tokens (needs DATABASE_URL)
+  keygen     print fresh payload and decision keys for a deployment
 
 Run 'takedown <command> -h' for the command's flags. Configuration is read
 from the environment; see README.md.
@@ -59,6 +63,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
+	case "users":
+		return runUsers(ctx, rest, getenv, stdout, stderr)
+	case "tokens":
+		return runTokens(ctx, rest, getenv, stdout, stderr)
+	case "keygen":
+		return runKeygen(rest, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

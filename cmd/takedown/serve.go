@@ -80,6 +80,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	e := &env{getenv: getenv}
 	c := loadCommon(e)
 	addr := e.str("TAKEDOWN_HTTP_ADDR", "127.0.0.1:8080")
+	signer, sessions, oidcCfg := decisionSigner(e), sessionConfig(e), oidcConfig(e)
 	if err := errors.Join(e.err(), requireExternal(c)); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -89,9 +90,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer closeAll()
+	var idp *api.OIDC
+	if oidcCfg != nil {
+		if idp, err = api.NewOIDC(ctx, *oidcCfg); err != nil {
+			return err
+		}
+	}
 
 	srv := api.New(api.Config{
-		Store: st, Engine: workflows.Starter{Client: tc}, Policy: c.Policy,
+		Store: st, Engine: workflows.Starter{Client: tc, Signer: signer}, Policy: c.Policy, Sessions: sessions, OIDC: idp,
 		Histories: history.Service{Client: tc, Codec: c.Codec, Logger: logger}, Logger: logger.With("component", "api"),
 	})
 	l, err := net.Listen("tcp", addr)
@@ -119,8 +126,12 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	e := &env{getenv: getenv}
 	c := loadCommon(e)
 	acfg := loadAdapters(e)
+	decisionKeys := decisionPublicKeys(e)
 	if err := errors.Join(e.err(), requireExternal(c)); err != nil {
 		return fmt.Errorf("configuration: %w", err)
+	}
+	if err := workflows.TrustDecisionKeys(decisionKeys...); err != nil {
+		return err
 	}
 	logger := newLogger(c, stderr)
 	st, tc, closeAll, err := connect(ctx, c, logger)

@@ -500,9 +500,15 @@ func TestAuditTrail(t *testing.T) {
 		t.Fatalf("audit: %d", code)
 	}
 	var actions []string
+	entries := out.Entries[:0]
 	for _, a := range out.Entries {
+		if a.SubjectType == "user" { // the accounts the test set up
+			continue
+		}
+		entries = append(entries, a)
 		actions = append(actions, a.Action+":"+a.ActorRole)
 	}
+	out.Entries = entries
 	if strings.Join(actions, ",") != "item.create:staff,item.confirm:staff" {
 		t.Errorf("audit trail %v", actions)
 	}

@@ -1,6 +1,7 @@
 // Package api is the HTTP API used by commission staff, supervisors and
-// auditors. Every route but /healthz needs a bearer token, and each checks the
-// caller's role.
+// auditors. Every route but /healthz and the sign-in page needs a bearer
+// token or a session cookie, and each checks the caller's role (see
+// routes.go).
 package api
 
 import (
@@ -24,6 +25,17 @@ const maxBody = 1 << 20
 type Store interface {
 	Ping(ctx context.Context) error
 	UserByToken(ctx context.Context, token string) (takedown.User, error)
+	SessionUser(ctx context.Context, secret string, idle time.Duration) (store.Session, error)
+	StartSession(ctx context.Context, u takedown.User, method string, absolute time.Duration) (string, store.Session, error)
+	EndSession(ctx context.Context, secret string) error
+	CredentialsFor(ctx context.Context, name string) (store.Credentials, error)
+	SigninFailed(ctx context.Context, userID uuid.UUID, max int, lockFor time.Duration) (time.Time, error)
+	ProvisionUser(ctx context.Context, via, name string, role takedown.Role) (takedown.User, error)
+	ListUsers(ctx context.Context) ([]store.UserInfo, error)
+	DisableUser(ctx context.Context, op store.Operator, name string) (takedown.User, error)
+	EnableUser(ctx context.Context, op store.Operator, name string) (takedown.User, error)
+	ListTokens(ctx context.Context, user string) ([]store.TokenInfo, error)
+	RevokeToken(ctx context.Context, op store.Operator, id uuid.UUID) (store.TokenInfo, error)
 	CreateItem(ctx context.Context, it store.NewItem) (takedown.Item, error)
 	GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error)
 	ConfirmItem(ctx context.Context, c store.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
@@ -63,6 +75,9 @@ type Config struct {
 	Policy    Policy
 	Logger    *slog.Logger
 	Now       func() time.Time
+	Sessions  SessionConfig
+	// OIDC, when set, adds sign-in through an identity provider.
+	OIDC *OIDC
 }
 
 // Server is the HTTP API.
@@ -73,7 +88,11 @@ type Server struct {
 	policy    Policy
 	logger    *slog.Logger
 	now       func() time.Time
+	sessions  SessionConfig
+	oidc      *OIDC
 	mux       *http.ServeMux
+	cop       *http.CrossOriginProtection
+	routes    []Route
 }
 
 // New builds the server and its routes.
@@ -85,37 +104,29 @@ func New(cfg Config) *Server {
 		policy:    cfg.Policy,
 		logger:    cmp.Or(cfg.Logger, slog.Default()),
 		now:       cfg.Now,
+		sessions:  cfg.Sessions.withDefaults(),
+		oidc:      cfg.OIDC,
 		mux:       http.NewServeMux(),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	all := []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor, takedown.RoleAuditor}
-	staff := []takedown.Role{takedown.RoleStaff}
-	staffOrSupervisor := []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor}
-	supervisor := []takedown.Role{takedown.RoleSupervisor}
-	readers := []takedown.Role{takedown.RoleSupervisor, takedown.RoleAuditor}
-	auditor := []takedown.Role{takedown.RoleAuditor}
-
-	s.mux.Handle("GET /healthz", s.wrap(s.healthz))
-	s.mux.Handle("POST /api/v1/items", s.auth(staff, s.createItem))
-	s.mux.Handle("GET /api/v1/items/{id}", s.auth(all, s.getItem))
-	s.mux.Handle("POST /api/v1/items/{id}/confirm", s.auth(staff, s.confirmItem))
-	s.mux.Handle("GET /api/v1/takedowns", s.auth(all, s.listTakedowns))
-	s.mux.Handle("POST /api/v1/items/confirm", s.auth(staff, s.confirmBatch))
-	s.mux.Handle("GET /api/v1/takedowns/{id}", s.auth(all, s.getTakedown))
-	s.mux.Handle("GET /api/v1/takedowns/{id}/notices", s.auth(all, s.listNotices))
-	s.mux.Handle("POST /api/v1/takedowns/{id}/replies", s.auth(staffOrSupervisor, s.recordReply))
-	s.mux.Handle("POST /api/v1/takedowns/{id}/information", s.auth(staffOrSupervisor, s.addInformation))
-	s.mux.Handle("POST /api/v1/takedowns/{id}/withdraw", s.auth(staffOrSupervisor, s.withdraw))
-	s.mux.Handle("POST /api/v1/takedowns/{id}/escalation", s.auth(supervisor, s.decideEscalation))
-	s.mux.Handle("POST /api/v1/takedowns/{id}/deadline", s.auth(supervisor, s.extendDeadline))
-	s.mux.Handle("GET /api/v1/takedowns/{id}/history", s.auth(auditor, s.exportHistory))
-	s.mux.Handle("POST /api/v1/takedowns/{id}/replay", s.auth(auditor, s.replayHistory))
-	s.mux.Handle("GET /api/v1/stats/compliance", s.auth(readers, s.complianceStats))
-	s.mux.Handle("GET /api/v1/audit", s.auth(auditor, s.listAudit))
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		if rt.Roles == nil {
+			s.mux.Handle(rt.Pattern, s.wrap(rt.h))
+		} else {
+			s.mux.Handle(rt.Pattern, s.auth(rt.Roles, rt.h))
+		}
+	}
 	s.mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "not_found", "no such route")
+	}))
+	// Browsers say where a request comes from: a state-changing request
+	// from another site is refused whatever credentials it carries.
+	s.cop = http.NewCrossOriginProtection()
+	s.cop.SetDenyHandler(s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		return errorf(http.StatusForbidden, "cross_origin", "cross-origin request refused")
 	}))
 	return s
 }
@@ -123,7 +134,7 @@ func New(cfg Config) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	s.mux.ServeHTTP(w, r)
+	s.cop.Handler(s.mux).ServeHTTP(w, r)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

@@ -88,14 +88,23 @@ func (c *Codec) Encode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	return out, nil
 }
 
-// Decode opens sealed payloads and passes others through unchanged, so that
-// histories written before encryption was enabled still read.
+// ErrUnsealed is a payload that was not sealed with a key. Workers refuse
+// it: the engine's frontend can be reached around the API (the temporal CLI
+// sends plain JSON), and a workflow must act only on what this deployment's
+// own processes sealed.
+var ErrUnsealed = errors.New("payload is not sealed: this deployment accepts only payloads sealed with its payload key")
+
+// Sealed reports whether p is sealed by a codec (with whatever key).
+func Sealed(p *commonpb.Payload) bool {
+	return string(p.GetMetadata()[metaEncoding]) == Encoding
+}
+
+// Decode opens sealed payloads and refuses any other (ErrUnsealed).
 func (c *Codec) Decode(ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(ps))
 	for i, p := range ps {
-		if string(p.GetMetadata()[metaEncoding]) != Encoding {
-			out[i] = p
-			continue
+		if !Sealed(p) {
+			return nil, ErrUnsealed
 		}
 		if id := string(p.GetMetadata()[metaKeyID]); id != c.keyID {
 			return nil, fmt.Errorf("payload sealed under key %q, but this key is %q", id, c.keyID)

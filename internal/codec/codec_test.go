@@ -2,10 +2,12 @@ package codec_test
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/takedown-oss/takedown/internal/codec"
@@ -58,15 +60,23 @@ func TestWrongKeyAndTamperingAreRefused(t *testing.T) {
 	}
 }
 
-func TestPlainPayloadsStillDecode(t *testing.T) {
+func TestPlainPayloadsAreRefused(t *testing.T) {
 	c, _ := codec.New(key(1))
-	p, err := converter.GetDefaultDataConverter().ToPayload("written before encryption")
+	p, err := converter.GetDefaultDataConverter().ToPayload(map[string]string{"role": "supervisor"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s string
-	if err := c.DataConverter().FromPayload(p, &s); err != nil || s != "written before encryption" {
-		t.Errorf("plain payload: %q %v", s, err)
+	var v map[string]string
+	if err := c.DataConverter().FromPayload(p, &v); !errors.Is(err, codec.ErrUnsealed) || v != nil {
+		t.Errorf("plain payload: %v %v, want ErrUnsealed", v, err)
+	}
+	// One plain payload among sealed ones spoils the lot.
+	sealed, _ := c.Encode([]*commonpb.Payload{p})
+	if _, err := c.Decode([]*commonpb.Payload{sealed[0], p}); !errors.Is(err, codec.ErrUnsealed) {
+		t.Errorf("mixed payloads: %v", err)
+	}
+	if !codec.Sealed(sealed[0]) || codec.Sealed(p) {
+		t.Error("Sealed is wrong")
 	}
 }
 

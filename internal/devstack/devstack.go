@@ -7,6 +7,7 @@ package devstack
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/engine"
 	"github.com/takedown-oss/takedown/internal/history"
+	"github.com/takedown-oss/takedown/internal/password"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/simulator"
@@ -74,10 +76,12 @@ type Stack struct {
 	SimulatorURL string
 	SMTPAddr     string
 	Tokens       map[takedown.Role]string
-	Client       client.Client
-	Simulator    *simulator.Simulator
-	Store        *store.Store
-	Codec        *codec.Codec
+	// Passwords sign the demo users in at /signin (user demo-<role>).
+	Passwords map[takedown.Role]string
+	Client    client.Client
+	Simulator *simulator.Simulator
+	Store     *store.Store
+	Codec     *codec.Codec
 	// Blocking is the ISP channel; switched off, the stack behaves as a
 	// deployment without one.
 	Blocking *SwitchableBlocker
@@ -93,6 +97,9 @@ type Credentials struct {
 	Temporal   string            `json:"temporal"`
 	Simulator  string            `json:"simulator"`
 	Tokens     map[string]string `json:"tokens"`
+	// Passwords are for the sign-in page, by user name.
+	Passwords map[string]string `json:"passwords"`
+	SignIn    string            `json:"sign_in"`
 }
 
 // Start brings every part up in dependency order. On failure, what was
@@ -143,6 +150,20 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		}
 	}
 	if s.Codec, err = codec.New(key); err != nil {
+		return nil, err
+	}
+	// Decisions are signed by the API and checked by the workers, as in
+	// production; both run here, so one process holds both halves.
+	seed, err := codec.LoadOrCreateKey(filepath.Join(cfg.DataDir, "decision.key"))
+	if err != nil {
+		return nil, err
+	}
+	decisionKey := ed25519.NewKeyFromSeed(seed)
+	if err := workflows.TrustDecisionKeys(decisionKey.Public().(ed25519.PublicKey)); err != nil {
+		return nil, err
+	}
+	signer, err := workflows.NewSigner(decisionKey, nil)
+	if err != nil {
 		return nil, err
 	}
 	s.TemporalAddr = cfg.TemporalAddress
@@ -207,22 +228,38 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.closers = append(s.closers, func(context.Context) error { ws.Stop(); return nil })
 
-	// Demo users, with fresh tokens on every start.
-	s.Tokens = map[takedown.Role]string{}
-	for _, r := range []takedown.Role{takedown.RoleStaff, takedown.RoleSupervisor, takedown.RoleAuditor} {
+	// Demo users, one per role, with fresh tokens and passwords on every
+	// start.
+	s.Tokens, s.Passwords = map[takedown.Role]string{}, map[takedown.Role]string{}
+	for _, r := range takedown.Roles {
 		tok, err := store.NewToken()
 		if err != nil {
 			return nil, err
 		}
-		if _, err := st.UpsertUserToken(ctx, "demo-"+string(r), r, tok); err != nil {
+		name := "demo-" + string(r)
+		if _, err := st.UpsertUserToken(ctx, name, r, tok); err != nil {
 			return nil, fmt.Errorf("create demo user %s: %w", r, err)
 		}
-		s.Tokens[r] = tok
+		pw, err := store.NewToken()
+		if err != nil {
+			return nil, err
+		}
+		pw = pw[:20]
+		// Cheap parameters: the password is in a file next to it anyway,
+		// and four full-cost hashes would slow every start.
+		hash, err := password.Hash(pw, password.Params{Memory: 8 * 1024, Time: 1, Threads: 1})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := st.SetPassword(ctx, store.CLI, name, hash); err != nil {
+			return nil, fmt.Errorf("set password of demo user %s: %w", r, err)
+		}
+		s.Tokens[r], s.Passwords[r] = tok, pw
 	}
 
 	// The API.
 	srv := api.New(api.Config{
-		Store: st, Engine: workflows.Starter{Client: c}, Policy: cfg.Policy,
+		Store: st, Engine: workflows.Starter{Client: c, Signer: signer}, Policy: cfg.Policy,
 		Histories: history.Service{Client: c, Codec: s.Codec, Logger: logger},
 		Logger:    logger.With("component", "api"),
 	})
@@ -251,11 +288,15 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 // Credentials returns what a person needs to use the stack.
 func (s *Stack) Credentials() Credentials {
-	toks := map[string]string{}
+	toks, pws := map[string]string{}, map[string]string{}
 	for r, t := range s.Tokens {
 		toks[string(r)] = t
 	}
-	return Credentials{API: s.APIURL, TemporalUI: s.UIURL, Temporal: s.TemporalAddr, Simulator: s.SimulatorURL, Tokens: toks}
+	for r, p := range s.Passwords {
+		pws["demo-"+string(r)] = p
+	}
+	return Credentials{API: s.APIURL, TemporalUI: s.UIURL, Temporal: s.TemporalAddr, Simulator: s.SimulatorURL,
+		Tokens: toks, Passwords: pws, SignIn: s.APIURL + "/signin"}
 }
 
 // WriteCredentials writes the credentials file, readable by its owner only:

@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	tdcodec "github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -59,7 +60,8 @@ func Unmarshal(b []byte) (*historypb.History, error) {
 }
 
 // Decode opens every sealed payload in h in place, for an auditor who may
-// read them.
+// read them. Payloads the engine holds unsealed (details a person gave the
+// temporal CLI, say) are shown as they are: the export shows what is there.
 func Decode(ctx context.Context, h *historypb.History, codec converter.PayloadCodec) error {
 	if codec == nil {
 		return nil
@@ -67,7 +69,19 @@ func Decode(ctx context.Context, h *historypb.History, codec converter.PayloadCo
 	err := proxy.VisitPayloads(ctx, h, proxy.VisitPayloadsOptions{
 		SkipSearchAttributes: true,
 		Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
-			return codec.Decode(ps)
+			out := make([]*commonpb.Payload, len(ps))
+			for i, p := range ps {
+				if !tdcodec.Sealed(p) {
+					out[i] = p
+					continue
+				}
+				d, err := codec.Decode([]*commonpb.Payload{p})
+				if err != nil {
+					return nil, err
+				}
+				out[i] = d[0]
+			}
+			return out, nil
 		},
 	})
 	if err != nil {

@@ -151,11 +151,11 @@ func TestUsers(t *testing.T) {
 		t.Errorf("UserByToken = %+v, want %+v", got, alice)
 	}
 	var stored []byte
-	if err := s.Pool().QueryRow(ctx, "SELECT token_hash FROM users WHERE id = $1", alice.ID).Scan(&stored); err != nil {
+	if err := s.Pool().QueryRow(ctx, "SELECT hash FROM tokens WHERE user_id = $1", alice.ID).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(stored), token) || len(stored) != 32 {
-		t.Errorf("token_hash holds %d bytes, want a 32-byte hash and never the token", len(stored))
+		t.Errorf("tokens.hash holds %d bytes, want a 32-byte hash and never the token", len(stored))
 	}
 
 	bobToken := "bob-token-0123456789abcdef"
@@ -181,13 +181,19 @@ func TestUsers(t *testing.T) {
 		want error // nil: any error
 	}{
 		{"duplicate name", func() error { _, _, err := s.CreateUser(ctx, "alice", takedown.RoleAuditor); return err }, takedown.ErrDuplicate},
-		{"unknown role", func() error { _, _, err := s.CreateUser(ctx, "carol", "admin"); return err }, nil},
+		{"unknown role", func() error { _, _, err := s.CreateUser(ctx, "carol", "root"); return err }, nil},
 		{"empty name", func() error { _, _, err := s.CreateUser(ctx, "", takedown.RoleStaff); return err }, nil},
 		{"unknown token", func() error { _, err := s.UserByToken(ctx, "no-such-token-at-all"); return err }, takedown.ErrNotFound},
 		{"empty token", func() error { _, err := s.UserByToken(ctx, ""); return err }, takedown.ErrNotFound},
 		{"replaced token", func() error { _, err := s.UserByToken(ctx, bobToken); return err }, takedown.ErrNotFound},
-		{"short token", func() error { _, err := s.UpsertUserToken(ctx, "dave", takedown.RoleStaff, "short"); return err }, nil},
-		{"token of another user", func() error { _, err := s.UpsertUserToken(ctx, "erin", takedown.RoleStaff, newToken); return err }, takedown.ErrDuplicate},
+		{"short token", func() error {
+			_, err := s.UpsertUserToken(ctx, "dave", takedown.RoleStaff, "short")
+			return err
+		}, nil},
+		{"token of another user", func() error {
+			_, err := s.UpsertUserToken(ctx, "erin", takedown.RoleStaff, newToken)
+			return err
+		}, takedown.ErrDuplicate},
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -699,7 +705,7 @@ func TestAppendOnly(t *testing.T) {
 	}
 	var n int
 	var level float64
-	if err := s.Pool().QueryRow(ctx, `SELECT count(*), max((detail->>'level')::float8) FROM audit_log`).Scan(&n, &level); err != nil {
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*), max((detail->>'level')::float8) FROM audit_log WHERE subject_type = 'takedown'`).Scan(&n, &level); err != nil {
 		t.Fatal(err)
 	}
 	if n != 2 || level != 3 {

@@ -19,11 +19,17 @@ const (
 	RoleStaff      Role = "staff"
 	RoleSupervisor Role = "supervisor"
 	RoleAuditor    Role = "auditor"
+	// RoleAdmin manages accounts and nothing else: an admin can neither
+	// act on takedowns nor read them.
+	RoleAdmin Role = "admin"
 )
+
+// Roles lists every role.
+var Roles = []Role{RoleStaff, RoleSupervisor, RoleAuditor, RoleAdmin}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
-	return r == RoleStaff || r == RoleSupervisor || r == RoleAuditor
+	return r == RoleStaff || r == RoleSupervisor || r == RoleAuditor || r == RoleAdmin
 }
 
 // User is an authenticated caller. Tokens are never held here: only their hash
