@@ -35,11 +35,11 @@ func (r *run) register(ctx workflow.Context) error {
 		return fmt.Errorf("register query: %w", err)
 	}
 	for _, err := range []error{
-		decision(ctx, r, UpdateRecordReply, r.checkReply, r.applyReply),
-		decision(ctx, r, UpdateDecideEscalation, r.checkDecision, r.applyDecision),
-		decision(ctx, r, UpdateExtendDeadline, r.checkExtension, r.applyExtension),
-		decision(ctx, r, UpdateWithdraw, r.checkWithdrawal, r.applyWithdrawal),
-		decision(ctx, r, UpdateAddInformation, r.checkInformation, r.applyInformation),
+		decision(ctx, r, UpdateRecordReply, staffRoles, "record a platform's reply", r.checkReply, r.applyReply),
+		decision(ctx, r, UpdateDecideEscalation, supervisorRoles, "decide an escalation", r.checkDecision, r.applyDecision),
+		decision(ctx, r, UpdateExtendDeadline, supervisorRoles, "extend a deadline", r.checkExtension, r.applyExtension),
+		decision(ctx, r, UpdateWithdraw, staffRoles, "withdraw a takedown", r.checkWithdrawal, r.applyWithdrawal),
+		decision(ctx, r, UpdateAddInformation, staffRoles, "add information", r.checkInformation, r.applyInformation),
 	} {
 		if err != nil {
 			return err
@@ -48,18 +48,33 @@ func (r *run) register(ctx workflow.Context) error {
 	return nil
 }
 
-// decision registers one human decision. The validator and the handler
-// run the same check, the handler against the state as it is when it runs:
-// two decisions in one workflow task both pass their validators, and the
-// second is refused here if the first made it impossible. The handler
-// applies the decision to the state at once and never blocks; the loop
-// acts on what it queued. A decision's update id is remembered, so that a
-// repeat answers as the first did and nothing is done twice.
-func decision[T any](ctx workflow.Context, r *run, name string,
+// decisionArg is what every decision carries: who made it.
+type decisionArg interface{ actor() Actor }
+
+func (v Reply) actor() Actor              { return v.Actor }
+func (v EscalationDecision) actor() Actor { return v.Actor }
+func (v Extension) actor() Actor          { return v.Actor }
+func (v Withdrawal) actor() Actor         { return v.Actor }
+func (v Information) actor() Actor        { return v.Actor }
+
+// decision registers one human decision. The validator checks who made it
+// (role and the API's signature) and whether the takedown can take it; the
+// handler checks the second again against the state as it is when it
+// runs: two decisions in one workflow task both pass their validators, and
+// the second is refused here if the first made it impossible. (Who made it
+// is not checked again: validators do not run on replay, and the proof is
+// bound to the engine's workflow id, which a replay does not have.) The
+// handler applies the decision to the state at once and never blocks; the
+// loop acts on what it queued. A decision's update id is remembered, so
+// that a repeat answers as the first did and nothing is done twice.
+func decision[T decisionArg](ctx workflow.Context, r *run, name string, roles []takedown.Role, what string,
 	check func(workflow.Context, T) error, apply func(workflow.Context, T)) error {
 	validate := func(ctx workflow.Context, v T) error {
 		if _, ok := r.st.decided(updateID(ctx)); ok {
 			return nil
+		}
+		if err := authorize(ctx, name, v.actor(), v, roles, what); err != nil {
+			return err
 		}
 		return check(ctx, v)
 	}
@@ -113,9 +128,6 @@ func (r *run) checkOpen() error {
 // --- replies -------------------------------------------------------------------------
 
 func (r *run) checkReply(ctx workflow.Context, v Reply) error {
-	if err := authorize(ctx, UpdateRecordReply, v.Actor, v, staffRoles, "record a platform's reply"); err != nil {
-		return err
-	}
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
@@ -194,9 +206,6 @@ func (r *run) applyReply(ctx workflow.Context, v Reply) {
 // --- supervisors' decisions ------------------------------------------------------------
 
 func (r *run) checkDecision(ctx workflow.Context, v EscalationDecision) error {
-	if err := authorize(ctx, UpdateDecideEscalation, v.Actor, v, supervisorRoles, "decide an escalation"); err != nil {
-		return err
-	}
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
@@ -248,9 +257,6 @@ func (r *run) applyDecision(ctx workflow.Context, v EscalationDecision) {
 }
 
 func (r *run) checkExtension(ctx workflow.Context, v Extension) error {
-	if err := authorize(ctx, UpdateExtendDeadline, v.Actor, v, supervisorRoles, "extend a deadline"); err != nil {
-		return err
-	}
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
@@ -298,9 +304,6 @@ func (r *run) applyExtension(ctx workflow.Context, v Extension) {
 // --- staff's decisions ----------------------------------------------------------------
 
 func (r *run) checkWithdrawal(ctx workflow.Context, v Withdrawal) error {
-	if err := authorize(ctx, UpdateWithdraw, v.Actor, v, staffRoles, "withdraw a takedown"); err != nil {
-		return err
-	}
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
@@ -316,9 +319,6 @@ func (r *run) applyWithdrawal(ctx workflow.Context, v Withdrawal) {
 }
 
 func (r *run) checkInformation(ctx workflow.Context, v Information) error {
-	if err := authorize(ctx, UpdateAddInformation, v.Actor, v, staffRoles, "add information"); err != nil {
-		return err
-	}
 	if err := r.checkOpen(); err != nil {
 		return err
 	}
