@@ -1,1 +1,2 @@
 -- accounts (filled in by the accounts change)
+SELECT 1;
