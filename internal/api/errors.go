@@ -8,8 +8,9 @@ import (
 )
 
 // Error is what a handler returns to say what the client sees. Anything else a
-// handler returns is an internal error: logged, and answered with a generic
-// 500 so that internals never reach the client.
+// handler returns is either a part being down (503, see unavailable) or an
+// internal error: logged, and answered with a generic 500 so that internals
+// never reach the client.
 type Error struct {
 	Status  int
 	Code    string
@@ -49,6 +50,9 @@ func (s *Server) wrap(h handler) http.Handler {
 		}
 		var ae *Error
 		if !errors.As(err, &ae) {
+			ae = unavailable(err)
+		}
+		if ae == nil {
 			ae = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error", Err: err}
 		}
 		level := slog.LevelInfo
