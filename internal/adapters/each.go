@@ -57,10 +57,14 @@ func BuildEach(cfg Config, enabled []platforms.Platform, hc *http.Client, logger
 	}
 	cfg.Telegram.Mailer, cfg.X.Mailer, cfg.Meta.Mailer = mailer, mailer, mailer
 	build := map[platforms.Platform]func() (platforms.Adapter, error){
-		platforms.YouTube:  func() (platforms.Adapter, error) { return youtube.New(cfg.YouTube, hc, logger.With("platform", "youtube")) },
-		platforms.Telegram: func() (platforms.Adapter, error) { return telegram.New(cfg.Telegram, hc, logger.With("platform", "telegram")) },
-		platforms.X:        func() (platforms.Adapter, error) { return x.New(cfg.X, hc, logger.With("platform", "x")) },
-		platforms.Meta:     func() (platforms.Adapter, error) { return meta.New(cfg.Meta, hc, logger.With("platform", "meta")) },
+		platforms.YouTube: func() (platforms.Adapter, error) {
+			return youtube.New(cfg.YouTube, hc, logger.With("platform", "youtube"))
+		},
+		platforms.Telegram: func() (platforms.Adapter, error) {
+			return telegram.New(cfg.Telegram, hc, logger.With("platform", "telegram"))
+		},
+		platforms.X:    func() (platforms.Adapter, error) { return x.New(cfg.X, hc, logger.With("platform", "x")) },
+		platforms.Meta: func() (platforms.Adapter, error) { return meta.New(cfg.Meta, hc, logger.With("platform", "meta")) },
 	}
 	for _, p := range platforms.All {
 		var err error

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/takedown-oss/takedown/migrations"
 )
 
 // CountTakedowns counts takedowns by platform, then status, for the
@@ -30,4 +32,13 @@ func (s *Store) CountTakedowns(ctx context.Context) (map[string]map[string]int64
 		return nil, fmt.Errorf("count takedowns: %w", dbError(err))
 	}
 	return out, nil
+}
+
+// SchemaVersion is the number of the last migration applied.
+func (s *Store) SchemaVersion(ctx context.Context) (int32, error) {
+	var v int32
+	if err := s.pool.QueryRow(ctx, `SELECT version FROM `+migrations.VersionTable).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", dbError(err))
+	}
+	return v, nil
 }
