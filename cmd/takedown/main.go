@@ -40,6 +40,7 @@ commands:
   doctor     check the database, the engine, the search attributes and each
              platform's credentials and endpoint; one line per problem
   simulate   run the platform simulator alone
+  health     GET a health URL, exit non-zero unless it answers 200
   bench      measure throughput, latency, history size and query speed
 
 Run 'takedown <command> -h' for the command's flags. Configuration is read
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSetup(ctx, rest, getenv, stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, rest, getenv, stdout, stderr)
+	case "health":
+		return runHealth(ctx, rest, stdout)
 	case "simulate":
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "bench":

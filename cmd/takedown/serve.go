@@ -154,17 +154,21 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
-// newBlocker configures the channel for access-blocking orders. Without
-// TAKEDOWN_ISP_ORDER_URL the last rung of the ladder is disabled: an approved
-// order fails loudly instead of pretending to be sent.
-func newBlocker(e *env, logger *slog.Logger) (activities.Blocker, error) {
-	cfg := isp.Config{
+// loadISP reads the channel for access-blocking orders.
+func loadISP(e *env) isp.Config {
+	return isp.Config{
 		OrderURL:     e.str("TAKEDOWN_ISP_ORDER_URL", ""),
 		Token:        e.secret("TAKEDOWN_ISP_TOKEN"),
 		VantageURL:   e.str("TAKEDOWN_ISP_VANTAGE_URL", ""),
 		VantageToken: e.secret("TAKEDOWN_ISP_VANTAGE_TOKEN"),
 		LegalBasis:   e.str("TAKEDOWN_ISP_LEGAL_BASIS", isp.DefaultLegalBasis),
 	}
+}
+
+// newBlocker configures the channel for access-blocking orders. Without
+// TAKEDOWN_ISP_ORDER_URL the last rung of the ladder is disabled: an approved
+// order fails loudly instead of pretending to be sent.
+func newBlocker(cfg isp.Config, logger *slog.Logger) (activities.Blocker, error) {
 	if cfg.OrderURL == "" {
 		logger.Warn("TAKEDOWN_ISP_ORDER_URL is not set: access-blocking orders cannot be sent")
 		return nil, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/metrics"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/workers"
@@ -30,11 +31,11 @@ type workerConfig struct {
 	Missing map[platforms.Platform][]string
 	// MetricsAddr serves /metrics, /healthz and /readyz ("" = not served).
 	MetricsAddr string
-	env         *env
+	ISP         isp.Config
 }
 
 func loadWorker(e *env) (workerConfig, error) {
-	c := workerConfig{common: loadCommon(e), env: e}
+	c := workerConfig{common: loadCommon(e), ISP: loadISP(e)}
 	c.Adapters = loadAdapters(e)
 	c.Missing = missingCredentials(c.Adapters)
 	c.MetricsAddr = e.str("TAKEDOWN_METRICS_ADDR", "")
@@ -124,7 +125,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if len(built.Off) == len(platforms.All) {
 		logger.Warn("every platform is off: this worker runs workflows but sends and probes nothing")
 	}
-	blocker, err := newBlocker(e, logger)
+	blocker, err := newBlocker(c.ISP, logger)
 	if err != nil {
 		return err
 	}
