@@ -136,6 +136,8 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 // fails after the workflow started, the workflow writes the same rows
 // itself (store.EnsureTakedown) before its first notice, and a retried
 // confirm starts nothing new and writes them if they are still missing.
+// The workflow may also get there first; step 3 then finds the takedown
+// already written and answers with it.
 func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urgency workflows.Urgency) (takedown.Takedown, error) {
 	tdID := TakedownIDFor(id)
 	wfID := takedown.WorkflowID(tdID)
@@ -166,6 +168,15 @@ func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urg
 	td, err := s.store.ConfirmItem(ctx, store.Confirm{
 		ItemID: id, TakedownID: tdID, WorkflowID: wfID, ConfirmedBy: u.ID,
 	}, nil)
+	if errors.Is(err, takedown.ErrConflict) {
+		// The workflow we just started may have written the rows itself
+		// (EnsureTakedown, before its first notice) ahead of this commit:
+		// that is this confirmation's takedown, not another's.
+		existing, gerr := s.store.GetTakedown(ctx, tdID)
+		if gerr == nil && existing.ItemID == id {
+			td, err = existing, nil
+		}
+	}
 	if err != nil {
 		return td, err
 	}

@@ -12,8 +12,10 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/metrics"
+	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/workflows"
 )
 
 func TestConfirmEngineUnavailableIs503AndWritesNothing(t *testing.T) {
@@ -126,5 +128,36 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 		if strings.Contains(text, leak) {
 			t.Errorf("/metrics exposes %q", leak)
 		}
+	}
+}
+
+// raceEngine writes the takedown as the workflow does (EnsureTakedown,
+// before its first notice) before Start returns: the workflow got there
+// ahead of the API's own commit.
+type raceEngine struct {
+	*fakeEngine
+	store interface {
+		EnsureTakedown(context.Context, takedown.Confirm) error
+	}
+}
+
+func (r raceEngine) Start(ctx context.Context, wfID string, in workflows.Input, u workflows.Urgency) error {
+	if err := r.fakeEngine.Start(ctx, wfID, in, u); err != nil {
+		return err
+	}
+	return r.store.EnsureTakedown(ctx, takedown.Confirm{ItemID: in.ItemID, TakedownID: in.TakedownID, WorkflowID: wfID, ConfirmedBy: in.ConfirmedBy})
+}
+
+func TestConfirmWhenTheWorkflowWroteFirst(t *testing.T) {
+	e := newEnvWith(t, func(c *api.Config) { c.Engine = raceEngine{fakeEngine: c.Engine.(*fakeEngine), store: c.Store.(*store.Store)} })
+	it := e.createItem("https://www.instagram.com/reel/Crace1/")
+	var res struct {
+		TakedownID string `json:"takedown_id"`
+	}
+	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", "", &res); code != 202 || res.TakedownID != api.TakedownIDFor(it.ID).String() {
+		t.Fatalf("confirm: %d %+v", code, res)
+	}
+	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", "", nil); code != 409 {
+		t.Errorf("second confirm: %d, want 409", code)
 	}
 }
