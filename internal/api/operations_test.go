@@ -149,7 +149,9 @@ func (r raceEngine) Start(ctx context.Context, wfID string, in workflows.Input, 
 }
 
 func TestConfirmWhenTheWorkflowWroteFirst(t *testing.T) {
-	e := newEnvWith(t, func(c *api.Config) { c.Engine = raceEngine{fakeEngine: c.Engine.(*fakeEngine), store: c.Store.(*store.Store)} })
+	e := newEnvWith(t, func(c *api.Config) {
+		c.Engine = raceEngine{fakeEngine: c.Engine.(*fakeEngine), store: c.Store.(*store.Store)}
+	})
 	it := e.createItem("https://www.instagram.com/reel/Crace1/")
 	var res struct {
 		TakedownID string `json:"takedown_id"`
