@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // Error is what a handler returns to say what the client sees. Anything else a
@@ -62,6 +63,9 @@ func (s *Server) wrap(h handler) http.Handler {
 		// The path is logged without the query: filters are harmless, but a
 		// habit of logging queries is how URLs of victims' content leak.
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", ae.Status, "code", ae.Code}
+		if id := r.PathValue("id"); id != "" && strings.HasPrefix(r.URL.Path, "/api/v1/takedowns/") {
+			attrs = append(attrs, "takedown_id", id)
+		}
 		if ae.Err != nil {
 			attrs = append(attrs, "err", ae.Err.Error())
 		}
