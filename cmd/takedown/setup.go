@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/takedown-oss/takedown/internal/reports"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/workflows"
 )
@@ -43,8 +44,8 @@ func loadSetup(e *env) (setupConfig, error) {
 	return c, errors.Join(e.err(), errors.Join(errs...))
 }
 
-// runSetup prepares a deployment: the schema, the runtime role, and the
-// namespace's search attributes. Every step checks before it acts, so
+// runSetup prepares a deployment: the schema, the runtime role, the
+// namespace's search attributes and the daily report's schedule. Every step checks before it acts, so
 // running it again changes nothing and says so.
 func runSetup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if err := parseFlags("setup", args, stderr); err != nil {
@@ -103,6 +104,15 @@ func runSetup(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		fmt.Fprintf(stdout, "engine: search attribute %s (%s) %s in namespace %s\n",
 			name, workflows.SearchAttributeTypes[name], state, c.Namespace)
+	}
+	created, err := reports.EnsureSchedule(ctx, tc)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "engine: schedule %s created (daily at 00:10 UTC)\n", workflows.DailyReportSchedule)
+	} else {
+		fmt.Fprintf(stdout, "engine: schedule %s already exists\n", workflows.DailyReportSchedule)
 	}
 	fmt.Fprintln(stdout, "setup complete")
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/adapters"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/metrics"
+	"github.com/takedown-oss/takedown/internal/reports"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/platforms"
@@ -156,6 +157,12 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
+	rw, err := reports.StartWorker(tc, &reports.Activities{Store: st, Logger: logger})
+	if err != nil {
+		ws.Stop()
+		return err
+	}
+	defer rw.Stop()
 	fmt.Fprintf(stdout, "takedown workers polling %s (namespace %s)\n", c.Temporal, c.Namespace)
 	<-ctx.Done()
 	// Stop polling, let running activities finish (up to the workers' stop

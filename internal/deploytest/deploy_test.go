@@ -78,12 +78,16 @@ func buildTakedown(t *testing.T) string {
 	return bin
 }
 
-// fastPolicy turns the ladder's hours into fractions of a second and
+// fastPolicy turns the ladder's hours into seconds (scale 0.001) and
 // probes every second or so, so that fifty takedowns end in seconds.
-// Deadlines stay long (about 40 minutes): the test waits out the engine's
-// timeout for sends lost with the killed worker, and a deadline passing
-// meanwhile would rightly send a reminder, a second notice.
-const fastPolicy = `{"scale": 0.001, "default": {"deadline": "720h", "reminder_deadline": "720h", "priority_deadline": "720h",
+//
+// The first deadline (40h, so 144 s) is just longer than the engine's
+// timeout for a send lost with the killed worker (2 min). A notice that
+// reached the platform before the kill is then confirmed removed well
+// before it, so no reminder duplicates it; a notice claimed but never
+// delivered is recorded as uncertain and never re-sent, and the reminder at
+// the deadline is the one notice that platform receives.
+const fastPolicy = `{"scale": 0.001, "default": {"deadline": "40h", "reminder_deadline": "720h", "priority_deadline": "720h",
   "portal_deadline": "720h", "probe_initial": "1000s", "probe_max": "3000s", "confirm_gap": "1000s", "recheck_after": "720h"}}`
 
 type stack struct {
@@ -216,13 +220,15 @@ func TestDeployment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("setup: %v\n%s", err, out)
 	}
-	for _, want := range []string{"runtime role takedown_app created", "search attribute TakedownPlatform (Keyword) registered", "setup complete"} {
+	for _, want := range []string{"runtime role takedown_app created", "search attribute TakedownPlatform (Keyword) registered",
+		"schedule takedown-daily-compliance-report created", "setup complete"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("setup output lacks %q:\n%s", want, out)
 		}
 	}
 	out, err = run(t, s.bin, setupEnv, "setup")
-	if err != nil || !strings.Contains(out, "TakedownPlatform (Keyword) already registered") || !strings.Contains(out, "takedown_app exists") {
+	if err != nil || !strings.Contains(out, "TakedownPlatform (Keyword) already registered") || !strings.Contains(out, "takedown_app exists") ||
+		!strings.Contains(out, "schedule takedown-daily-compliance-report already exists") {
 		t.Errorf("setup again: %v\n%s", err, out)
 	}
 
@@ -280,7 +286,7 @@ func TestDeployment(t *testing.T) {
 	t.Logf("worker 1 killed after %d of 50 notices", sentAtKill)
 
 	start := time.Now()
-	waitFor(t, "all 50 takedowns removed", 3*time.Minute, func() bool {
+	waitFor(t, "all 50 takedowns removed", 5*time.Minute, func() bool {
 		var list struct {
 			Takedowns []takedown.Takedown `json:"takedowns"`
 		}
@@ -328,6 +334,18 @@ func TestDeployment(t *testing.T) {
 				t.Error("/metrics exposes a URL or an id")
 			}
 		}
+	})
+
+	t.Run("the daily report's schedule runs on the workers", func(t *testing.T) {
+		if out, err := run(t, temporalBin, os.Environ(), "schedule", "trigger", "--schedule-id", "takedown-daily-compliance-report",
+			"--address", s.temporalAddr); err != nil {
+			t.Fatalf("trigger schedule: %v\n%s", err, out)
+		}
+		waitFor(t, "the compliance report in the audit trail", 30*time.Second, func() bool {
+			var n int
+			err := owner.Pool().QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'report.compliance'`).Scan(&n)
+			return err == nil && n == 1
+		})
 	})
 
 	// A fresh item, then the engine goes away: confirm answers 503 within
