@@ -36,7 +36,8 @@ commands:
   worker     run the Temporal workers (needs DATABASE_URL and TEMPORAL_ADDRESS)
   migrate    apply database migrations (needs DATABASE_URL)
   setup      migrate, create the runtime database role, register the
-             namespace's search attributes; safe to run again
+             namespace's search attributes, create the daily report's
+             schedule; safe to run again
   doctor     check the database, the engine, the search attributes and each
              platform's credentials and endpoint; one line per problem
   simulate   run the platform simulator alone
