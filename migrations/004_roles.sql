@@ -46,5 +46,7 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO ta
 -- adds an append-only table revokes the same on it.
 REVOKE UPDATE, DELETE, TRUNCATE ON takedown_events, audit_log FROM takedown_runtime;
 
--- The migrations' own bookkeeping is the owner's alone.
+-- The migrations' own bookkeeping is the owner's to change; the runtime
+-- role may read it (`takedown doctor` checks the schema is current).
 REVOKE ALL ON schema_version FROM takedown_runtime;
+GRANT SELECT ON schema_version TO takedown_runtime;

@@ -234,6 +234,13 @@ func TestDeployment(t *testing.T) {
 
 	t.Run("runtime role cannot rewrite history or alter tables", func(t *testing.T) { checkRuntimeRole(t, s.runtimeURL) })
 
+	t.Run("doctor after setup finds nothing wrong", func(t *testing.T) {
+		out, err := run(t, s.bin, s.workerEnv(smtpAddr, 0), "doctor")
+		if err != nil || !strings.Contains(out, "no problems found") {
+			t.Errorf("doctor: %v\n%s", err, out)
+		}
+	})
+
 	owner, err := store.Open(ctx, store.Config{URL: s.ownerURL})
 	if err != nil {
 		t.Fatal(err)
