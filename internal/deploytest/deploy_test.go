@@ -70,7 +70,9 @@ func temporalCLI(t *testing.T) string {
 func buildTakedown(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "takedown")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/takedown")
+	// The image's build (internal/deploy/Dockerfile): what is tested is
+	// what is deployed.
+	cmd := exec.Command("go", "build", "-tags", "nodev", "-o", bin, "./cmd/takedown")
 	cmd.Dir = "../.."
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
