@@ -19,10 +19,23 @@ import (
 type env struct {
 	getenv func(string) string
 	errs   []error
+	// readFile reads the files named by *_FILE (os.ReadFile; tests replace it).
+	readFile func(string) ([]byte, error)
+	// seen records every key read, so that a test can tell a deployment's
+	// variables from ones the binary would ignore.
+	seen map[string]bool
+}
+
+func (e *env) get(key string) string {
+	if e.seen == nil {
+		e.seen = map[string]bool{}
+	}
+	e.seen[key] = true
+	return e.getenv(key)
 }
 
 func (e *env) str(key, def string) string {
-	if v := strings.TrimSpace(e.getenv(key)); v != "" {
+	if v := strings.TrimSpace(e.get(key)); v != "" {
 		return v
 	}
 	return def
@@ -31,11 +44,16 @@ func (e *env) str(key, def string) string {
 // secret reads KEY, or the file named by KEY_FILE, so secrets can come from a
 // mounted file instead of the process environment.
 func (e *env) secret(key string) string {
-	if v := e.getenv(key); v != "" {
+	v, path := e.get(key), e.get(key+"_FILE")
+	if v != "" {
 		return v
 	}
-	if path := e.getenv(key + "_FILE"); path != "" {
-		b, err := os.ReadFile(path)
+	if path != "" {
+		read := e.readFile
+		if read == nil {
+			read = os.ReadFile
+		}
+		b, err := read(path)
 		if err != nil {
 			e.errs = append(e.errs, fmt.Errorf("%s_FILE: %w", key, err))
 			return ""
@@ -46,7 +64,7 @@ func (e *env) secret(key string) string {
 }
 
 func (e *env) int(key string, def int) int {
-	v := e.getenv(key)
+	v := e.get(key)
 	if v == "" {
 		return def
 	}
@@ -58,7 +76,7 @@ func (e *env) int(key string, def int) int {
 }
 
 func (e *env) float(key string, def float64) float64 {
-	v := e.getenv(key)
+	v := e.get(key)
 	if v == "" {
 		return def
 	}
@@ -85,6 +103,9 @@ type common struct {
 	// no key is set).
 	PayloadKey []byte
 	Codec      *codec.Codec
+	DB         dbSettings
+	// Platforms are the platforms this deployment serves (TAKEDOWN_PLATFORMS).
+	Platforms []platforms.Platform
 }
 
 func loadCommon(e *env) common {
@@ -112,6 +133,8 @@ func loadCommon(e *env) common {
 			e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_PAYLOAD_KEY: %w", err))
 		}
 	}
+	c.DB = loadDB(e)
+	c.Platforms = loadPlatforms(e)
 	p, err := policy.Load(c.PolicyFile)
 	if err != nil {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_POLICY_FILE: %w", err))
@@ -136,8 +159,9 @@ var defaultSendRate = map[platforms.Platform]float64{
 
 func newLogger(c common, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(takedownIDs{Handler: h})
 }

@@ -62,19 +62,6 @@ func sessionConfig(e *env) api.SessionConfig {
 	}
 }
 
-func (e *env) duration(key string, def time.Duration) time.Duration {
-	v := e.getenv(key)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a positive duration (e.g. 30m)", key, v))
-		return def
-	}
-	return d
-}
-
 // runKeygen prints a fresh set of keys for a deployment, as environment
 // assignments.
 func runKeygen(args []string, stdout, stderr io.Writer) error {

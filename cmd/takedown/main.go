@@ -4,6 +4,8 @@
 //	takedown serve     the HTTP API, against an external Temporal and PostgreSQL
 //	takedown worker    the Temporal workers, against the same
 //	takedown migrate   apply database migrations and exit
+//	takedown setup     migrate, runtime role, search attributes (idempotent)
+//	takedown doctor    check a deployment's configuration and dependencies
 //	takedown simulate  the platform simulator alone
 //	takedown users     manage accounts; takedown tokens: their bearer tokens
 package main
@@ -34,7 +36,13 @@ commands:
   serve      run the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS)
   worker     run the Temporal workers (needs DATABASE_URL and TEMPORAL_ADDRESS)
   migrate    apply database migrations (needs DATABASE_URL)
+  setup      migrate, create the runtime database role, register the
+             namespace's search attributes, create the daily report's
+             schedule; safe to run again
+  doctor     check the database, the engine, the search attributes and each
+             platform's credentials and endpoint; one line per problem
   simulate   run the platform simulator alone
+  health     GET a health URL, exit non-zero unless it answers 200
   bench      measure throughput, latency, history size and query speed
   users      add, list, change and disable accounts (needs DATABASE_URL)
   tokens     issue, list and revoke bearer tokens (needs DATABASE_URL)
@@ -59,6 +67,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runWorker(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "setup":
+		return runSetup(ctx, rest, getenv, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, rest, getenv, stdout, stderr)
+	case "health":
+		return runHealth(ctx, rest, stdout)
 	case "simulate":
 		return runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "bench":

@@ -37,6 +37,11 @@ func TestCommandErrors(t *testing.T) {
 		{"bad rate", []string{"serve"}, map[string]string{"TAKEDOWN_SEND_RATE_YOUTUBE": "fast"}, []string{"TAKEDOWN_SEND_RATE_YOUTUBE"}},
 		{"unknown platform in policy", []string{"serve"}, map[string]string{"TAKEDOWN_POLICY_FILE": badPolicy}, []string{`unknown platform "myspace"`}},
 		{"missing secret file", []string{"serve"}, map[string]string{"DATABASE_URL_FILE": "/nonexistent/db-url"}, []string{"DATABASE_URL_FILE"}},
+		{"setup needs the engine", []string{"setup"}, map[string]string{"DATABASE_URL": "postgres://x"}, []string{"TEMPORAL_ADDRESS is required"}},
+		{"runtime role without password", []string{"setup"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "t:7233", "TAKEDOWN_RUNTIME_ROLE": "app"}, []string{"TAKEDOWN_RUNTIME_PASSWORD"}},
+		{"bad timeout", []string{"serve"}, map[string]string{"TAKEDOWN_REQUEST_TIMEOUT": "soon"}, []string{"TAKEDOWN_REQUEST_TIMEOUT"}},
+		{"unknown platform", []string{"worker"}, map[string]string{"TAKEDOWN_PLATFORMS": "myspace"}, []string{"TAKEDOWN_PLATFORMS"}},
+		{"health needs a URL", []string{"health"}, nil, []string{"usage: takedown health URL"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

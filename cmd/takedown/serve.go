@@ -15,12 +15,11 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/internal/adapters"
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/isp"
+	"github.com/takedown-oss/takedown/internal/metrics"
 	"github.com/takedown-oss/takedown/internal/store"
-	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -40,30 +39,27 @@ func requireExternal(c common) error {
 	return errors.Join(errs...)
 }
 
-func dialTemporal(ctx context.Context, c common, logger *slog.Logger) (client.Client, error) {
-	cl, err := client.DialContext(ctx, client.Options{
+// temporalOptions are the client options every command uses.
+func temporalOptions(c common, logger *slog.Logger, mh client.MetricsHandler) client.Options {
+	return client.Options{
 		HostPort: c.Temporal, Namespace: c.Namespace, DataConverter: c.Codec.DataConverter(),
-		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
-	})
+		Logger:         tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
+		MetricsHandler: mh,
+	}
+}
+
+func dialTemporal(ctx context.Context, c common, logger *slog.Logger, mh client.MetricsHandler) (client.Client, error) {
+	cl, err := client.DialContext(ctx, temporalOptions(c, logger, mh))
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.Temporal, err)
 	}
 	return cl, nil
 }
 
-// connect opens the database and dials the engine, for the commands that
-// run against an external deployment.
-func connect(ctx context.Context, c common, logger *slog.Logger) (*store.Store, client.Client, func(), error) {
-	st, err := store.Open(ctx, store.Config{URL: c.DatabaseURL, Logger: logger})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	tc, err := dialTemporal(ctx, c, logger)
-	if err != nil {
-		st.Close()
-		return nil, nil, nil, err
-	}
-	return st, tc, func() { tc.Close(); st.Close() }, nil
+func openStore(ctx context.Context, c common, logger *slog.Logger, obs store.Observer) (*store.Store, error) {
+	cfg := c.DB.store(c.DatabaseURL)
+	cfg.Logger, cfg.Observer = logger, obs
+	return store.Open(ctx, cfg)
 }
 
 // parseFlags parses a command's flags; the commands below take none but -h.
@@ -73,91 +69,79 @@ func parseFlags(name string, args []string, stderr io.Writer) error {
 	return fs.Parse(args)
 }
 
+// serveConfig is everything serve reads.
+type serveConfig struct {
+	common
+	HTTP     httpSettings
+	Signer   *workflows.Signer
+	Sessions api.SessionConfig
+	OIDC     *api.OIDCConfig
+}
+
+func loadServe(e *env) (serveConfig, error) {
+	c := serveConfig{common: loadCommon(e), HTTP: loadHTTP(e),
+		Signer: decisionSigner(e), Sessions: sessionConfig(e), OIDC: oidcConfig(e)}
+	return c, errors.Join(e.err(), requireExternal(c.common))
+}
+
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if err := parseFlags("serve", args, stderr); err != nil {
 		return err
 	}
-	e := &env{getenv: getenv}
-	c := loadCommon(e)
-	addr := e.str("TAKEDOWN_HTTP_ADDR", "127.0.0.1:8080")
-	signer, sessions, oidcCfg := decisionSigner(e), sessionConfig(e), oidcConfig(e)
-	if err := errors.Join(e.err(), requireExternal(c)); err != nil {
+	c, err := loadServe(&env{getenv: getenv})
+	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger := newLogger(c, stderr)
-	st, tc, closeAll, err := connect(ctx, c, logger)
+	logger := newLogger(c.common, stderr)
+	m := metrics.New()
+	mh, stopMetrics := m.TemporalHandler()
+	defer stopMetrics()
+	st, err := openStore(ctx, c.common, logger, nil)
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	defer st.Close()
 	var idp *api.OIDC
-	if oidcCfg != nil {
-		if idp, err = api.NewOIDC(ctx, *oidcCfg); err != nil {
+	if c.OIDC != nil {
+		if idp, err = api.NewOIDC(ctx, *c.OIDC); err != nil {
 			return err
 		}
 	}
+	// The engine is dialled lazily: the API starts, and answers 503 on what
+	// needs the engine, while the engine is still starting or is down.
+	tc, err := client.NewLazyClient(temporalOptions(c.common, logger, mh))
+	if err != nil {
+		return fmt.Errorf("configure Temporal client: %w", err)
+	}
+	defer tc.Close()
+	m.RegisterTakedowns(st.CountTakedowns, logger)
 
 	srv := api.New(api.Config{
-		Store: st, Engine: workflows.Starter{Client: tc, Signer: signer}, Policy: c.Policy, Sessions: sessions, OIDC: idp,
+		Store: st, Engine: workflows.Starter{Client: tc, Signer: c.Signer}, Policy: c.Policy, Sessions: c.Sessions, OIDC: idp,
 		Histories: history.Service{Client: tc, Codec: c.Codec, Logger: logger}, Logger: logger.With("component", "api"),
+		Platforms: c.Platforms, RequestTimeout: c.HTTP.RequestTimeout, EngineTimeout: c.HTTP.EngineTimeout, Metrics: m,
 	})
-	l, err := net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", c.HTTP.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return fmt.Errorf("listen on %s: %w", c.HTTP.Addr, err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := c.HTTP.server(srv)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
+	logger.Info("API listening", "addr", l.Addr().String(), "platforms", joinPlatforms(c.Platforms))
 	fmt.Fprintf(stdout, "takedown API listening on http://%s\n", l.Addr())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	// Drain: stop accepting, let the requests in flight finish.
+	logger.Info("shutting down: draining requests", "timeout", c.HTTP.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.HTTP.ShutdownTimeout)
 	defer cancel()
-	return hs.Shutdown(sctx)
-}
-
-func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if err := parseFlags("worker", args, stderr); err != nil {
-		return err
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("drain API: %w", err)
 	}
-	e := &env{getenv: getenv}
-	c := loadCommon(e)
-	acfg := loadAdapters(e)
-	decisionKeys := decisionPublicKeys(e)
-	if err := errors.Join(e.err(), requireExternal(c)); err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	if err := workflows.TrustDecisionKeys(decisionKeys...); err != nil {
-		return err
-	}
-	logger := newLogger(c, stderr)
-	st, tc, closeAll, err := connect(ctx, c, logger)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-	ads, err := adapters.Build(acfg, &http.Client{Timeout: 30 * time.Second}, logger)
-	if err != nil {
-		return fmt.Errorf("configure platform adapters: %w", err)
-	}
-	blocker, err := newBlocker(e, logger)
-	if err != nil {
-		return err
-	}
-	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: blocker, Logger: logger.With("component", "activities")})
-	if err != nil {
-		return err
-	}
-	ws, err := workers.Start(tc, acts, c.Rates)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "takedown workers polling %s (namespace %s)\n", c.Temporal, c.Namespace)
-	<-ctx.Done()
-	ws.Stop()
 	return nil
 }
 
@@ -180,17 +164,21 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
-// newBlocker configures the channel for access-blocking orders. Without
-// TAKEDOWN_ISP_ORDER_URL the last rung of the ladder is disabled: an approved
-// order fails loudly instead of pretending to be sent.
-func newBlocker(e *env, logger *slog.Logger) (activities.Blocker, error) {
-	cfg := isp.Config{
+// loadISP reads the channel for access-blocking orders.
+func loadISP(e *env) isp.Config {
+	return isp.Config{
 		OrderURL:     e.str("TAKEDOWN_ISP_ORDER_URL", ""),
 		Token:        e.secret("TAKEDOWN_ISP_TOKEN"),
 		VantageURL:   e.str("TAKEDOWN_ISP_VANTAGE_URL", ""),
 		VantageToken: e.secret("TAKEDOWN_ISP_VANTAGE_TOKEN"),
 		LegalBasis:   e.str("TAKEDOWN_ISP_LEGAL_BASIS", isp.DefaultLegalBasis),
 	}
+}
+
+// newBlocker configures the channel for access-blocking orders. Without
+// TAKEDOWN_ISP_ORDER_URL the last rung of the ladder is disabled: an approved
+// order fails loudly instead of pretending to be sent.
+func newBlocker(cfg isp.Config, logger *slog.Logger) (activities.Blocker, error) {
 	if cfg.OrderURL == "" {
 		logger.Warn("TAKEDOWN_ISP_ORDER_URL is not set: access-blocking orders cannot be sent")
 		return nil, nil

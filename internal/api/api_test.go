@@ -33,9 +33,15 @@ type fakeEngine struct {
 	urgencies []workflows.Urgency
 	err       error
 	update    func(workflowID, updateID, name string, arg any) (workflows.Accepted, error)
+	block     bool  // Start waits for its context to end
+	healthErr error // what Healthy answers
 }
 
-func (f *fakeEngine) Start(_ context.Context, _ string, in workflows.Input, u workflows.Urgency) error {
+func (f *fakeEngine) Start(ctx context.Context, _ string, in workflows.Input, u workflows.Urgency) error {
+	if f.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -52,7 +58,7 @@ func (f *fakeEngine) Update(_ context.Context, workflowID, updateID, name string
 	}
 	return f.update(workflowID, updateID, name, arg)
 }
-func (f *fakeEngine) Healthy(context.Context) error { return nil }
+func (f *fakeEngine) Healthy(context.Context) error { return f.healthErr }
 
 type env struct {
 	t      *testing.T
@@ -62,7 +68,10 @@ type env struct {
 	tokens map[takedown.Role]string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the server's configuration adjusted by adjust.
+func newEnvWith(t *testing.T, adjust func(*api.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	// Every clock is fixed: rows are stamped on the day the assertions are
@@ -84,9 +93,13 @@ func newEnv(t *testing.T) *env {
 		}
 		e.tokens[r] = tok
 	}
-	e.srv = httptest.NewServer(api.New(api.Config{
+	cfg := api.Config{
 		Store: st, Engine: e.engine, Policy: policy.Default(), Now: func() time.Time { return now },
-	}))
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	e.srv = httptest.NewServer(api.New(cfg))
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // Error is what a handler returns to say what the client sees. Anything else a
-// handler returns is an internal error: logged, and answered with a generic
-// 500 so that internals never reach the client.
+// handler returns is either a part being down (503, see unavailable) or an
+// internal error: logged, and answered with a generic 500 so that internals
+// never reach the client.
 type Error struct {
 	Status  int
 	Code    string
@@ -49,6 +51,9 @@ func (s *Server) wrap(h handler) http.Handler {
 		}
 		var ae *Error
 		if !errors.As(err, &ae) {
+			ae = unavailable(err)
+		}
+		if ae == nil {
 			ae = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error", Err: err}
 		}
 		level := slog.LevelInfo
@@ -58,6 +63,9 @@ func (s *Server) wrap(h handler) http.Handler {
 		// The path is logged without the query: filters are harmless, but a
 		// habit of logging queries is how URLs of victims' content leak.
 		attrs := []any{"method", r.Method, "path", r.URL.Path, "status", ae.Status, "code", ae.Code}
+		if id := r.PathValue("id"); id != "" && strings.HasPrefix(r.URL.Path, "/api/v1/takedowns/") {
+			attrs = append(attrs, "takedown_id", id)
+		}
 		if ae.Err != nil {
 			attrs = append(attrs, "err", ae.Err.Error())
 		}

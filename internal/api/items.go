@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -113,6 +114,8 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "not_found", "no item with this id")
 	case errors.Is(err, takedown.ErrConflict):
 		return errorf(http.StatusConflict, "already_confirmed", "this item was already confirmed")
+	case errors.As(err, new(*disabledError)):
+		return errorf(http.StatusUnprocessableEntity, "platform_disabled", err.Error()+"; ask an operator to enable it (TAKEDOWN_PLATFORMS)")
 	case err != nil:
 		return err
 	}
@@ -120,32 +123,73 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// confirm turns an item into a takedown and starts its workflow, in one
-// transaction: if the engine refuses the start, nothing is written.
+// confirm turns an item into a takedown and starts its workflow without
+// holding a database connection while the engine is called:
+//
+//  1. read the item (it must be pending review, its platform enabled);
+//  2. start the workflow, whose id is derived from the item's, so that
+//     starting it again is a no-op;
+//  3. in one transaction, write the takedown, its first event and the
+//     item's new status.
+//
+// If the engine is down, step 2 fails and nothing is written. If step 3
+// fails after the workflow started, the workflow writes the same rows
+// itself (store.EnsureTakedown) before its first notice, and a retried
+// confirm starts nothing new and writes them if they are still missing.
+// The workflow may also get there first; step 3 then finds the takedown
+// already written and answers with it.
 func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urgency workflows.Urgency) (takedown.Takedown, error) {
 	tdID := TakedownIDFor(id)
 	wfID := takedown.WorkflowID(tdID)
+	it, err := s.store.GetItem(ctx, id)
+	if err != nil {
+		return takedown.Takedown{}, err
+	}
+	if it.Status != takedown.ItemPendingReview {
+		return takedown.Takedown{}, fmt.Errorf("item is %s: %w", it.Status, takedown.ErrConflict)
+	}
+	if !s.enabled[it.Platform] {
+		return takedown.Takedown{}, &disabledError{platform: it.Platform}
+	}
 	lang, ground := s.policy.Notice()
+	if err := s.engine.Start(ctx, wfID, workflows.Input{
+		TakedownID:  tdID,
+		ItemID:      id,
+		Content:     platforms.Content{Platform: it.Platform, ID: it.ContentID, URL: it.URL},
+		Category:    it.Category,
+		ConfirmedBy: u.ID,
+		Reference:   Reference(tdID),
+		LegalGround: ground,
+		Language:    lang,
+		Policy:      s.policy.For(it.Platform, it.Category),
+	}, urgency); err != nil {
+		return takedown.Takedown{}, err
+	}
 	td, err := s.store.ConfirmItem(ctx, store.Confirm{
 		ItemID: id, TakedownID: tdID, WorkflowID: wfID, ConfirmedBy: u.ID,
-	}, func(ctx context.Context, t takedown.Takedown) error {
-		return s.engine.Start(ctx, wfID, workflows.Input{
-			TakedownID:  tdID,
-			ItemID:      id,
-			Content:     platforms.Content{Platform: t.Platform, ID: t.ContentID, URL: t.URL},
-			Category:    t.Category,
-			ConfirmedBy: u.ID,
-			Reference:   Reference(tdID),
-			LegalGround: ground,
-			Language:    lang,
-			Policy:      s.policy.For(t.Platform, t.Category),
-		}, urgency)
-	})
+	}, nil)
+	if errors.Is(err, takedown.ErrConflict) {
+		// The workflow we just started may have written the rows itself
+		// (EnsureTakedown, before its first notice) ahead of this commit:
+		// that is this confirmation's takedown, not another's.
+		existing, gerr := s.store.GetTakedown(ctx, tdID)
+		if gerr == nil && existing.ItemID == id {
+			td, err = existing, nil
+		}
+	}
 	if err != nil {
 		return td, err
 	}
 	s.audit(ctx, u, "item.confirm", "item", id.String(), map[string]any{"takedown_id": td.ID})
 	return td, nil
+}
+
+// disabledError refuses a takedown for a platform this deployment does not
+// serve (TAKEDOWN_PLATFORMS).
+type disabledError struct{ platform platforms.Platform }
+
+func (e *disabledError) Error() string {
+	return "takedowns on " + string(e.platform) + " are disabled in this deployment"
 }
 
 const maxBatch = 1000
@@ -156,7 +200,7 @@ type batchRequest struct {
 
 type batchResult struct {
 	ItemID     string     `json:"item_id"`
-	Outcome    string     `json:"outcome"` // started, already_confirmed, not_found, failed
+	Outcome    string     `json:"outcome"` // started, already_confirmed, not_found, platform_disabled, failed
 	TakedownID *uuid.UUID `json:"takedown_id,omitempty"`
 	WorkflowID string     `json:"workflow_id,omitempty"`
 }
@@ -201,6 +245,8 @@ func (s *Server) confirmBatch(w http.ResponseWriter, r *http.Request) error {
 		case errors.Is(err, takedown.ErrConflict):
 			tdID := TakedownIDFor(id)
 			res.Outcome, res.TakedownID, res.WorkflowID = "already_confirmed", &tdID, takedown.WorkflowID(tdID)
+		case errors.As(err, new(*disabledError)):
+			res.Outcome = "platform_disabled"
 		default:
 			failed++
 			res.Outcome = "failed"

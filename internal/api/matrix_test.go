@@ -187,7 +187,7 @@ func TestAccessMatrix(t *testing.T) {
 		"GET /api/v1/tokens":                      {"/api/v1/tokens?user=target", "", 200},
 		"POST /api/v1/tokens/{id}/revoke":         {"/api/v1/tokens/" + e.targetToken + "/revoke", "", 200},
 	}
-	public := map[string]bool{"GET /healthz": true, "GET /signin": true, "POST /signin": true,
+	public := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /signin": true, "POST /signin": true,
 		"GET /signin/oidc": true, "GET /signin/oidc/callback": true}
 	callers := []string{"no token", "unknown token", "expired token", "revoked token", "disabled user",
 		string(takedown.RoleStaff), string(takedown.RoleSupervisor), string(takedown.RoleAuditor), string(takedown.RoleAdmin)}

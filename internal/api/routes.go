@@ -33,6 +33,7 @@ func (s *Server) routeTable() []Route {
 	)
 	return []Route{
 		{"GET /healthz", nil, s.healthz},
+		{"GET /readyz", nil, s.readyz},
 		{"GET /signin", nil, s.signinPage},
 		{"POST /signin", nil, s.signin},
 		{"GET /signin/oidc", nil, s.oidcStart},

@@ -1,7 +1,7 @@
 // Package api is the HTTP API used by commission staff, supervisors and
-// auditors. Every route but /healthz and the sign-in page needs a bearer
-// token or a session cookie, and each checks the caller's role (see
-// routes.go).
+// auditors. Every route but /healthz, /readyz, /metrics and the sign-in
+// pages needs a bearer token or a session cookie, and each checks the
+// caller's role (see routes.go).
 package api
 
 import (
@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/takedown-oss/takedown/internal/metrics"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
@@ -78,6 +79,17 @@ type Config struct {
 	Sessions  SessionConfig
 	// OIDC, when set, adds sign-in through an identity provider.
 	OIDC *OIDC
+	// Platforms are the platforms takedowns may be confirmed for; confirming
+	// one for another platform is refused. Nil means every platform.
+	Platforms []platforms.Platform
+	// RequestTimeout bounds every request (default 30 s).
+	RequestTimeout time.Duration
+	// EngineTimeout bounds starting a workflow and the engine's health
+	// check (default 3 s), so that a confirm with the engine down answers
+	// 503 quickly.
+	EngineTimeout time.Duration
+	// Metrics, if set, is served at /metrics and records every request.
+	Metrics *metrics.Metrics
 }
 
 // Server is the HTTP API.
@@ -90,6 +102,9 @@ type Server struct {
 	now       func() time.Time
 	sessions  SessionConfig
 	oidc      *OIDC
+	enabled   map[platforms.Platform]bool
+	timeout   time.Duration
+	metrics   *metrics.Metrics
 	mux       *http.ServeMux
 	cop       *http.CrossOriginProtection
 	routes    []Route
@@ -99,17 +114,26 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{
 		store:     cfg.Store,
-		engine:    cfg.Engine,
+		engine:    boundedEngine{Engine: cfg.Engine, timeout: cmp.Or(cfg.EngineTimeout, 3*time.Second)},
 		histories: cfg.Histories,
 		policy:    cfg.Policy,
 		logger:    cmp.Or(cfg.Logger, slog.Default()),
 		now:       cfg.Now,
 		sessions:  cfg.Sessions.withDefaults(),
 		oidc:      cfg.OIDC,
+		timeout:   cmp.Or(cfg.RequestTimeout, 30*time.Second),
+		metrics:   cfg.Metrics,
+		enabled:   map[platforms.Platform]bool{},
 		mux:       http.NewServeMux(),
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.Platforms == nil {
+		cfg.Platforms = platforms.All
+	}
+	for _, p := range cfg.Platforms {
+		s.enabled[p] = true
 	}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
@@ -118,6 +142,9 @@ func New(cfg Config) *Server {
 		} else {
 			s.mux.Handle(rt.Pattern, s.auth(rt.Roles, rt.h))
 		}
+	}
+	if s.metrics != nil {
+		s.mux.Handle("GET /metrics", s.metrics.Handler())
 	}
 	s.mux.Handle("/", s.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "not_found", "no such route")
@@ -131,13 +158,45 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Every request gets a deadline, so
+// that a part that hangs costs the caller a 503, not a connection held open.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	s.cop.Handler(s.mux).ServeHTTP(w, r)
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	h := s.cop.Handler(s.mux)
+	if s.metrics == nil {
+		h.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	h.ServeHTTP(sw, r)
+	// r.Pattern is the route ("GET /api/v1/takedowns/{id}"), never the
+	// path, so no id or URL becomes a label.
+	s.metrics.Request(r.Pattern, sw.code, time.Since(start))
 }
 
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// healthz says the process is alive; it checks nothing else, so that an
+// orchestrator does not restart the API because the database is down.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+	return nil
+}
+
+// readyz says whether the API can serve: the database and the engine answer.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	checks := map[string]string{"api": "ok", "database": "ok", "engine": "ok"}

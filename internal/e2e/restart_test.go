@@ -80,7 +80,7 @@ func startDev(t *testing.T, bin, dataDir string, args []string) *devProcess {
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(credsPath); err == nil {
 			if err := json.Unmarshal(b, &p.creds); err == nil {
-				resp, err := http.Get(p.creds.API + "/healthz")
+				resp, err := http.Get(p.creds.API + "/readyz")
 				if err == nil {
 					resp.Body.Close()
 					if resp.StatusCode == 200 {

@@ -82,11 +82,15 @@ func (s *Store) GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error
 	return it, nil
 }
 
-// ConfirmItem turns an item pending review into a takedown and calls start
-// (which starts the takedown's workflow) before committing. If start fails
-// nothing is written; if the commit fails after start succeeded, the
-// workflow finds its row missing and writes it with EnsureTakedown. An
-// item that is not pending review gives takedown.ErrConflict.
+// ConfirmItem turns an item pending review into a takedown: the takedown
+// row, its first event and the item's status, in one transaction. An item
+// that is not pending review gives takedown.ErrConflict.
+//
+// start, if not nil, runs inside the transaction before it commits; if it
+// fails nothing is written. The API passes nil and starts the workflow
+// before calling ConfirmItem, so that no connection is held while the
+// engine is called; if this commit then fails, the workflow finds its row
+// missing and writes it with EnsureTakedown.
 func (s *Store) ConfirmItem(ctx context.Context, c Confirm, start func(ctx context.Context, t takedown.Takedown) error) (takedown.Takedown, error) {
 	c, err := checkConfirm(c)
 	if err != nil {

@@ -69,7 +69,10 @@ func (s *Store) MarkNoticeSent(ctx context.Context, key, channel, reference, pla
 	if state != takedown.NoticeSent && state != takedown.NoticeAwaitingPortal {
 		return fmt.Errorf("mark notice %s sent: state must be %s or %s, not %q", key, takedown.NoticeSent, takedown.NoticeAwaitingPortal, state)
 	}
-	tag, err := s.pool.Exec(ctx, `
+	// The CTE reads the row as it was, so that a retried activity marking
+	// the same notice again is not counted twice.
+	rows, err := s.pool.Query(ctx, `
+		WITH before AS (SELECT id, state FROM notices WHERE idempotency_key = $1)
 		UPDATE notices SET
 			state = $2,
 			channel = coalesce(nullif($3, ''), channel),
@@ -78,13 +81,27 @@ func (s *Store) MarkNoticeSent(ctx context.Context, key, channel, reference, pla
 			sent_at = coalesce($6, now()),
 			error = '',
 			updated_at = now()
-		WHERE idempotency_key = $1`,
+		FROM before
+		WHERE notices.id = before.id
+		RETURNING before.state, notices.channel, (SELECT platform FROM takedowns WHERE id = notices.takedown_id)`,
 		key, state, channel, reference, platformReference, nullIfZero(sentAt))
 	if err != nil {
 		return fmt.Errorf("mark notice %s sent: %w", key, dbError(err))
 	}
-	if tag.RowsAffected() == 0 {
+	type marked struct {
+		Before   takedown.NoticeState
+		Channel  string
+		Platform platforms.Platform
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[marked])
+	if err != nil {
+		return fmt.Errorf("mark notice %s sent: %w", key, dbError(err))
+	}
+	if len(got) == 0 {
 		return fmt.Errorf("mark notice %s sent: %w", key, takedown.ErrNotFound)
+	}
+	if got[0].Before != takedown.NoticeSent && got[0].Before != takedown.NoticeAwaitingPortal {
+		s.observer.NoticeSent(got[0].Platform, got[0].Channel)
 	}
 	return nil
 }

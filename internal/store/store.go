@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/migrations"
+	"github.com/takedown-oss/takedown/platforms"
 )
 
 // The records written by the workflow's activities are defined next to the
@@ -43,18 +47,39 @@ type Config struct {
 	// connections (default 30 s): it may still be starting, as happens when
 	// a whole stack starts at once.
 	ConnectTimeout time.Duration
-	Logger         *slog.Logger
+	// DialTimeout bounds one attempt to open a connection (default 5 s), so
+	// that a request finds out quickly that the server is unreachable.
+	DialTimeout time.Duration
+	// StatementTimeout is set on every connection (statement_timeout); zero
+	// leaves the server's setting.
+	StatementTimeout time.Duration
+	Logger           *slog.Logger
 	// Now stamps the rows the store creates (items, takedowns, events without
 	// a time of their own). Default time.Now; tests fix it so that what they
 	// assert about periods does not depend on the day they run.
 	Now func() time.Time
+	// Observer hears of notices sent and content removed, for metrics.
+	Observer Observer
 }
+
+// Observer is told of what the store records that operators count. Calls
+// happen after the write committed, once per notice and per removal.
+type Observer interface {
+	NoticeSent(p platforms.Platform, channel string)
+	Removed(p platforms.Platform, sinceNotice time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) NoticeSent(platforms.Platform, string)     {}
+func (noObserver) Removed(platforms.Platform, time.Duration) {}
 
 // Store is a pool of connections to the database.
 type Store struct {
-	pool   *pgxpool.Pool
-	logger *slog.Logger
-	now    func() time.Time
+	pool     *pgxpool.Pool
+	logger   *slog.Logger
+	now      func() time.Time
+	observer Observer
 }
 
 // Open connects to the database, retrying with exponential backoff until
@@ -73,6 +98,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.MaxConns > 0 {
 		pcfg.MaxConns = cfg.MaxConns
+	}
+	pcfg.ConnConfig.ConnectTimeout = cmp.Or(cfg.DialTimeout, 5*time.Second)
+	if cfg.StatementTimeout > 0 {
+		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
 	}
 	pcfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		// Times come back in UTC whatever the machine's zone, so that what
@@ -110,7 +139,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, logger: logger, now: now}, nil
+	var obs Observer = noObserver{}
+	if cfg.Observer != nil {
+		obs = cfg.Observer
+	}
+	return &Store{pool: pool, logger: logger, now: now, observer: obs}, nil
 }
 
 // permanentConnectError reports whether the server answered with a refusal
@@ -126,6 +159,27 @@ func permanentConnectError(err error) bool {
 		return true
 	}
 	return false
+}
+
+// Unavailable reports whether err means the database could not be reached
+// or did not answer in time, as opposed to refusing a statement: callers
+// answer 503 rather than 500.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr):
+		// 57P01-03: the server is shutting down or restarting; 08: the
+		// connection broke; 57014: statement_timeout cancelled the query.
+		return pgErr.Code == "57014" || strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08")
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	return pgconn.SafeToRetry(err) || pgconn.Timeout(err)
 }
 
 // Close closes every connection.

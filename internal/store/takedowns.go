@@ -167,6 +167,8 @@ func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied boo
 	if t.Status != "" && !t.Status.Valid() {
 		return false, fmt.Errorf("record transition: unknown status %q: %w", t.Status, takedown.ErrInvalid)
 	}
+	var platform platforms.Platform
+	var noticeSentAt *time.Time
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// One step of a takedown at a time, so that two retries of the same
 		// step cannot both find their event missing.
@@ -179,7 +181,7 @@ func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied boo
 			return err
 		}
 		// A value given explicitly wins over clearing the same column.
-		_, err = tx.Exec(ctx, `
+		err = tx.QueryRow(ctx, `
 			UPDATE takedowns SET
 				status = CASE WHEN $11::text IS NULL OR status = $11 THEN coalesce($2::text, status) ELSE status END,
 				deadline = CASE WHEN $11::text IS NOT NULL AND status <> $11 THEN deadline
@@ -189,9 +191,10 @@ func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied boo
 				removed_at = CASE WHEN $7::timestamptz IS NOT NULL THEN $7 WHEN $10::boolean THEN NULL ELSE removed_at END,
 				closed_at = CASE WHEN $8::boolean THEN $9::timestamptz WHEN $10 THEN NULL ELSE closed_at END,
 				updated_at = now()
-			WHERE id = $1`,
+			WHERE id = $1
+			RETURNING platform, notice_sent_at`,
 			t.TakedownID, nullIfEmpty(t.Status), t.ClearDeadline, t.Deadline, t.EscalationLevel,
-			t.NoticeSentAt, t.RemovedAt, t.Closed, ev.At, t.Reopened, nullIfEmpty(t.IfStatus))
+			t.NoticeSentAt, t.RemovedAt, t.Closed, ev.At, t.Reopened, nullIfEmpty(t.IfStatus)).Scan(&platform, &noticeSentAt)
 		if err != nil {
 			return dbError(err)
 		}
@@ -200,6 +203,9 @@ func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied boo
 	})
 	if err != nil {
 		return false, fmt.Errorf("record %s for takedown %s: %w", t.Kind, t.TakedownID, err)
+	}
+	if applied && t.RemovedAt != nil && noticeSentAt != nil {
+		s.observer.Removed(platform, t.RemovedAt.Sub(*noticeSentAt))
 	}
 	return applied, nil
 }
