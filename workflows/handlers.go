@@ -180,7 +180,7 @@ func (r *run) applyReply(ctx workflow.Context, v Reply) {
 			d := r.st.Deadline.At
 			t.Status, t.NoticeSentAt, t.Deadline, t.EscalationLevel = takedown.StatusNoticeSent, &now, &d, ptr(int(LevelNotice))
 		}
-		r.emit(t)
+		r.emit(ctx, t)
 	case ReplyClarification:
 		// The clocks stop while the platform waits for us; a deadline that
 		// has already passed stays passed.
@@ -189,16 +189,16 @@ func (r *run) applyReply(ctx workflow.Context, v Reply) {
 		r.st.Deadline.pause(now)
 		r.st.Status = takedown.StatusClarification
 		r.st.Asked = RequestAnswerClarification
-		r.emit(takedown.Transition{Kind: "clarification_requested", Status: takedown.StatusClarification,
+		r.emit(ctx, takedown.Transition{Kind: "clarification_requested", Status: takedown.StatusClarification,
 			ClearDeadline: true, Detail: detail})
 	case ReplyRejected:
 		r.st.Rung.stop()
 		r.st.Status = takedown.StatusRejected
 		r.st.Asked = RequestDecideRejection
 		r.st.BlockingKnown = false
-		r.emit(takedown.Transition{Kind: "rejected", Status: takedown.StatusRejected, Detail: detail})
+		r.emit(ctx, takedown.Transition{Kind: "rejected", Status: takedown.StatusRejected, Detail: detail})
 	default:
-		r.emit(takedown.Transition{Kind: "reply_recorded", Detail: detail})
+		r.emit(ctx, takedown.Transition{Kind: "reply_recorded", Detail: detail})
 	}
 	r.upsertSearch(ctx)
 }
@@ -237,7 +237,7 @@ func (r *run) applyDecision(ctx workflow.Context, v EscalationDecision) {
 		r.st.Blocking = BlockingOrdering
 		r.st.Orders++
 		r.st.ApprovedBy, r.st.ApprovalReason = v.Actor.ID, v.Reason
-		r.emit(takedown.Transition{Kind: "blocking_approved", Status: takedown.StatusBlocking,
+		r.emit(ctx, takedown.Transition{Kind: "blocking_approved", Status: takedown.StatusBlocking,
 			EscalationLevel: ptr(int(LevelBlocking)), Detail: detail})
 	case r.st.Asked == RequestDecideRejection:
 		r.finish(ctx, takedown.Transition{Kind: "rejection_accepted", Status: takedown.StatusRejected,
@@ -251,7 +251,7 @@ func (r *run) applyDecision(ctx workflow.Context, v EscalationDecision) {
 		r.st.Status = takedown.StatusNoticeSent
 		r.st.Rung.start(now.Add(r.in.Policy.PriorityDeadline))
 		detail["ask_again_at"] = r.st.Rung.At
-		r.emit(takedown.Transition{Kind: "blocking_refused", Status: takedown.StatusNoticeSent, Detail: detail})
+		r.emit(ctx, takedown.Transition{Kind: "blocking_refused", Status: takedown.StatusNoticeSent, Detail: detail})
 	}
 	r.upsertSearch(ctx)
 }
@@ -297,7 +297,7 @@ func (r *run) applyExtension(ctx workflow.Context, v Extension) {
 		r.st.Portal.Due.start(v.Until)
 		r.st.Portal.Overdue = false
 	}
-	r.emit(t)
+	r.emit(ctx, t)
 	r.upsertSearch(ctx)
 }
 
@@ -346,7 +346,7 @@ func (r *run) applyInformation(ctx workflow.Context, v Information) {
 			t.Deadline = &d
 			detail["deadline"] = d
 		}
-		r.emit(t)
+		r.emit(ctx, t)
 		r.queueSend(platforms.KindFollowUp, priority, v.Text)
 	case takedown.StatusRejected:
 		// An appeal: the platform gets more material and a fresh rung.
@@ -360,10 +360,10 @@ func (r *run) applyInformation(ctx workflow.Context, v Information) {
 			d := r.st.Deadline.At
 			t.Deadline = &d
 		}
-		r.emit(t)
+		r.emit(ctx, t)
 		r.queueSend(platforms.KindAppeal, priority, v.Text)
 	default:
-		r.emit(takedown.Transition{Kind: "information_added", Detail: detail})
+		r.emit(ctx, takedown.Transition{Kind: "information_added", Detail: detail})
 		r.queueSend(platforms.KindFollowUp, priority, v.Text)
 	}
 	r.upsertSearch(ctx)

@@ -420,8 +420,8 @@ func (r *run) sendFailed(ctx workflow.Context, s Send, err error, first bool) {
 		r.finish(ctx, takedown.Transition{Kind: "notice_failed", Status: takedown.StatusFailed, Detail: detail})
 		return
 	}
-	r.emit(takedown.Transition{Kind: "notice_failed", Detail: detail})
-	r.emit(takedown.Transition{Kind: "supervisor_alerted", Detail: map[string]any{
+	r.emit(ctx, takedown.Transition{Kind: "notice_failed", Detail: detail})
+	r.emit(ctx, takedown.Transition{Kind: "supervisor_alerted", Detail: map[string]any{
 		"reason": "a notice could not be sent", "attempt": s.Attempt, "notice_kind": string(s.Kind)}})
 	if first {
 		// Content came back and the new notice failed: the ladder starts
@@ -430,7 +430,7 @@ func (r *run) sendFailed(ctx workflow.Context, s Send, err error, first bool) {
 		r.st.Status = takedown.StatusNoticeSent
 		r.startLadder(now.Add(r.in.Policy.Deadline))
 		d := r.st.Deadline.At
-		r.emit(takedown.Transition{Kind: "ladder_started", Status: takedown.StatusNoticeSent, Deadline: &d,
+		r.emit(ctx, takedown.Transition{Kind: "ladder_started", Status: takedown.StatusNoticeSent, Deadline: &d,
 			EscalationLevel: ptr(int(LevelNotice))})
 	}
 }
@@ -445,14 +445,14 @@ func (r *run) onRung(ctx workflow.Context) {
 	case LevelNotice:
 		r.st.Level = LevelReminder
 		r.st.Overdue, r.st.WasOverdue = true, true
-		r.emit(takedown.Transition{Kind: "deadline_passed", EscalationLevel: ptr(int(LevelReminder)),
+		r.emit(ctx, takedown.Transition{Kind: "deadline_passed", EscalationLevel: ptr(int(LevelReminder)),
 			Detail: map[string]any{"deadline": r.st.Deadline.At}})
 		r.queueSend(platforms.KindReminder, false, "")
 		r.st.Rung.start(now.Add(r.in.Policy.ReminderDeadline))
 		r.upsertSearch(ctx)
 	case LevelReminder:
 		r.st.Level = LevelPriority
-		r.emit(takedown.Transition{Kind: "supervisor_alerted", EscalationLevel: ptr(int(LevelPriority)),
+		r.emit(ctx, takedown.Transition{Kind: "supervisor_alerted", EscalationLevel: ptr(int(LevelPriority)),
 			Detail: map[string]any{"reason": "no removal after the reminder"}})
 		r.queueSend(platforms.KindPriority, true, "")
 		r.st.Rung.start(now.Add(r.in.Policy.PriorityDeadline))
@@ -473,7 +473,7 @@ func (r *run) askBlocking(ctx workflow.Context) {
 	if again {
 		detail["asked_again"] = true
 	}
-	r.emit(takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
+	r.emit(ctx, takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
 		EscalationLevel: ptr(int(LevelApproval)), Detail: detail})
 	r.upsertSearch(ctx)
 }
@@ -508,7 +508,7 @@ func (r *run) onPortalDue(ctx workflow.Context) {
 		at := workflow.Now(ctx)
 		t.Deadline = &at
 	}
-	r.emit(t)
+	r.emit(ctx, t)
 }
 
 // --- probing ---------------------------------------------------------------------
@@ -552,7 +552,7 @@ func (r *run) probeFailed(ctx workflow.Context, err error) {
 	r.st.Probing = false
 	r.st.LastFailure = errorSummary(err)
 	r.st.ProbeRetry.start(workflow.Now(ctx).Add(max(r.in.Policy.ProbeMax, time.Minute)))
-	r.emit(takedown.Transition{Kind: "probe_failed", Detail: map[string]any{"error": r.st.LastFailure}})
+	r.emit(ctx, takedown.Transition{Kind: "probe_failed", Detail: map[string]any{"error": r.st.LastFailure}})
 }
 
 // removed records confirmed removal; then, if the policy says so, a later
@@ -568,7 +568,7 @@ func (r *run) removed(ctx workflow.Context, res platforms.ProbeResult) {
 	}
 	r.close(takedown.StatusRemoved)
 	r.result.Probe = res
-	r.emit(t)
+	r.emit(ctx, t)
 	r.st.Sightings = 0
 	r.st.Recheck.start(workflow.Now(ctx).Add(r.in.Policy.RecheckAfter))
 	r.upsertSearch(ctx)
@@ -621,7 +621,7 @@ func (r *run) reopen(ctx workflow.Context) {
 	r.st.Level = LevelNotice
 	r.st.Status = takedown.StatusPending
 	r.st.Overdue, r.st.WasOverdue = false, false
-	r.emit(takedown.Transition{Kind: "reappeared", Status: takedown.StatusPending, Reopened: true,
+	r.emit(ctx, takedown.Transition{Kind: "reappeared", Status: takedown.StatusPending, Reopened: true,
 		EscalationLevel: ptr(int(LevelNotice)), Detail: map[string]any{"reopened": r.st.Reopened}})
 	r.queueSend(platforms.KindNotice, false, "")
 	r.upsertSearch(ctx)
@@ -659,7 +659,7 @@ func (r *run) onOrdered(ctx workflow.Context, f workflow.Future) {
 	r.st.Level = LevelApproval
 	r.st.Status = takedown.StatusAwaitingApproval
 	r.st.Asked = RequestApproveBlocking
-	r.emit(takedown.Transition{Kind: "blocking_order_failed", Status: takedown.StatusAwaitingApproval,
+	r.emit(ctx, takedown.Transition{Kind: "blocking_order_failed", Status: takedown.StatusAwaitingApproval,
 		EscalationLevel: ptr(int(LevelApproval)), Detail: map[string]any{"error": r.st.LastFailure}})
 	r.upsertSearch(ctx)
 }
@@ -682,12 +682,12 @@ func (r *run) onBlockCheck(ctx workflow.Context, f workflow.Future) {
 	case err != nil:
 		// The domestic probe keeps failing: look again later, on the record.
 		r.st.LastFailure = errorSummary(err)
-		r.emit(takedown.Transition{Kind: "blocking_check_failed", Detail: map[string]any{"error": r.st.LastFailure}})
+		r.emit(ctx, takedown.Transition{Kind: "blocking_check_failed", Detail: map[string]any{"error": r.st.LastFailure}})
 		r.st.Blocking = BlockingNone
 		r.st.Asked = RequestApproveBlocking
 		r.st.Status = takedown.StatusAwaitingApproval
 		r.st.Level = LevelApproval
-		r.emit(takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
+		r.emit(ctx, takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
 			EscalationLevel: ptr(int(LevelApproval)), Detail: map[string]any{"reason": "the blocking check failed"}})
 		return
 	}
@@ -715,7 +715,7 @@ func (r *run) close(status takedown.Status) {
 func (r *run) finish(ctx workflow.Context, t takedown.Transition) {
 	r.close(t.Status)
 	t.Closed = true
-	r.emit(t)
+	r.emit(ctx, t)
 	r.result.Status = t.Status
 	r.st.Done = true
 	r.upsertSearch(ctx)
@@ -735,9 +735,14 @@ func (r *run) finishProbe(ctx workflow.Context, status takedown.Status, kind str
 
 // --- bookkeeping ---------------------------------------------------------------------
 
-// emit queues a record of one step; the loop writes records in order.
-func (r *run) emit(t takedown.Transition) {
+// emit queues a record of one step, stamped with the time it happened;
+// the loop writes records in order, perhaps later (the database may be
+// down).
+func (r *run) emit(ctx workflow.Context, t takedown.Transition) {
 	r.st.Seq++
+	if t.At.IsZero() {
+		t.At = workflow.Now(ctx)
+	}
 	t.TakedownID = r.in.TakedownID
 	t.EventKey = fmt.Sprintf("%s:%d", t.Kind, r.st.Seq)
 	r.outbox = append(r.outbox, t)
@@ -753,10 +758,6 @@ func (r *run) flush(ctx workflow.Context) {
 	rctx := workflow.WithActivityOptions(ctx, bookkeepingOptions())
 	for len(r.outbox) > 0 {
 		t := r.outbox[0]
-		if t.At.IsZero() {
-			t.At = workflow.Now(ctx)
-			r.outbox[0].At = t.At
-		}
 		err := workflow.ExecuteActivity(rctx, r.acts.RecordEvent, t).Get(rctx, nil)
 		var app *temporal.ApplicationError
 		switch {
