@@ -15,18 +15,7 @@ import (
 // start reports url and confirms it, returning the takedown id and workflow id.
 func start(t *testing.T, url string) (string, string) {
 	t.Helper()
-	var it takedown.Item
-	if code := call(t, takedown.RoleStaff, "POST", "/api/v1/items", map[string]string{"url": url, "category": "ncii"}, &it); code != http.StatusCreated {
-		t.Fatalf("create item %s: %d", url, code)
-	}
-	var conf struct {
-		TakedownID string `json:"takedown_id"`
-		WorkflowID string `json:"workflow_id"`
-	}
-	if code := call(t, takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", nil, &conf); code != http.StatusAccepted {
-		t.Fatalf("confirm: %d", code)
-	}
-	return conf.TakedownID, conf.WorkflowID
+	return startAs(t, url, "ncii")
 }
 
 func getTakedown(t *testing.T, id string) takedown.Takedown {
