@@ -20,6 +20,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/web"
 	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/workflows"
 )
@@ -101,6 +102,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Store: st, Engine: workflows.Starter{Client: tc, Signer: signer}, Policy: c.Policy, Sessions: sessions, OIDC: idp,
 		Histories: history.Service{Client: tc, Codec: c.Codec, Logger: logger}, Logger: logger.With("component", "api"),
 	})
+	app, err := web.New(web.Config{API: srv, Logger: logger.With("component", "web")})
+	if err != nil {
+		return err
+	}
+	srv.Mount("/app/", app)
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

@@ -166,6 +166,7 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /signout":                           {"/signout", "", http.StatusBadRequest}, // a token has no session to end
 		"GET /api/v1/me":                          {"/api/v1/me", "", 200},
 		"POST /api/v1/items":                      {"/api/v1/items", `{"url":"https://t.me/matrix_chan/3","category":"ncii"}`, 201},
+		"GET /api/v1/items":                       {"/api/v1/items?status=pending_review", "", 200},
 		"GET /api/v1/items/{id}":                  {"/api/v1/items/" + item, "", 200},
 		"POST /api/v1/items/{id}/confirm":         {"/api/v1/items/" + item + "/confirm", "", 202},
 		"GET /api/v1/takedowns":                   {"/api/v1/takedowns", "", 200},

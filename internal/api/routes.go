@@ -40,6 +40,7 @@ func (s *Server) routeTable() []Route {
 		{"POST /signout", anyone, s.signout},
 		{"GET /api/v1/me", anyone, s.me},
 		{"POST /api/v1/items", staff, s.createItem},
+		{"GET /api/v1/items", staff, s.listItems},
 		{"GET /api/v1/items/{id}", all, s.getItem},
 		{"POST /api/v1/items/{id}/confirm", staff, s.confirmItem},
 		{"GET /api/v1/takedowns", all, s.listTakedowns},

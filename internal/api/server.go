@@ -38,6 +38,7 @@ type Store interface {
 	RevokeToken(ctx context.Context, op store.Operator, id uuid.UUID) (store.TokenInfo, error)
 	CreateItem(ctx context.Context, it store.NewItem) (takedown.Item, error)
 	GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error)
+	PendingItems(ctx context.Context, limit int) ([]takedown.Item, error)
 	ConfirmItem(ctx context.Context, c store.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
 	GetTakedown(ctx context.Context, id uuid.UUID) (takedown.Takedown, error)
 	ListTakedowns(ctx context.Context, f store.TakedownFilter) ([]takedown.Takedown, string, error)
