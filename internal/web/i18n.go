@@ -105,10 +105,13 @@ func (a *App) setLanguage(w http.ResponseWriter, r *http.Request, v *view) error
 // localPath keeps a redirect on this site's application.
 func localPath(p string) string {
 	u, err := url.Parse(p)
-	if err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, "/app/") || strings.HasPrefix(p, "//") {
+	if err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, "/app/") || strings.HasPrefix(p, "//") || strings.Contains(u.Path, "..") {
 		return "/app/"
 	}
-	return path.Clean(u.Path) + map[bool]string{true: "?" + u.RawQuery}[u.RawQuery != ""]
+	if u.RawQuery != "" {
+		return u.Path + "?" + u.RawQuery
+	}
+	return u.Path
 }
 
 func (a *App) funcs() template.FuncMap {
