@@ -44,6 +44,7 @@ type fakeEngine struct {
 	st      *store.Store
 	mu      sync.Mutex
 	updates []string
+	args    []any
 	refuse  string
 }
 
@@ -54,6 +55,7 @@ func (f *fakeEngine) Start(context.Context, string, workflows.Input, workflows.U
 func (f *fakeEngine) Update(ctx context.Context, workflowID, updateID, name string, arg any) (workflows.Accepted, error) {
 	f.mu.Lock()
 	f.updates = append(f.updates, name)
+	f.args = append(f.args, arg)
 	refuse := f.refuse
 	f.mu.Unlock()
 	if refuse != "" {
