@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,5 +102,36 @@ func TestWrongPasswordSaysSo(t *testing.T) {
 	code, body, _ = c.post("/app/signin", url.Values{"csrf_token": {"stale"}, "name": {"user-staff"}, "password": {testPassword}})
 	if code != http.StatusForbidden || !strings.Contains(body, "양식이 만료되었습니다") {
 		t.Errorf("stale form: %d", code)
+	}
+}
+
+// TestCSVUpload: the rows of an uploaded file are filed like pasted lines,
+// each with its row number.
+func TestCSVUpload(t *testing.T) {
+	e := newEnv(t)
+	staff := e.client("en")
+	csrf := staff.signIn(takedown.RoleStaff)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("csrf_token", csrf)
+	_ = mw.WriteField("category", "deepfake_sexual")
+	fw, _ := mw.CreateFormFile("csv", "batch.csv")
+	_, _ = fw.Write([]byte("url,note\nhttps://t.me/durov/123,a\n=cmd|' /C calc'!A0,b\nhttps://t.me/seedchannel/101,c\n"))
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", e.srv.URL+"/app/intake", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Accept-Language", "en")
+	req.Header.Set("Origin", e.srv.URL)
+	resp, err := staff.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	page := string(b)
+	for _, want := range []string{`class="outcome-created" data-row="2"`, `class="outcome-invalid" data-row="3"`, `class="outcome-duplicate" data-row="4"`, "CSV row 3"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("upload result lacks %q", want)
+		}
 	}
 }

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"encoding/csv"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,7 +21,9 @@ const maxLines = 200
 var categories = []platforms.Category{"ncii", "deepfake_sexual", "csam", "sextortion", "other_illegal"}
 
 type intakeLine struct {
-	N       int
+	N int
+	// CSV is set for a row of an uploaded file; N is then its row.
+	CSV     bool
 	URL     string
 	Outcome string // created, duplicate, invalid
 	Detail  string
@@ -57,7 +62,13 @@ func (a *App) intake(w http.ResponseWriter, r *http.Request, v *view) error {
 			todo = append(todo, intakeLine{N: i + 1, URL: l})
 		}
 	}
+	rows, err := csvRows(r)
+	if err != nil {
+		d.Message = v.T("intake.bad_csv")
+	}
+	todo = append(todo, rows...)
 	switch {
+	case d.Message != "":
 	case len(todo) == 0:
 		d.Message = v.T("intake.empty")
 	case len(todo) > maxLines:
@@ -207,4 +218,38 @@ func (a *App) recordReply(w http.ResponseWriter, r *http.Request, v *view) error
 
 func (a *App) answerClarification(w http.ResponseWriter, r *http.Request, v *view) error {
 	return a.decide(w, r, v, "information", map[string]string{"text": r.PostFormValue("text")})
+}
+
+// csvRows reads the uploaded CSV file, if any: the URL is the first cell
+// of each row; a first row that says "url" is a header.
+func csvRows(r *http.Request) ([]intakeLine, error) {
+	if r.MultipartForm == nil || len(r.MultipartForm.File["csv"]) == 0 {
+		return nil, nil
+	}
+	fh := r.MultipartForm.File["csv"][0]
+	if fh.Size == 0 {
+		return nil, nil
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open the uploaded CSV: %w", err)
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	var out []intakeLine
+	for n := 1; ; n++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the uploaded CSV: %w", err)
+		}
+		u := strings.TrimSpace(rec[0])
+		if u == "" || n == 1 && strings.EqualFold(u, "url") {
+			continue
+		}
+		out = append(out, intakeLine{N: n, CSV: true, URL: u})
+	}
 }
