@@ -49,6 +49,8 @@ func (a *App) call(w http.ResponseWriter, r *http.Request, csrf, method, path st
 	if body != nil {
 		if b, ok := body.([]byte); ok {
 			rd = bytes.NewReader(b)
+		} else if f, ok := body.(rawFile); ok {
+			rd = bytes.NewReader(f)
 		} else {
 			b, err := json.Marshal(body)
 			if err != nil {
@@ -68,6 +70,8 @@ func (a *App) call(w http.ResponseWriter, r *http.Request, csrf, method, path st
 	}
 	switch body.(type) {
 	case nil:
+	case rawFile:
+		req.Header.Set("Content-Type", "application/octet-stream")
 	case []byte:
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	default:
@@ -111,3 +115,6 @@ func (a *App) me(w http.ResponseWriter, r *http.Request) (takedown.User, string,
 	_, err := a.call(w, r, "", http.MethodGet, "/api/v1/me", nil, &body)
 	return body.User, body.CSRFToken, err
 }
+
+// rawFile is a body sent as it is: an uploaded file.
+type rawFile []byte

@@ -109,6 +109,15 @@ func (s *session) count(sel string) int {
 	return n
 }
 
+func (s *session) filter(sel string) string {
+	s.t.Helper()
+	v, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](fmt.Sprintf("getComputedStyle(document.querySelector(%q)).filter", sel)))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return v
+}
+
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
 func (s *session) T(key string, args ...any) string {
@@ -225,6 +234,25 @@ func (s *session) staff() {
 		chromedp.WaitVisible(css("tr[data-line]")))
 	if got := s.text(`tr[data-line="1"]`); !strings.Contains(got, s.T("intake.duplicate")) {
 		s.t.Errorf("a duplicate shows %q", got)
+	}
+	// Evidence: kept with its hash, shown blurred until revealed.
+	file := filepath.Join(s.t.TempDir(), "screenshot.png")
+	if err := os.WriteFile(file, testPNG(), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	s.run(chromedp.Navigate(s.e.srv.URL+"/app/takedowns/"+s.e.waiting.ID.String()), chromedp.WaitVisible(css("#file")),
+		chromedp.SetUploadFiles(css("#file"), []string{file}),
+		chromedp.Click(css(`form[action$="/evidence"] button`)), chromedp.WaitVisible(css(".notice")))
+	if got := s.text(".notice"); got != s.T("done.evidence") {
+		s.t.Errorf("after upload: %q", got)
+	}
+	if got := s.filter(".evidence img"); !strings.Contains(got, "blur") {
+		s.t.Errorf("evidence shown with filter %q, want blurred", got)
+	}
+	s.check("evidence")
+	s.run(chromedp.Click(css(".evidence label")))
+	if got := s.filter(".evidence img"); got != "none" {
+		s.t.Errorf("revealed evidence has filter %q", got)
 	}
 	// Staff cannot open a supervisor's page.
 	s.run(chromedp.Navigate(s.e.srv.URL+"/app/overdue"), chromedp.WaitVisible(css(".error")))

@@ -1,8 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -109,6 +113,7 @@ type env struct {
 	// waiting awaits a supervisor's approval of a blocking order.
 	overdue, waiting takedown.Takedown
 	users            map[takedown.Role]takedown.User
+	evidence         string
 }
 
 const testPassword = "correct horse battery"
@@ -153,7 +158,25 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(e.srv.Close)
 	e.overdue = e.seedTakedown("https://t.me/seedchannel/101", takedown.StatusNoticeSent, 1, now.Add(-26*time.Hour))
 	e.waiting = e.seedTakedown("https://www.youtube.com/watch?v=seedvideo01", takedown.StatusAwaitingApproval, 3, now.Add(24*time.Hour))
+	ev, _, err := st.AddEvidence(ctx, e.overdue.ItemID, e.users[takedown.RoleStaff].ID, "image/png", testPNG())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.evidence = ev.ID.String()
 	return e
+}
+
+// testPNG is a small real image.
+func testPNG() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 60, 40))
+	for x := 0; x < 60; x++ {
+		for y := 0; y < 40; y++ {
+			img.Set(x, y, color.RGBA{uint8(x * 4), uint8(y * 6), 120, 255})
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
 }
 
 // seedTakedown reports and confirms an item through the store, then moves

@@ -19,7 +19,7 @@ func TestEveryPageAsEveryRole(t *testing.T) {
 		"GET /app/takedowns/{id}": "/app/takedowns/" + e.overdue.ID.String(), "GET /app/overdue": "/app/overdue",
 		"GET /app/escalations": "/app/escalations", "GET /app/compliance": "/app/compliance", "GET /app/compliance.csv": "/app/compliance.csv",
 		"GET /app/takedowns/{id}/history": "/app/takedowns/" + e.overdue.ID.String() + "/history", "GET /app/audit": "/app/audit",
-		"GET /app/users": "/app/users", "GET /app/tokens": "/app/tokens",
+		"GET /app/users": "/app/users", "GET /app/evidence/{id}": "/app/evidence/" + e.evidence, "GET /app/tokens": "/app/tokens",
 	}
 	clients := map[takedown.Role]*client{}
 	for _, r := range roles {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -169,6 +170,7 @@ type takedownData struct {
 	Events     []takedown.Event
 	Done       string
 	ReplyKinds []string
+	Evidence   []store.Evidence
 }
 
 var replyKinds = []string{"portal_submitted", "clarification_requested", "rejected", "action_claimed", "other"}
@@ -190,8 +192,14 @@ func (a *App) takedownPage(w http.ResponseWriter, r *http.Request, v *view) erro
 	if err != nil {
 		return err
 	}
+	var ev struct {
+		Evidence []store.Evidence `json:"evidence"`
+	}
+	if _, err := a.call(w, r, v.CSRF, http.MethodGet, "/api/v1/items/"+td.ItemID.String()+"/evidence", nil, &ev); err != nil {
+		return err
+	}
 	v.Title = v.T("takedown.title", reference(td.ID))
-	v.Data = takedownData{TD: td, Events: td.Events, Done: r.URL.Query().Get("done"), ReplyKinds: replyKinds}
+	v.Data = takedownData{TD: td, Events: td.Events, Done: r.URL.Query().Get("done"), ReplyKinds: replyKinds, Evidence: ev.Evidence}
 	a.render(w, v, "takedown")
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
@@ -96,7 +97,8 @@ func pageError(status int, key string) error { return &pageErr{Status: status, K
 
 type pageHandler func(w http.ResponseWriter, r *http.Request, v *view) error
 
-const maxForm = 1 << 20
+// maxForm leaves room for one evidence file and the form around it.
+const maxForm = api.MaxEvidence + 1<<20
 
 // wrap signs the person in through the API, checks the page's roles, the
 // form's CSRF token, and renders a failure in one place.
@@ -120,7 +122,7 @@ func (a *App) wrap(roles []takedown.Role, h pageHandler) http.Handler {
 func (a *App) authorize(w http.ResponseWriter, r *http.Request, v *view, roles []takedown.Role) error {
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseMultipartForm(maxForm); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 			return pageError(http.StatusBadRequest, "error.bad_form")
 		}
 	}

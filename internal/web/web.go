@@ -140,6 +140,8 @@ func (a *App) routes() []route {
 		{"GET /app/takedowns", readers, a.searchPage},
 		{"GET /app/takedowns/{id}", readers, a.takedownPage},
 		{"POST /app/takedowns/{id}/reply", workers, a.recordReply},
+		{"POST /app/takedowns/{id}/evidence", staff, a.addEvidence},
+		{"GET /app/evidence/{id}", readers, a.evidenceFile},
 		{"POST /app/takedowns/{id}/information", workers, a.answerClarification},
 
 		{"GET /app/overdue", supervisor, a.overduePage},
