@@ -274,6 +274,17 @@ func (s *session) supervisor() {
 		s.t.Error("the board does not refresh itself")
 	}
 	s.check("overdue")
+	// The board refreshes itself: once the content is gone, its row leaves
+	// the board without a reload.
+	if _, err := s.e.st.RecordTransition(context.Background(), takedown.Transition{TakedownID: s.e.overdue.ID, EventKey: "gone",
+		Kind: "removed", At: now, Status: takedown.StatusRemoved, RemovedAt: &now, Closed: true}); err != nil {
+		s.t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitNotPresent(css("tr.overdue-row"))); err != nil {
+		s.t.Errorf("the board did not refresh itself: %v", err)
+	}
 	s.run(chromedp.Navigate(s.e.srv.URL+"/app/escalations"), chromedp.WaitVisible(css(".card")))
 	s.check("escalations")
 	s.run(chromedp.SendKeys(css(".card input[name=reason]"), "court order 2026-11"),

@@ -148,7 +148,7 @@ func newEnv(t testing.TB) *env {
 	logger := slog.New(slog.NewTextHandler(logOut(), nil))
 	srv := api.New(api.Config{Store: st, Engine: e.engine, Histories: e.hist, Policy: policy.Default(),
 		Now: func() time.Time { return now }, Logger: logger})
-	app, err := web.New(web.Config{API: srv, Logger: logger, Now: func() time.Time { return now }})
+	app, err := web.New(web.Config{API: srv, Logger: logger, Now: func() time.Time { return now }, Poll: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
