@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestDecisionsGoThroughTheAPI(t *testing.T) {
 	csrf := sup.signIn(takedown.RoleSupervisor)
 	// The form's local time is Seoul's: 09:00 KST is midnight UTC.
 	code, body, h := sup.post(td+"/deadline", url.Values{"csrf_token": {csrf}, "until": {"2026-11-30T09:00"}, "reason": {"platform asked for time"}})
-	if code != http.StatusSeeOther || h.Get("Location") != td+"?done=deadline" {
+	if code != http.StatusSeeOther || h.Get("Location") != td+"?done=deadline&status=notice_sent" {
 		t.Fatalf("extend: %d %s %s", code, h.Get("Location"), body)
 	}
 	staff := e.client("ko")
@@ -133,5 +134,28 @@ func TestCSVUpload(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("upload result lacks %q", want)
 		}
+	}
+}
+
+// TestSameFormTwiceDecidesOnce: the form's idempotency key goes to the
+// engine as the update id, so a second submission is answered as a repeat.
+func TestSameFormTwiceDecidesOnce(t *testing.T) {
+	e := newEnv(t)
+	td := "/app/takedowns/" + e.waiting.ID.String()
+	sup := e.client("en")
+	csrf := sup.signIn(takedown.RoleSupervisor)
+	_, page := sup.get(td)
+	m := regexp.MustCompile(`name="idempotency_key" value="([0-9a-f]{32})"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the escalation form has no idempotency key")
+	}
+	form := url.Values{"csrf_token": {csrf}, "idempotency_key": {m[1]}, "approve": {"true"}, "reason": {"court order"}}
+	_, _, h1 := sup.post(td+"/escalation", form)
+	_, _, h2 := sup.post(td+"/escalation", form)
+	if strings.Contains(h1.Get("Location"), "repeat=1") || !strings.Contains(h2.Get("Location"), "repeat=1") {
+		t.Errorf("first %s, second %s: want only the second to be a repeat", h1.Get("Location"), h2.Get("Location"))
+	}
+	if _, page := sup.get(h2.Get("Location")); !strings.Contains(page, "nothing was done twice") {
+		t.Error("the page does not say the decision was a repeat")
 	}
 }

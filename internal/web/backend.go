@@ -45,6 +45,12 @@ func (r *recorder) WriteHeader(code int) {
 // answer into out. The API decides; a refusal comes back as *apiError.
 // Cookies the API sets (a session started or cleared) are passed on.
 func (a *App) call(w http.ResponseWriter, r *http.Request, csrf, method, path string, body, out any) (*recorder, error) {
+	return a.callKey(w, r, csrf, "", method, path, body, out)
+}
+
+// callKey is call with the decision's idempotency key: the API answers a
+// repeated key with the first outcome instead of deciding twice.
+func (a *App) callKey(w http.ResponseWriter, r *http.Request, csrf, key, method, path string, body, out any) (*recorder, error) {
 	var rd io.Reader
 	if body != nil {
 		if b, ok := body.([]byte); ok {
@@ -76,6 +82,9 @@ func (a *App) call(w http.ResponseWriter, r *http.Request, csrf, method, path st
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	default:
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
 	}
 	if csrf != "" && method != http.MethodGet {
 		req.Header.Set("X-CSRF-Token", csrf)

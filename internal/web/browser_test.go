@@ -290,7 +290,7 @@ func (s *session) supervisor() {
 	s.run(chromedp.SendKeys(css(".card input[name=reason]"), "court order 2026-11"),
 		chromedp.Click(css(`.card button[value="true"]`)),
 		chromedp.WaitVisible(css(".notice")))
-	if got := s.text(".notice"); got != s.T("done.escalation") {
+	if got := s.text(".notice"); got != s.T("done.escalation")+" "+s.T("done.now", s.T("status.blocking")) {
 		s.t.Errorf("after approval: %q", got)
 	}
 	if got := s.text("dd.status-blocking"); got != s.T("status.blocking") {

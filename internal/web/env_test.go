@@ -49,6 +49,7 @@ type fakeEngine struct {
 	mu      sync.Mutex
 	updates []string
 	args    []any
+	seen    map[string]bool
 	refuse  string
 }
 
@@ -61,7 +62,17 @@ func (f *fakeEngine) Update(ctx context.Context, workflowID, updateID, name stri
 	f.updates = append(f.updates, name)
 	f.args = append(f.args, arg)
 	refuse := f.refuse
+	// The engine answers an update id it has taken before with the
+	// first outcome, and does nothing again.
+	if f.seen == nil {
+		f.seen = map[string]bool{}
+	}
+	repeat := f.seen[updateID]
+	f.seen[updateID] = true
 	f.mu.Unlock()
+	if repeat {
+		return workflows.Accepted{Status: takedown.StatusBlocking, Level: 3, Repeat: true}, nil
+	}
 	if refuse != "" {
 		return workflows.Accepted{}, &workflows.RefusedError{Reason: refuse}
 	}

@@ -17,12 +17,14 @@ var (
 	uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	refRE  = regexp.MustCompile(`TKD-[0-9A-F]{12}`)
 	csrfRE = regexp.MustCompile(`name="csrf_token" value="[^"]+"`)
+	keyRE  = regexp.MustCompile(`name="idempotency_key" value="[^"]+"`)
 )
 
 // normalize replaces what differs from run to run: ids and tokens.
 func normalize(s string) string {
 	s = uuidRE.ReplaceAllString(s, "UUID")
 	s = refRE.ReplaceAllString(s, "TKD-REF")
+	s = keyRE.ReplaceAllString(s, `name="idempotency_key" value="KEY"`)
 	return csrfRE.ReplaceAllString(s, `name="csrf_token" value="TOKEN"`)
 }
 

@@ -171,6 +171,10 @@ type takedownData struct {
 	Done       string
 	ReplyKinds []string
 	Evidence   []store.Evidence
+	// Accepted is where the workflow said the takedown stands once it took
+	// the decision; Repeat that the same decision had been taken before.
+	Accepted takedown.Status
+	Repeat   bool
 }
 
 var replyKinds = []string{"portal_submitted", "clarification_requested", "rejected", "action_claimed", "other"}
@@ -199,7 +203,9 @@ func (a *App) takedownPage(w http.ResponseWriter, r *http.Request, v *view) erro
 		return err
 	}
 	v.Title = v.T("takedown.title", reference(td.ID))
-	v.Data = takedownData{TD: td, Events: td.Events, Done: r.URL.Query().Get("done"), ReplyKinds: replyKinds, Evidence: ev.Evidence}
+	q := r.URL.Query()
+	v.Data = takedownData{TD: td, Events: td.Events, Done: q.Get("done"), ReplyKinds: replyKinds, Evidence: ev.Evidence,
+		Accepted: takedown.Status(q.Get("status")), Repeat: q.Get("repeat") == "1"}
 	a.render(w, v, "takedown")
 	return nil
 }
@@ -211,10 +217,19 @@ func (a *App) decide(w http.ResponseWriter, r *http.Request, v *view, action str
 	if err != nil {
 		return pageError(http.StatusNotFound, "error.not_found")
 	}
-	if _, err := a.call(w, r, v.CSRF, http.MethodPost, "/api/v1/takedowns/"+id.String()+"/"+action, body, nil); err != nil {
+	var acc struct {
+		Status takedown.Status `json:"status"`
+		Repeat bool            `json:"repeat"`
+	}
+	key := r.PostFormValue("idempotency_key")
+	if _, err := a.callKey(w, r, v.CSRF, key, http.MethodPost, "/api/v1/takedowns/"+id.String()+"/"+action, body, &acc); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/app/takedowns/"+id.String()+"?done="+url.QueryEscape(action), http.StatusSeeOther)
+	q := url.Values{"done": {action}, "status": {string(acc.Status)}}
+	if acc.Repeat {
+		q.Set("repeat", "1")
+	}
+	http.Redirect(w, r, "/app/takedowns/"+id.String()+"?"+q.Encode(), http.StatusSeeOther)
 	return nil
 }
 

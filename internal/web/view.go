@@ -1,7 +1,9 @@
 package web
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -65,6 +67,14 @@ func (v *view) When(t any) string {
 		return "—"
 	}
 	return tt.In(v.zone).Format("2006-01-02 15:04 MST")
+}
+
+// NewKey is a fresh idempotency key for one decision form: submitting the
+// form twice (a double click, a retry) decides once.
+func (v *view) NewKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Zone names the zone dates are shown in.
