@@ -20,6 +20,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/metrics"
 	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/web"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -121,6 +122,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Histories: history.Service{Client: tc, Codec: c.Codec, Logger: logger}, Logger: logger.With("component", "api"),
 		Platforms: c.Platforms, RequestTimeout: c.HTTP.RequestTimeout, EngineTimeout: c.HTTP.EngineTimeout, Metrics: m,
 	})
+	app, err := web.New(web.Config{API: srv, Logger: logger.With("component", "web")})
+	if err != nil {
+		return err
+	}
+	srv.Mount("/app/", app)
 	l, err := net.Listen("tcp", c.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.HTTP.Addr, err)

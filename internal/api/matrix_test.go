@@ -155,6 +155,12 @@ func TestAccessMatrix(t *testing.T) {
 	pending := e.createItem("https://t.me/matrix_chan/1")
 	tdID := confirmed(t, e.env, "https://t.me/matrix_chan/2")
 	item, td := pending.ID.String(), tdID.String()
+	// Evidence already kept: uploading it again answers 200.
+	ev, _, err := e.store.AddEvidence(context.Background(), pending.ID, pending.CreatedBy, "image/png", []byte(pngFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evidence := ev.ID.String()
 
 	// What to send to each route, and what it answers when allowed. A new
 	// route fails this test until it is added here.
@@ -166,7 +172,11 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /signout":                           {"/signout", "", http.StatusBadRequest}, // a token has no session to end
 		"GET /api/v1/me":                          {"/api/v1/me", "", 200},
 		"POST /api/v1/items":                      {"/api/v1/items", `{"url":"https://t.me/matrix_chan/3","category":"ncii"}`, 201},
+		"GET /api/v1/items":                       {"/api/v1/items?status=pending_review", "", 200},
 		"GET /api/v1/items/{id}":                  {"/api/v1/items/" + item, "", 200},
+		"POST /api/v1/items/{id}/evidence":        {"/api/v1/items/" + item + "/evidence", pngFile, 200},
+		"GET /api/v1/items/{id}/evidence":         {"/api/v1/items/" + item + "/evidence", "", 200},
+		"GET /api/v1/evidence/{id}":               {"/api/v1/evidence/" + evidence, "", 200},
 		"POST /api/v1/items/{id}/confirm":         {"/api/v1/items/" + item + "/confirm", "", 202},
 		"GET /api/v1/takedowns":                   {"/api/v1/takedowns", "", 200},
 		"POST /api/v1/items/confirm":              {"/api/v1/items/confirm", `{"item_ids":["` + item + `"]}`, 200},
@@ -231,3 +241,6 @@ func TestAccessMatrix(t *testing.T) {
 		t.Errorf("only %d routes checked", routes)
 	}
 }
+
+// pngFile is the smallest file that sniffs as PNG.
+const pngFile = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"

@@ -34,6 +34,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/internal/web"
 	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/workflows"
 )
@@ -263,6 +264,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Histories: history.Service{Client: c, Codec: s.Codec, Logger: logger},
 		Logger:    logger.With("component", "api"),
 	})
+	app, err := web.New(web.Config{API: srv, Logger: logger.With("component", "web")})
+	if err != nil {
+		return nil, err
+	}
+	srv.Mount("/app/", app)
 	l, err := net.Listen("tcp", cmp.Or(cfg.HTTPAddr, "127.0.0.1:0"))
 	if err != nil {
 		return nil, fmt.Errorf("listen for the API: %w", err)
