@@ -94,7 +94,7 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	if err != nil {
 		t.Fatalf("simulator.New: %v", err)
 	}
-	run, err := sim.Start(t.Context(), "127.0.0.1:0", "127.0.0.1:0")
+	run, err := sim.Start("127.0.0.1:0", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("start simulator: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/metrics"
 	"github.com/takedown-oss/takedown/internal/reports"
@@ -41,12 +42,12 @@ type workerConfig struct {
 }
 
 func loadWorker(e *env) (workerConfig, error) {
-	c := workerConfig{common: loadCommon(e), ISP: loadISP(e)}
+	c := workerConfig{common: config.LoadCommon(e), ISP: loadISP(e)}
 	c.Adapters = loadAdapters(e)
 	c.Missing = missingCredentials(c.Adapters)
-	c.MetricsAddr = e.str("TAKEDOWN_METRICS_ADDR", "")
+	c.MetricsAddr = e.Str("TAKEDOWN_METRICS_ADDR", "")
 	c.DecisionKeys = decisionPublicKeys(e)
-	return c, errors.Join(e.err(), requireExternal(c.common))
+	return c, errors.Join(e.Err(), requireExternal(c.common))
 }
 
 // missingCredentials names, by environment variable, what each platform
@@ -110,7 +111,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := parseFlags("worker", args, stderr); err != nil {
 		return err
 	}
-	e := &env{getenv: getenv}
+	e := &env{Getenv: getenv}
 	c, err := loadWorker(e)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -118,7 +119,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := workflows.TrustDecisionKeys(c.DecisionKeys...); err != nil {
 		return err
 	}
-	logger := newLogger(c.common, stderr)
+	logger := config.NewLogger(c.common, stderr)
 	m := metrics.New()
 	mh, stopMetrics := m.TemporalHandler()
 	defer stopMetrics()

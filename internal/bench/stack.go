@@ -156,7 +156,7 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 		return nil, fmt.Errorf("platform simulator: %w", err)
 	}
 	s.closers = append(s.closers, func(context.Context) error { return sim.Close() })
-	running, err := sim.Start(ctx, "127.0.0.1:0", "127.0.0.1:0")
+	running, err := sim.Start("127.0.0.1:0", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("start platform simulator: %w", err)
 	}

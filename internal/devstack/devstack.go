@@ -204,7 +204,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("start platform simulator: %w", err)
 	}
 	s.closers = append(s.closers, func(context.Context) error { return sim.Close() })
-	running, err := sim.Start(ctx, cmp.Or(cfg.SimulatorHTTPAddr, "127.0.0.1:0"), cmp.Or(cfg.SimulatorSMTPAddr, "127.0.0.1:0"))
+	running, err := sim.Start(cmp.Or(cfg.SimulatorHTTPAddr, "127.0.0.1:0"), cmp.Or(cfg.SimulatorSMTPAddr, "127.0.0.1:0"))
 	if err != nil {
 		return nil, fmt.Errorf("start platform simulator: %w", err)
 	}

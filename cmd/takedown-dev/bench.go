@@ -1,5 +1,3 @@
-//go:build !nodev
-
 package main
 
 import (
@@ -14,11 +12,12 @@ import (
 	"runtime/pprof"
 	"strings"
 
-	"go.temporal.io/server/common/config"
+	tconfig "go.temporal.io/server/common/config"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 
 	"github.com/takedown-oss/takedown/internal/bench"
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/engine"
 	"github.com/takedown-oss/takedown/workflows"
 )
@@ -48,9 +47,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("-%s must not be negative", name)
 		}
 	}
-	e := &env{getenv: getenv}
+	e := &config.Env{Getenv: getenv}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(e.str("TAKEDOWN_LOG_LEVEL", "error"))); err != nil {
+	if err := level.UnmarshalText([]byte(e.Str("TAKEDOWN_LOG_LEVEL", "error"))); err != nil {
 		return fmt.Errorf("configuration: TAKEDOWN_LOG_LEVEL: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -80,7 +79,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		Replays: *replays, QueryRuns: *queryRuns, Quick: *quick, PoolConns: *poolConns,
 		Dir:         dir,
 		StartEngine: startBenchEngine,
-		Command:     strings.TrimSpace("takedown bench " + strings.Join(args, " ")),
+		Command:     strings.TrimSpace("takedown-dev bench " + strings.Join(args, " ")),
 		Logger:      logger,
 		Progress:    stderr,
 	})
@@ -131,7 +130,7 @@ func startBenchEngine(file string, logger *slog.Logger) (string, func() error, e
 // dev` means to run in. Once internal/engine passes "journal_mode" and
 // "synchronous", this repeats what engine.Start does.
 func createWALDatabase(file string) error {
-	cfg := config.SQL{
+	cfg := tconfig.SQL{
 		PluginName:        sqliteplugin.PluginName,
 		DatabaseName:      file,
 		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"},
