@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/simulator"
+	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
@@ -212,7 +212,7 @@ func (m *Memory) workersGone(cfg Config, st *stack) {
 func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflows.Input, error) {
 	lang, ground := waitingPolicy().Notice()
 	inputs := make([]workflows.Input, n)
-	rows := make([][]any, n)
+	rows := make([]store.SeedItem, n)
 	for i := range n {
 		_, raw := contentURL(run, i)
 		c, err := platforms.ParseURL(raw)
@@ -222,15 +222,15 @@ func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflow
 		cat := categoryOf(i)
 		item := uuid.New()
 		td := api.TakedownIDFor(item)
-		rows[i] = []any{item, c.URL, string(c.Platform), c.ID, string(cat), s.waitingID}
+		rows[i] = store.SeedItem{ID: item, NewItem: store.NewItem{
+			URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: cat, CreatedBy: s.waitingID}}
 		inputs[i] = workflows.Input{
 			TakedownID: td, ItemID: item, Content: c, Category: cat, ConfirmedBy: s.waitingID,
 			Reference: api.Reference(td), LegalGround: ground, Language: lang,
 			Policy: waitingPolicy().For(c.Platform, cat),
 		}
 	}
-	if _, err := s.store.Pool().CopyFrom(ctx, pgx.Identifier{"items"},
-		[]string{"id", "url", "platform", "content_id", "category", "created_by"}, pgx.CopyFromRows(rows)); err != nil {
+	if err := s.store.CopyItems(ctx, rows); err != nil {
 		return nil, fmt.Errorf("write waiting items: %w", err)
 	}
 	return inputs, nil

@@ -44,6 +44,7 @@ func waitStatus(t *testing.T, id string, want takedown.Status, within time.Durat
 }
 
 func TestTakedownEndToEndEveryPlatform(t *testing.T) {
+	needStack(t)
 	cases := []struct {
 		name     string
 		url      string
