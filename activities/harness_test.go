@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/pgtest"
 	"github.com/takedown-oss/takedown/internal/simulator"
@@ -63,7 +63,7 @@ type harnessConfig struct {
 	store func(*store.Store) activities.Store // wraps the real store; nil uses it as is
 	// adapters adjusts the simulator-facing adapter configuration (a
 	// relay's address, its timeout); http replaces the adapters' client.
-	adapters func(*adapters.Config)
+	adapters func(*adapterset.Config)
 	http     *http.Client
 	// blocker wires the blocking-order channel to the simulator's gateway.
 	blocker bool
@@ -109,7 +109,7 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	}
 	t.Cleanup(st.Close)
 
-	cfg := adapters.ForSimulator(run.HTTPURL(), run.SMTPAddr())
+	cfg := adapterset.ForSimulator(run.HTTPURL(), run.SMTPAddr())
 	cfg.Mail.Now, cfg.YouTube.Now, cfg.Telegram.Now, cfg.X.Now, cfg.Meta.Now = clk.Now, clk.Now, clk.Now, clk.Now, clk.Now
 	if hc.adapters != nil {
 		hc.adapters(&cfg)
@@ -120,9 +120,9 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	ads, err := adapters.Build(cfg, httpClient, quiet)
+	ads, err := adapterset.Build(cfg, httpClient, quiet)
 	if err != nil {
-		t.Fatalf("adapters.Build: %v", err)
+		t.Fatalf("adapterset.Build: %v", err)
 	}
 	var as activities.Store = st
 	if hc.store != nil {

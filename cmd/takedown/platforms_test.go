@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -39,7 +39,7 @@ func TestPlatformsOffWithReasons(t *testing.T) {
 	if err := b.Off[platforms.YouTube]; err == nil || !strings.Contains(err.Error(), "YOUTUBE_ACCESS_TOKEN") {
 		t.Errorf("youtube: %v, want off for its missing token", err)
 	}
-	if err := b.Off[platforms.Meta]; !errors.Is(err, adapters.ErrDisabled) {
+	if err := b.Off[platforms.Meta]; !errors.Is(err, adapterset.ErrDisabled) {
 		t.Errorf("meta: %v, want disabled", err)
 	}
 	for _, p := range platforms.All {

@@ -100,7 +100,7 @@ func startWaiting(ctx context.Context, cfg Config, st *stack) (*waiting, error) 
 	w.probesBefore = probeRequests(st.sim)
 
 	progress(cfg, "memory: starting %d takedowns that wait on their deadlines", cfg.Waiting)
-	starter := workflows.Starter{Client: st.client}
+	starter := workflows.Starter{Client: st.client, Signer: st.Signer}
 	w.t0 = time.Now()
 	go func() {
 		_, failed, errs := closedLoop(ctx, 0, len(inputs), cfg.Concurrency, func(ctx context.Context, i int) error {

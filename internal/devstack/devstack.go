@@ -27,10 +27,10 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/codec"
-	"github.com/takedown-oss/takedown/internal/engine"
+	"github.com/takedown-oss/takedown/internal/devengine"
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/password"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
@@ -101,6 +101,9 @@ type Stack struct {
 	Codec     *codec.Codec
 	// Postgres is the private cluster (nil with Config.DatabaseURL).
 	Postgres *pgcluster.Cluster
+	// Signer signs decisions as the API does, for callers that signal
+	// takedowns directly.
+	Signer *workflows.Signer
 	// StopWorkers stops the workers before the rest, once.
 	StopWorkers func()
 	// Blocking is the ISP channel; switched off, the stack behaves as a
@@ -188,9 +191,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Signer = signer
 	s.TemporalAddr = cfg.TemporalAddress
 	if s.TemporalAddr == "" {
-		ecfg := engine.Config{
+		ecfg := devengine.Config{
 			FrontendPort:     cfg.TemporalPort,
 			Namespace:        cfg.Namespace,
 			SearchAttributes: workflows.SearchAttributeTypes,
@@ -199,7 +203,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if !cfg.Ephemeral {
 			ecfg.DatabaseFile = filepath.Join(cfg.DataDir, "temporal.sqlite")
 		}
-		eng, err := engine.Start(ecfg)
+		eng, err := devengine.Start(ecfg)
 		if err != nil {
 			return nil, fmt.Errorf("start embedded Temporal: %w", err)
 		}
@@ -242,7 +246,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.Simulator = sim
 	s.SimulatorURL, s.SMTPAddr = running.HTTPURL(), running.SMTPAddr()
 
-	ads, blocker, err := adapters.BuildForSimulator(s.SimulatorURL, s.SMTPAddr, logger)
+	ads, blocker, err := adapterset.BuildForSimulator(s.SimulatorURL, s.SMTPAddr, logger)
 	if err != nil {
 		return nil, err
 	}

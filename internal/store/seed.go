@@ -161,10 +161,9 @@ FROM timed`)
 
 // seedUsersSQL makes the users the seeded takedowns were confirmed by.
 const seedUsersSQL = `
-	INSERT INTO users (id, name, role, token_hash)
+	INSERT INTO users (id, name, role)
 	SELECT md5('seed-user-' || g)::uuid, 'seed-user-' || g,
-	       (ARRAY['staff', 'staff', 'staff', 'supervisor', 'auditor'])[1 + g % 5],
-	       sha256(convert_to('seed-token-' || g, 'UTF8'))
+	       (ARRAY['staff', 'staff', 'staff', 'supervisor', 'auditor'])[1 + g % 5]
 	FROM generate_series(1, 50) AS g`
 
 const seedItemsSQL = `

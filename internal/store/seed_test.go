@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/takedown-oss/takedown/internal/pgtest"
 )
 
 func TestSeedSQL(t *testing.T) {
@@ -29,5 +31,24 @@ func TestSeedSQL(t *testing.T) {
 		if !strings.Contains(view, " AS "+col) {
 			t.Errorf("the view defines no column %s", col)
 		}
+	}
+}
+
+func TestSeedSyntheticRuns(t *testing.T) {
+	s, err := Open(t.Context(), Config{URL: pgtest.URL(t), MaxConns: SeedConns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	if err := s.SeedSynthetic(t.Context(), 400, now); err != nil {
+		t.Fatal(err)
+	}
+	var items, takedowns int
+	if err := s.pool.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM takedowns)`).Scan(&items, &takedowns); err != nil {
+		t.Fatal(err)
+	}
+	if items != 400 || takedowns != 400 {
+		t.Errorf("seeded %d items and %d takedowns, want 400 of each", items, takedowns)
 	}
 }

@@ -1,7 +1,7 @@
-// Package adapters builds the set of platform adapters a worker uses from
+// Package adapterset builds the set of platform adapters a worker uses from
 // one configuration, sharing the e-mail sender between the platforms whose
 // channel is e-mail.
-package adapters
+package adapterset
 
 import (
 	"fmt"
@@ -82,10 +82,11 @@ func ForSimulator(simURL, smtpAddr string) Config {
 	host, port := splitHostPort(smtpAddr)
 	return Config{
 		Mail: mail.Config{Host: host, Port: port, From: "Takedown desk <takedown@regulator.test>", TLS: mail.TLSNone},
-		YouTube: youtube.Config{BaseURL: simURL + "/youtube/v3", AccessToken: "dev-oauth-token",
-			Channel: platforms.ChannelAPI, PriorityChannel: platforms.ChannelPortal},
-		Telegram: telegram.Config{PreviewBaseURL: simURL + "/t.me", To: "abuse@telegram.test", PriorityTo: "hotline@telegram.test",
-			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
+		// YouTube and Telegram keep their default channels
+		// (platforms.DefaultChannels); X and Meta e-mail instead of leaving
+		// portal tasks, so that development sees every notice arrive.
+		YouTube:  youtube.Config{BaseURL: simURL + "/youtube/v3", AccessToken: "dev-oauth-token"},
+		Telegram: telegram.Config{PreviewBaseURL: simURL + "/t.me", To: "abuse@telegram.test", PriorityTo: "hotline@telegram.test"},
 		X: x.Config{APIBaseURL: simURL + "/x", BearerToken: "dev-bearer-token", To: "legal@x.test", PriorityTo: "legal-priority@x.test",
 			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
 		Meta: meta.Config{GraphBaseURL: simURL + "/graph/v21.0", AppAccessToken: "dev-app|dev-secret",
