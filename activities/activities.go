@@ -48,7 +48,7 @@ func New(a Activities) (*Activities, error) {
 			return nil, fmt.Errorf("activities: no adapter for platform %q", p)
 		}
 	}
-	a.Logger = cmp.Or(a.Logger, slog.Default())
+	a.Logger = cmp.Or(a.Logger, slog.New(slog.DiscardHandler))
 	if a.Now == nil {
 		a.Now = time.Now
 	}

@@ -117,7 +117,7 @@ func New(cfg Config) *Server {
 		engine:    boundedEngine{Engine: cfg.Engine, timeout: cmp.Or(cfg.EngineTimeout, 3*time.Second)},
 		histories: cfg.Histories,
 		policy:    cfg.Policy,
-		logger:    cmp.Or(cfg.Logger, slog.Default()),
+		logger:    cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
 		now:       cfg.Now,
 		sessions:  cfg.Sessions.withDefaults(),
 		oidc:      cfg.OIDC,

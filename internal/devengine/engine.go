@@ -58,7 +58,7 @@ type Engine struct {
 func Start(cfg Config) (*Engine, error) {
 	cfg.Host = cmp.Or(cfg.Host, "127.0.0.1")
 	cfg.Namespace = cmp.Or(cfg.Namespace, "default")
-	logger := cmp.Or(cfg.Logger, slog.Default())
+	logger := cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 
 	portsFile := ""
 	if cfg.DatabaseFile != "" {
