@@ -5,23 +5,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
-// BlockingOrder asks domestic ISPs to block access to a URL.
-type BlockingOrder struct {
-	Key        string             `json:"key"`
-	TakedownID uuid.UUID          `json:"takedown_id"`
-	Content    platforms.Content  `json:"content"`
-	Category   platforms.Category `json:"category"`
-	Reference  string             `json:"reference"`
-	ApprovedBy uuid.UUID          `json:"approved_by"`
-	Reason     string             `json:"reason,omitempty"`
-}
+// BlockingOrder is the domain's order to block access (see
+// takedown.BlockingOrder); the name stays for the workflows' activity calls.
+type BlockingOrder = takedown.BlockingOrder
 
 // Blocker sends access-blocking orders to domestic ISPs and checks, from a
 // domestic vantage point, whether they took effect.

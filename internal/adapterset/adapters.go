@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/mail"
 	"github.com/takedown-oss/takedown/platforms"
@@ -74,6 +75,9 @@ func Build(cfg Config, hc *http.Client, logger *slog.Logger) (map[platforms.Plat
 		platforms.YouTube: yt, platforms.Telegram: tg, platforms.X: xc, platforms.Meta: mc,
 	}, nil
 }
+
+// The ISP client is the activities' blocking channel.
+var _ activities.Blocker = (*isp.Client)(nil)
 
 // ForSimulator points every adapter at the platform simulator: the same
 // code that talks to the platforms, with the simulator's addresses, and

@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
@@ -221,12 +220,12 @@ func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflow
 		}
 		cat := categoryOf(i)
 		item := uuid.New()
-		td := api.TakedownIDFor(item)
+		td := takedown.IDFor(item)
 		rows[i] = store.SeedItem{ID: item, NewItem: store.NewItem{
 			URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: cat, CreatedBy: s.waitingID}}
 		inputs[i] = workflows.Input{
 			TakedownID: td, ItemID: item, Content: c, Category: cat, ConfirmedBy: s.waitingID,
-			Reference: api.Reference(td), LegalGround: ground, Language: lang,
+			Reference: takedown.Reference(td), LegalGround: ground, Language: lang,
 			Policy: waitingPolicy().For(c.Platform, cat),
 		}
 	}

@@ -150,3 +150,14 @@ var (
 // WorkflowID derives a takedown's workflow id from its id, so that starting it
 // twice is refused by the engine.
 func WorkflowID(takedownID uuid.UUID) string { return "takedown-" + takedownID.String() }
+
+// BlockingOrder asks domestic ISPs to block access to a URL.
+type BlockingOrder struct {
+	Key        string             `json:"key"`
+	TakedownID uuid.UUID          `json:"takedown_id"`
+	Content    platforms.Content  `json:"content"`
+	Category   platforms.Category `json:"category"`
+	Reference  string             `json:"reference"`
+	ApprovedBy uuid.UUID          `json:"approved_by"`
+	Reason     string             `json:"reason,omitempty"`
+}
