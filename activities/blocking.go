@@ -69,7 +69,7 @@ func (a *Activities) SendBlockingOrder(ctx context.Context, o BlockingOrder) (st
 	}
 	now := a.Now()
 	_, err = a.Store.RecordTransition(context.WithoutCancel(ctx), takedown.Transition{
-		TakedownID: o.TakedownID, EventKey: "blocking_order:" + o.Key, Kind: "blocking_ordered", At: now,
+		TakedownID: o.TakedownID, EventKey: "blocking_order:" + o.Key, Kind: takedown.EventBlockingOrdered, At: now,
 		Status: takedown.StatusBlocking, EscalationLevel: ptr(4),
 		Detail: map[string]any{"reference": ref, "approved_by": o.ApprovedBy.String()},
 	})

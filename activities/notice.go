@@ -124,12 +124,12 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res SendNoticeResult) (SendNoticeResult, error) {
 	sub := res.Submission
 	status := takedown.StatusNoticeSent
-	kind := "notice_sent"
+	kind := takedown.EventNoticeSent
 	if sub.AwaitingPortal {
-		status, kind = takedown.StatusAwaitingPortal, "portal_task_created"
+		status, kind = takedown.StatusAwaitingPortal, takedown.EventPortalTaskCreated
 	}
 	if res.Uncertain {
-		kind = "notice_uncertain"
+		kind = takedown.EventNoticeUncertain
 	}
 	at := sub.SentAt
 	if at.IsZero() {

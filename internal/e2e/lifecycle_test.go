@@ -57,7 +57,7 @@ func waitFor(t *testing.T, id string, within time.Duration, what string, ok func
 func kindsOf(td takedown.Takedown) []string {
 	var out []string
 	for _, e := range td.Events {
-		out = append(out, e.Kind)
+		out = append(out, string(e.Kind))
 	}
 	return out
 }

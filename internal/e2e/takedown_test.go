@@ -92,7 +92,7 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 			}
 			var kinds []string
 			for _, e := range td.Events {
-				kinds = append(kinds, e.Kind)
+				kinds = append(kinds, string(e.Kind))
 			}
 			if got := strings.Join(kinds, ","); got != "confirmed,notice_sent,removed,rechecked" {
 				t.Errorf("events = %s, want confirmed,notice_sent,removed,rechecked", got)

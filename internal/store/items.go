@@ -212,7 +212,7 @@ func confirmedEvent(c Confirm, at time.Time) Transition {
 	return Transition{
 		TakedownID: c.TakedownID,
 		EventKey:   "confirmed",
-		Kind:       "confirmed",
+		Kind:       takedown.EventConfirmed,
 		At:         at,
 		Status:     takedown.StatusPending,
 		Detail:     map[string]any{"confirmed_by": c.ConfirmedBy.String()},

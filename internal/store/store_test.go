@@ -527,7 +527,7 @@ func TestRecordTransition(t *testing.T) {
 	}
 	var kinds []string
 	for i, ev := range got.Events {
-		kinds = append(kinds, ev.Kind)
+		kinds = append(kinds, string(ev.Kind))
 		if i > 0 && ev.Seq <= got.Events[i-1].Seq {
 			t.Errorf("events not in seq order: %+v", got.Events)
 		}

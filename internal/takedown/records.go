@@ -21,7 +21,7 @@ type Confirm struct {
 type Transition struct {
 	TakedownID uuid.UUID
 	EventKey   string
-	Kind       string
+	Kind       EventKind
 	At         time.Time
 	Status     Status // "" leaves the status unchanged
 	// IfStatus, when set, applies Status and Deadline only if the takedown

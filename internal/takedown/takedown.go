@@ -132,7 +132,7 @@ type Takedown struct {
 type Event struct {
 	Seq    int64          `json:"seq"`
 	At     time.Time      `json:"at"`
-	Kind   string         `json:"kind"`
+	Kind   EventKind      `json:"kind"`
 	Status Status         `json:"status,omitempty"`
 	Detail map[string]any `json:"detail,omitempty"`
 }
