@@ -20,7 +20,7 @@ import (
 type Store interface {
 	EnsureTakedown(ctx context.Context, c takedown.Confirm) error
 	RecordTransition(ctx context.Context, t takedown.Transition) (bool, error)
-	ClaimNotice(ctx context.Context, c takedown.NoticeClaim) (takedown.Notice, bool, error)
+	ClaimNotice(ctx context.Context, c takedown.NoticeClaim) (takedown.NoticeRecord, bool, error)
 	MarkNoticeSent(ctx context.Context, key, channel, reference, platformReference string, sentAt time.Time, state takedown.NoticeState) error
 	MarkNoticeFailed(ctx context.Context, key, errText string) error
 	MarkNoticeUncertain(ctx context.Context, key string) error

@@ -259,7 +259,7 @@ func (h *harness) setBehaviour(p platforms.Platform, contentID string, b simulat
 }
 
 // noticeRow is the stored record of the notice with key.
-func (h *harness) noticeRow(takedownID uuid.UUID, key string) takedown.Notice {
+func (h *harness) noticeRow(takedownID uuid.UUID, key string) takedown.NoticeRecord {
 	h.t.Helper()
 	ns, err := h.store.ListNotices(h.t.Context(), takedownID)
 	if err != nil {
@@ -271,7 +271,7 @@ func (h *harness) noticeRow(takedownID uuid.UUID, key string) takedown.Notice {
 		}
 	}
 	h.t.Fatalf("no notice row with key %s among %d", key, len(ns))
-	return takedown.Notice{}
+	return takedown.NoticeRecord{}
 }
 
 func (h *harness) takedownStatus(id uuid.UUID) takedown.Status {

@@ -157,7 +157,7 @@ func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urg
 	}, urgency); err != nil {
 		return takedown.Takedown{}, err
 	}
-	td, err := s.store.ConfirmItem(ctx, store.Confirm{
+	td, err := s.store.ConfirmItem(ctx, takedown.Confirm{
 		ItemID: id, TakedownID: tdID, WorkflowID: wfID, ConfirmedBy: u.ID,
 	}, nil)
 	if errors.Is(err, takedown.ErrConflict) {

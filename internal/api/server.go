@@ -39,13 +39,13 @@ type Store interface {
 	RevokeToken(ctx context.Context, op store.Operator, id uuid.UUID) (store.TokenInfo, error)
 	CreateItem(ctx context.Context, it store.NewItem) (takedown.Item, error)
 	GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error)
-	ConfirmItem(ctx context.Context, c store.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
+	ConfirmItem(ctx context.Context, c takedown.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
 	GetTakedown(ctx context.Context, id uuid.UUID) (takedown.Takedown, error)
 	ListTakedowns(ctx context.Context, f store.TakedownFilter) ([]takedown.Takedown, string, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	ComplianceStats(ctx context.Context, from, to time.Time) ([]store.ComplianceRow, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, int64, error)
-	ListNotices(ctx context.Context, takedownID uuid.UUID) ([]store.Notice, error)
+	ListNotices(ctx context.Context, takedownID uuid.UUID) ([]takedown.NoticeRecord, error)
 }
 
 // Engine starts workflows, passes human decisions to them, and answers

@@ -98,7 +98,7 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 				t.Errorf("events = %s, want confirmed,notice_sent,removed,rechecked", got)
 			}
 			var notices struct {
-				Notices []takedown.Notice `json:"notices"`
+				Notices []takedown.NoticeRecord `json:"notices"`
 			}
 			call(t, takedown.RoleAuditor, "GET", "/api/v1/takedowns/"+conf.TakedownID+"/notices", nil, &notices)
 			if len(notices.Notices) != 1 || notices.Notices[0].State != takedown.NoticeSent || notices.Notices[0].SentAt == nil ||
