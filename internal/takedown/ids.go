@@ -1,9 +1,9 @@
 package takedown
 
 import (
-	"strings"
-
 	"github.com/google/uuid"
+
+	"github.com/takedown-oss/takedown/platforms"
 )
 
 // takedownNamespace derives a takedown's id from its item's, so that a
@@ -18,6 +18,4 @@ func IDFor(itemID uuid.UUID) uuid.UUID { return uuid.NewSHA1(takedownNamespace, 
 // and replies (TKD- and the id's first twelve hex digits). Each notice
 // also has its own reference, derived from its idempotency key
 // (platforms.NoticeReference), so that a platform's reply names the notice.
-func Reference(takedownID uuid.UUID) string {
-	return "TKD-" + strings.ToUpper(strings.ReplaceAll(takedownID.String(), "-", "")[:12])
-}
+func Reference(takedownID uuid.UUID) string { return platforms.FormatReference(takedownID[:]) }
