@@ -24,6 +24,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // Defaults.
@@ -102,7 +103,7 @@ type Config struct {
 // Client is the Meta adapter.
 type Client struct {
 	cfg  Config
-	base platforms.Base
+	base adapter.Base
 }
 
 var _ platforms.Adapter = (*Client)(nil)
@@ -125,7 +126,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 		urls = append(urls, struct{ name, val string }{"PublicBaseURL", cfg.PublicBaseURL})
 	}
 	for _, u := range urls {
-		if err := platforms.CheckAbsoluteURL(u.name, u.val); err != nil {
+		if err := adapter.CheckAbsoluteURL(u.name, u.val); err != nil {
 			return nil, fmt.Errorf("meta config: %w", err)
 		}
 	}
@@ -138,7 +139,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if len(cfg.ProbeCountry) != 2 {
 		return nil, fmt.Errorf("meta config: ProbeCountry %q is not a two-letter country code", cfg.ProbeCountry)
 	}
-	base, err := platforms.NewBase(platforms.Meta, platforms.Route{Name: "Meta", Channel: cfg.Channel, To: cfg.To,
+	base, err := adapter.NewBase(platforms.Meta, platforms.Route{Name: "Meta", Channel: cfg.Channel, To: cfg.To,
 		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("meta config: %w", err)

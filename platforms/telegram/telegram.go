@@ -18,6 +18,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // Defaults.
@@ -65,7 +66,7 @@ type Config struct {
 // Client is the Telegram adapter.
 type Client struct {
 	cfg  Config
-	base platforms.Base
+	base adapter.Base
 }
 
 var _ platforms.Adapter = (*Client)(nil)
@@ -76,13 +77,13 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	cfg.PreviewBaseURL = strings.TrimRight(cmp.Or(cfg.PreviewBaseURL, DefaultPreviewBaseURL), "/")
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
 	cfg.ProbeCountry = strings.ToUpper(cmp.Or(cfg.ProbeCountry, DefaultProbeCountry))
-	base, err := platforms.NewBase(platforms.Telegram, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
+	base, err := adapter.NewBase(platforms.Telegram, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
 		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("telegram config: %w", err)
 	}
 	cfg.Now = base.Now
-	if err := platforms.CheckAbsoluteURL("PreviewBaseURL", cfg.PreviewBaseURL); err != nil {
+	if err := adapter.CheckAbsoluteURL("PreviewBaseURL", cfg.PreviewBaseURL); err != nil {
 		return nil, fmt.Errorf("telegram config: %w", err)
 	}
 	if len(cfg.ProbeCountry) != 2 {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // Defaults.
@@ -70,7 +71,7 @@ type Config struct {
 // Client is the X adapter.
 type Client struct {
 	cfg  Config
-	base platforms.Base
+	base adapter.Base
 }
 
 var _ platforms.Adapter = (*Client)(nil)
@@ -80,7 +81,7 @@ var _ platforms.Adapter = (*Client)(nil)
 func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, error) {
 	cfg.APIBaseURL = strings.TrimRight(cmp.Or(cfg.APIBaseURL, DefaultAPIBaseURL), "/")
 	cfg.Country = strings.ToUpper(cmp.Or(cfg.Country, DefaultCountry))
-	if err := platforms.CheckAbsoluteURL("APIBaseURL", cfg.APIBaseURL); err != nil {
+	if err := adapter.CheckAbsoluteURL("APIBaseURL", cfg.APIBaseURL); err != nil {
 		return nil, fmt.Errorf("x config: %w", err)
 	}
 	if cfg.BearerToken == "" {
@@ -89,7 +90,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if len(cfg.Country) != 2 {
 		return nil, fmt.Errorf("x config: Country %q is not a two-letter country code", cfg.Country)
 	}
-	base, err := platforms.NewBase(platforms.X, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
+	base, err := adapter.NewBase(platforms.X, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
 		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("x config: %w", err)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // Defaults.
@@ -80,7 +81,7 @@ type Config struct {
 // Client is the YouTube adapter.
 type Client struct {
 	cfg     Config
-	base    platforms.Base
+	base    adapter.Base
 	pacific *time.Location
 
 	mu        sync.Mutex
@@ -96,13 +97,13 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	cfg.BaseURL = strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
 	cfg.Language = cmp.Or(cfg.Language, DefaultLanguage)
 	cfg.ReasonCacheTTL = cmp.Or(cfg.ReasonCacheTTL, DefaultReasonCacheTTL)
-	if err := platforms.CheckAbsoluteURL("BaseURL", cfg.BaseURL); err != nil {
+	if err := adapter.CheckAbsoluteURL("BaseURL", cfg.BaseURL); err != nil {
 		return nil, fmt.Errorf("youtube config: %w", err)
 	}
 	if cfg.AccessToken == "" && cfg.TokenSource == nil {
 		return nil, errors.New("youtube config: AccessToken or TokenSource is required")
 	}
-	base, err := platforms.NewBase(platforms.YouTube, platforms.Route{Name: "YouTube", Channel: cfg.Channel,
+	base, err := adapter.NewBase(platforms.YouTube, platforms.Route{Name: "YouTube", Channel: cfg.Channel,
 		PriorityChannel: cfg.PriorityChannel}, nil, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("youtube config: %w", err)

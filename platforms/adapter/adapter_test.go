@@ -1,8 +1,10 @@
-package platforms
+package adapter
 
 import (
 	"strings"
 	"testing"
+
+	. "github.com/takedown-oss/takedown/platforms"
 )
 
 func TestNewBaseDefaults(t *testing.T) {
@@ -38,14 +40,6 @@ func TestCheckAbsoluteURL(t *testing.T) {
 		"api.x.com": false, "ftp://h": false, "https://": false, "": false} {
 		if err := CheckAbsoluteURL("Base", s); (err == nil) != ok {
 			t.Errorf("%q: %v", s, err)
-		}
-	}
-}
-
-func TestIsDigits(t *testing.T) {
-	for s, want := range map[string]bool{"0": true, "1790000000000000001": true, "": false, "12a": false, "-1": false} {
-		if IsDigits(s) != want {
-			t.Errorf("IsDigits(%q) = %v", s, !want)
 		}
 	}
 }
