@@ -20,7 +20,7 @@ import (
 type Store interface {
 	EnsureTakedown(ctx context.Context, c takedown.Confirm) error
 	RecordTransition(ctx context.Context, t takedown.Transition) (bool, error)
-	ClaimNotice(ctx context.Context, c takedown.NoticeClaim) (takedown.Notice, bool, error)
+	ClaimNotice(ctx context.Context, c takedown.NoticeClaim) (takedown.NoticeRecord, bool, error)
 	MarkNoticeSent(ctx context.Context, key, channel, reference, platformReference string, sentAt time.Time, state takedown.NoticeState) error
 	MarkNoticeFailed(ctx context.Context, key, errText string) error
 	MarkNoticeUncertain(ctx context.Context, key string) error
@@ -48,7 +48,7 @@ func New(a Activities) (*Activities, error) {
 			return nil, fmt.Errorf("activities: no adapter for platform %q", p)
 		}
 	}
-	a.Logger = cmp.Or(a.Logger, slog.Default())
+	a.Logger = cmp.Or(a.Logger, slog.New(slog.DiscardHandler))
 	if a.Now == nil {
 		a.Now = time.Now
 	}

@@ -5,23 +5,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
-// BlockingOrder asks domestic ISPs to block access to a URL.
-type BlockingOrder struct {
-	Key        string             `json:"key"`
-	TakedownID uuid.UUID          `json:"takedown_id"`
-	Content    platforms.Content  `json:"content"`
-	Category   platforms.Category `json:"category"`
-	Reference  string             `json:"reference"`
-	ApprovedBy uuid.UUID          `json:"approved_by"`
-	Reason     string             `json:"reason,omitempty"`
-}
+// BlockingOrder is the domain's order to block access (see
+// takedown.BlockingOrder); the name stays for the workflows' activity calls.
+type BlockingOrder = takedown.BlockingOrder
 
 // Blocker sends access-blocking orders to domestic ISPs and checks, from a
 // domestic vantage point, whether they took effect.
@@ -77,7 +69,7 @@ func (a *Activities) SendBlockingOrder(ctx context.Context, o BlockingOrder) (st
 	}
 	now := a.Now()
 	_, err = a.Store.RecordTransition(context.WithoutCancel(ctx), takedown.Transition{
-		TakedownID: o.TakedownID, EventKey: "blocking_order:" + o.Key, Kind: "blocking_ordered", At: now,
+		TakedownID: o.TakedownID, EventKey: "blocking_order:" + o.Key, Kind: takedown.EventBlockingOrdered, At: now,
 		Status: takedown.StatusBlocking, EscalationLevel: ptr(4),
 		Detail: map[string]any{"reference": ref, "approved_by": o.ApprovedBy.String()},
 	})

@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/pgtest"
 	"github.com/takedown-oss/takedown/internal/simulator"
@@ -63,7 +63,7 @@ type harnessConfig struct {
 	store func(*store.Store) activities.Store // wraps the real store; nil uses it as is
 	// adapters adjusts the simulator-facing adapter configuration (a
 	// relay's address, its timeout); http replaces the adapters' client.
-	adapters func(*adapters.Config)
+	adapters func(*adapterset.Config)
 	http     *http.Client
 	// blocker wires the blocking-order channel to the simulator's gateway.
 	blocker bool
@@ -94,7 +94,7 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	if err != nil {
 		t.Fatalf("simulator.New: %v", err)
 	}
-	run, err := sim.Start(t.Context(), "127.0.0.1:0", "127.0.0.1:0")
+	run, err := sim.Start("127.0.0.1:0", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("start simulator: %v", err)
 	}
@@ -109,7 +109,7 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	}
 	t.Cleanup(st.Close)
 
-	cfg := adapters.ForSimulator(run.HTTPURL(), run.SMTPAddr())
+	cfg := adapterset.ForSimulator(run.HTTPURL(), run.SMTPAddr())
 	cfg.Mail.Now, cfg.YouTube.Now, cfg.Telegram.Now, cfg.X.Now, cfg.Meta.Now = clk.Now, clk.Now, clk.Now, clk.Now, clk.Now
 	if hc.adapters != nil {
 		hc.adapters(&cfg)
@@ -120,9 +120,9 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	ads, err := adapters.Build(cfg, httpClient, quiet)
+	ads, err := adapterset.Build(cfg, httpClient, quiet)
 	if err != nil {
-		t.Fatalf("adapters.Build: %v", err)
+		t.Fatalf("adapterset.Build: %v", err)
 	}
 	var as activities.Store = st
 	if hc.store != nil {
@@ -259,7 +259,7 @@ func (h *harness) setBehaviour(p platforms.Platform, contentID string, b simulat
 }
 
 // noticeRow is the stored record of the notice with key.
-func (h *harness) noticeRow(takedownID uuid.UUID, key string) takedown.Notice {
+func (h *harness) noticeRow(takedownID uuid.UUID, key string) takedown.NoticeRecord {
 	h.t.Helper()
 	ns, err := h.store.ListNotices(h.t.Context(), takedownID)
 	if err != nil {
@@ -271,7 +271,7 @@ func (h *harness) noticeRow(takedownID uuid.UUID, key string) takedown.Notice {
 		}
 	}
 	h.t.Fatalf("no notice row with key %s among %d", key, len(ns))
-	return takedown.Notice{}
+	return takedown.NoticeRecord{}
 }
 
 func (h *harness) takedownStatus(id uuid.UUID) takedown.Status {

@@ -124,12 +124,12 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res SendNoticeResult) (SendNoticeResult, error) {
 	sub := res.Submission
 	status := takedown.StatusNoticeSent
-	kind := "notice_sent"
+	kind := takedown.EventNoticeSent
 	if sub.AwaitingPortal {
-		status, kind = takedown.StatusAwaitingPortal, "portal_task_created"
+		status, kind = takedown.StatusAwaitingPortal, takedown.EventPortalTaskCreated
 	}
 	if res.Uncertain {
-		kind = "notice_uncertain"
+		kind = takedown.EventNoticeUncertain
 	}
 	at := sub.SentAt
 	if at.IsZero() {
@@ -171,7 +171,7 @@ func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res Sen
 
 // uncertain is the result for a notice whose delivery is unknown. Everything
 // in it is derived from the claim, so every retry returns the same.
-func uncertain(n platforms.Notice, rec takedown.Notice) SendNoticeResult {
+func uncertain(n platforms.Notice, rec takedown.NoticeRecord) SendNoticeResult {
 	sub := submissionFrom(rec)
 	sub.Reference = cmp.Or(sub.Reference, platforms.NoticeReference(n.Key))
 	if sub.SentAt.IsZero() {
@@ -180,7 +180,7 @@ func uncertain(n platforms.Notice, rec takedown.Notice) SendNoticeResult {
 	return SendNoticeResult{Uncertain: true, Submission: sub}
 }
 
-func submissionFrom(rec takedown.Notice) platforms.Submission {
+func submissionFrom(rec takedown.NoticeRecord) platforms.Submission {
 	s := platforms.Submission{
 		Channel:           platforms.Channel(rec.Channel),
 		Reference:         rec.Reference,

@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
@@ -70,7 +70,7 @@ func TestUncertainOnlyOnceWritten(t *testing.T) {
 	}{
 		{
 			name: "relay never greets", url: telegramURL,
-			hc: harnessConfig{adapters: func(c *adapters.Config) {
+			hc: harnessConfig{adapters: func(c *adapterset.Config) {
 				c.Mail.Timeout = 200 * time.Millisecond
 				c.Mail.Port = 0 // replaced below with a silent listener
 			}},
@@ -78,7 +78,7 @@ func TestUncertainOnlyOnceWritten(t *testing.T) {
 		{name: "dial cut short by the deadline", url: youtubeURL, hc: harnessConfig{http: stuckDial}},
 		{
 			name: "e-mail written, no reply", url: telegramURL, hang: true, wantUncertain: true,
-			hc: harnessConfig{adapters: func(c *adapters.Config) { c.Mail.Timeout = 200 * time.Millisecond }},
+			hc: harnessConfig{adapters: func(c *adapterset.Config) { c.Mail.Timeout = 200 * time.Millisecond }},
 		},
 		{name: "report written, no answer", url: youtubeURL, hang: true, wantUncertain: true},
 	}
@@ -89,7 +89,7 @@ func TestUncertainOnlyOnceWritten(t *testing.T) {
 			if tt.name == "relay never greets" {
 				port := silentListener(t)
 				inner := hc.adapters
-				hc.adapters = func(c *adapters.Config) { inner(c); c.Mail.Host, c.Mail.Port = "127.0.0.1", port }
+				hc.adapters = func(c *adapterset.Config) { inner(c); c.Mail.Host, c.Mail.Port = "127.0.0.1", port }
 			}
 			h := newHarness(t, hc)
 			conf, c := h.takedownFor(tt.url)

@@ -14,5 +14,12 @@ import (
 // for many millions of notices while staying short enough to quote by phone.
 func NoticeReference(key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return "TKD-" + strings.ToUpper(hex.EncodeToString(sum[:6]))
+	return FormatReference(sum[:])
+}
+
+// FormatReference is the one form of the regulator's references, for a
+// takedown (its id's bytes, takedown.Reference) as for a notice (its key's
+// hash): "TKD-" and the first six bytes in upper-case hex.
+func FormatReference(b []byte) string {
+	return "TKD-" + strings.ToUpper(hex.EncodeToString(b[:min(6, len(b))]))
 }

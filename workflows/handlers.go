@@ -172,7 +172,7 @@ func (r *run) applyReply(ctx workflow.Context, v Reply) {
 		r.st.Ticket = v.Ticket
 		detail["ticket"] = v.Ticket
 		detail["attempt"] = p.Attempt
-		t := takedown.Transition{Kind: "portal_submitted", Detail: detail}
+		t := takedown.Transition{Kind: takedown.EventPortalSubmitted, Detail: detail}
 		if p.Kind == platforms.KindNotice && r.st.Status == takedown.StatusAwaitingPortal {
 			// The removal deadline runs from the filing the platform can act on.
 			r.st.Status = takedown.StatusNoticeSent
@@ -189,16 +189,16 @@ func (r *run) applyReply(ctx workflow.Context, v Reply) {
 		r.st.Deadline.pause(now)
 		r.st.Status = takedown.StatusClarification
 		r.st.Asked = RequestAnswerClarification
-		r.emit(ctx, takedown.Transition{Kind: "clarification_requested", Status: takedown.StatusClarification,
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventClarificationRequested, Status: takedown.StatusClarification,
 			ClearDeadline: true, Detail: detail})
 	case ReplyRejected:
 		r.st.Rung.stop()
 		r.st.Status = takedown.StatusRejected
 		r.st.Asked = RequestDecideRejection
 		r.st.BlockingKnown = false
-		r.emit(ctx, takedown.Transition{Kind: "rejected", Status: takedown.StatusRejected, Detail: detail})
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventRejected, Status: takedown.StatusRejected, Detail: detail})
 	default:
-		r.emit(ctx, takedown.Transition{Kind: "reply_recorded", Detail: detail})
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventReplyRecorded, Detail: detail})
 	}
 	r.upsertSearch(ctx)
 }
@@ -237,10 +237,10 @@ func (r *run) applyDecision(ctx workflow.Context, v EscalationDecision) {
 		r.st.Blocking = BlockingOrdering
 		r.st.Orders++
 		r.st.ApprovedBy, r.st.ApprovalReason = v.Actor.ID, v.Reason
-		r.emit(ctx, takedown.Transition{Kind: "blocking_approved", Status: takedown.StatusBlocking,
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingApproved, Status: takedown.StatusBlocking,
 			EscalationLevel: ptr(int(LevelBlocking)), Detail: detail})
 	case r.st.Asked == RequestDecideRejection:
-		r.finish(ctx, takedown.Transition{Kind: "rejection_accepted", Status: takedown.StatusRejected,
+		r.finish(ctx, takedown.Transition{Kind: takedown.EventRejectionAccepted, Status: takedown.StatusRejected,
 			Detail: actorDetail(v.Actor, map[string]any{"reason": v.Reason, "within_deadline": !r.st.WasOverdue})})
 		return
 	default:
@@ -251,7 +251,7 @@ func (r *run) applyDecision(ctx workflow.Context, v EscalationDecision) {
 		r.st.Status = takedown.StatusNoticeSent
 		r.st.Rung.start(now.Add(r.in.Policy.PriorityDeadline))
 		detail["ask_again_at"] = r.st.Rung.At
-		r.emit(ctx, takedown.Transition{Kind: "blocking_refused", Status: takedown.StatusNoticeSent, Detail: detail})
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingRefused, Status: takedown.StatusNoticeSent, Detail: detail})
 	}
 	r.upsertSearch(ctx)
 }
@@ -282,7 +282,7 @@ func (r *run) checkExtension(ctx workflow.Context, v Extension) error {
 }
 
 func (r *run) applyExtension(ctx workflow.Context, v Extension) {
-	t := takedown.Transition{Kind: "deadline_extended", Detail: actorDetail(v.Actor, map[string]any{"reason": v.Reason, "until": v.Until})}
+	t := takedown.Transition{Kind: takedown.EventDeadlineExtended, Detail: actorDetail(v.Actor, map[string]any{"reason": v.Reason, "until": v.Until})}
 	if r.st.Rung.Running() {
 		t.Detail["from"] = r.st.Rung.At
 		r.st.Rung.start(v.Until)
@@ -314,7 +314,7 @@ func (r *run) checkWithdrawal(ctx workflow.Context, v Withdrawal) error {
 }
 
 func (r *run) applyWithdrawal(ctx workflow.Context, v Withdrawal) {
-	r.finish(ctx, takedown.Transition{Kind: "withdrawn", Status: takedown.StatusWithdrawn,
+	r.finish(ctx, takedown.Transition{Kind: takedown.EventWithdrawn, Status: takedown.StatusWithdrawn,
 		Detail: actorDetail(v.Actor, map[string]any{"reason": v.Reason})})
 }
 
@@ -340,7 +340,7 @@ func (r *run) applyInformation(ctx workflow.Context, v Information) {
 		r.st.Asked = RequestNone
 		r.st.Rung.resume(now)
 		r.st.Deadline.resume(now)
-		t := takedown.Transition{Kind: "clarification_answered", Status: r.st.Status, Detail: detail}
+		t := takedown.Transition{Kind: takedown.EventClarificationAnswered, Status: r.st.Status, Detail: detail}
 		if !r.st.Deadline.At.IsZero() {
 			d := r.st.Deadline.At
 			t.Deadline = &d
@@ -353,7 +353,7 @@ func (r *run) applyInformation(ctx workflow.Context, v Information) {
 		r.st.Status = takedown.StatusNoticeSent
 		r.st.Asked = RequestNone
 		r.st.Rung.start(now.Add(r.rungLength()))
-		t := takedown.Transition{Kind: "appealed", Status: takedown.StatusNoticeSent, Detail: detail}
+		t := takedown.Transition{Kind: takedown.EventAppealed, Status: takedown.StatusNoticeSent, Detail: detail}
 		if r.st.Level == LevelNotice {
 			r.st.Deadline.start(r.st.Rung.At)
 			r.st.Overdue = false
@@ -363,7 +363,7 @@ func (r *run) applyInformation(ctx workflow.Context, v Information) {
 		r.emit(ctx, t)
 		r.queueSend(platforms.KindAppeal, priority, v.Text)
 	default:
-		r.emit(ctx, takedown.Transition{Kind: "information_added", Detail: detail})
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventInformationAdded, Detail: detail})
 		r.queueSend(platforms.KindFollowUp, priority, v.Text)
 	}
 	r.upsertSearch(ctx)

@@ -417,11 +417,11 @@ func (r *run) sendFailed(ctx workflow.Context, s Send, err error, first bool) {
 	r.st.LastFailure = summary
 	detail := map[string]any{"error": summary, "attempt": s.Attempt, "notice_kind": string(s.Kind)}
 	if first && r.st.FirstNotice.IsZero() {
-		r.finish(ctx, takedown.Transition{Kind: "notice_failed", Status: takedown.StatusFailed, Detail: detail})
+		r.finish(ctx, takedown.Transition{Kind: takedown.EventNoticeFailed, Status: takedown.StatusFailed, Detail: detail})
 		return
 	}
-	r.emit(ctx, takedown.Transition{Kind: "notice_failed", Detail: detail})
-	r.emit(ctx, takedown.Transition{Kind: "supervisor_alerted", Detail: map[string]any{
+	r.emit(ctx, takedown.Transition{Kind: takedown.EventNoticeFailed, Detail: detail})
+	r.emit(ctx, takedown.Transition{Kind: takedown.EventSupervisorAlerted, Detail: map[string]any{
 		"reason": "a notice could not be sent", "attempt": s.Attempt, "notice_kind": string(s.Kind)}})
 	if first {
 		// Content came back and the new notice failed: the ladder starts
@@ -430,7 +430,7 @@ func (r *run) sendFailed(ctx workflow.Context, s Send, err error, first bool) {
 		r.st.Status = takedown.StatusNoticeSent
 		r.startLadder(now.Add(r.in.Policy.Deadline))
 		d := r.st.Deadline.At
-		r.emit(ctx, takedown.Transition{Kind: "ladder_started", Status: takedown.StatusNoticeSent, Deadline: &d,
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventLadderStarted, Status: takedown.StatusNoticeSent, Deadline: &d,
 			EscalationLevel: ptr(int(LevelNotice))})
 	}
 }
@@ -445,14 +445,14 @@ func (r *run) onRung(ctx workflow.Context) {
 	case LevelNotice:
 		r.st.Level = LevelReminder
 		r.st.Overdue, r.st.WasOverdue = true, true
-		r.emit(ctx, takedown.Transition{Kind: "deadline_passed", EscalationLevel: ptr(int(LevelReminder)),
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventDeadlinePassed, EscalationLevel: ptr(int(LevelReminder)),
 			Detail: map[string]any{"deadline": r.st.Deadline.At}})
 		r.queueSend(platforms.KindReminder, false, "")
 		r.st.Rung.start(now.Add(r.in.Policy.ReminderDeadline))
 		r.upsertSearch(ctx)
 	case LevelReminder:
 		r.st.Level = LevelPriority
-		r.emit(ctx, takedown.Transition{Kind: "supervisor_alerted", EscalationLevel: ptr(int(LevelPriority)),
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventSupervisorAlerted, EscalationLevel: ptr(int(LevelPriority)),
 			Detail: map[string]any{"reason": "no removal after the reminder"}})
 		r.queueSend(platforms.KindPriority, true, "")
 		r.st.Rung.start(now.Add(r.in.Policy.PriorityDeadline))
@@ -473,7 +473,7 @@ func (r *run) askBlocking(ctx workflow.Context) {
 	if again {
 		detail["asked_again"] = true
 	}
-	r.emit(ctx, takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
+	r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingApprovalRequested, Status: takedown.StatusAwaitingApproval,
 		EscalationLevel: ptr(int(LevelApproval)), Detail: detail})
 	r.upsertSearch(ctx)
 }
@@ -500,7 +500,7 @@ func (r *run) onPortalDue(ctx workflow.Context) {
 	}
 	p.Due.stop()
 	p.Overdue = true
-	t := takedown.Transition{Kind: "portal_overdue", Detail: map[string]any{"attempt": p.Attempt, "notice_kind": string(p.Kind)}}
+	t := takedown.Transition{Kind: takedown.EventPortalOverdue, Detail: map[string]any{"attempt": p.Attempt, "notice_kind": string(p.Kind)}}
 	if r.st.Status == takedown.StatusAwaitingPortal {
 		// Nothing was filed yet: the takedown is late, and the overdue
 		// list shows it from the filing deadline.
@@ -540,7 +540,7 @@ func (r *run) onProbe(ctx workflow.Context, f workflow.Future) {
 		return
 	}
 	if res.State == platforms.StateWithheld {
-		r.finishProbe(ctx, takedown.StatusWithheld, "withheld", res)
+		r.finishProbe(ctx, takedown.StatusWithheld, takedown.EventWithheld, res)
 		return
 	}
 	r.removed(ctx, res)
@@ -552,14 +552,14 @@ func (r *run) probeFailed(ctx workflow.Context, err error) {
 	r.st.Probing = false
 	r.st.LastFailure = errorSummary(err)
 	r.st.ProbeRetry.start(workflow.Now(ctx).Add(max(r.in.Policy.ProbeMax, time.Minute)))
-	r.emit(ctx, takedown.Transition{Kind: "probe_failed", Detail: map[string]any{"error": r.st.LastFailure}})
+	r.emit(ctx, takedown.Transition{Kind: takedown.EventProbeFailed, Detail: map[string]any{"error": r.st.LastFailure}})
 }
 
 // removed records confirmed removal; then, if the policy says so, a later
 // re-check looks again and reopens the takedown if the content came back.
 func (r *run) removed(ctx workflow.Context, res platforms.ProbeResult) {
 	at := res.CheckedAt
-	t := takedown.Transition{Kind: "removed", Status: takedown.StatusRemoved, RemovedAt: &at, Closed: true,
+	t := takedown.Transition{Kind: takedown.EventRemoved, Status: takedown.StatusRemoved, RemovedAt: &at, Closed: true,
 		Detail: map[string]any{"reason": res.Reason, "within_deadline": !r.st.WasOverdue, "level": int(r.st.Level)}}
 	if r.in.Policy.RecheckAfter <= 0 {
 		r.result.Probe = res
@@ -586,7 +586,7 @@ func (r *run) startRecheck(ctx workflow.Context) flight {
 	return flight{f: workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
 		Content: r.in.Content,
 		Record: &takedown.Transition{TakedownID: r.in.TakedownID,
-			EventKey: fmt.Sprintf("rechecked:%d", r.st.Seq), Kind: "rechecked"},
+			EventKey: fmt.Sprintf("rechecked:%d", r.st.Seq), Kind: takedown.EventRechecked},
 	}), cancel: cancel}
 }
 
@@ -621,7 +621,7 @@ func (r *run) reopen(ctx workflow.Context) {
 	r.st.Level = LevelNotice
 	r.st.Status = takedown.StatusPending
 	r.st.Overdue, r.st.WasOverdue = false, false
-	r.emit(ctx, takedown.Transition{Kind: "reappeared", Status: takedown.StatusPending, Reopened: true,
+	r.emit(ctx, takedown.Transition{Kind: takedown.EventReappeared, Status: takedown.StatusPending, Reopened: true,
 		EscalationLevel: ptr(int(LevelNotice)), Detail: map[string]any{"reopened": r.st.Reopened}})
 	r.queueSend(platforms.KindNotice, false, "")
 	r.upsertSearch(ctx)
@@ -659,7 +659,7 @@ func (r *run) onOrdered(ctx workflow.Context, f workflow.Future) {
 	r.st.Level = LevelApproval
 	r.st.Status = takedown.StatusAwaitingApproval
 	r.st.Asked = RequestApproveBlocking
-	r.emit(ctx, takedown.Transition{Kind: "blocking_order_failed", Status: takedown.StatusAwaitingApproval,
+	r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingOrderFailed, Status: takedown.StatusAwaitingApproval,
 		EscalationLevel: ptr(int(LevelApproval)), Detail: map[string]any{"error": r.st.LastFailure}})
 	r.upsertSearch(ctx)
 }
@@ -682,16 +682,16 @@ func (r *run) onBlockCheck(ctx workflow.Context, f workflow.Future) {
 	case err != nil:
 		// The domestic probe keeps failing: look again later, on the record.
 		r.st.LastFailure = errorSummary(err)
-		r.emit(ctx, takedown.Transition{Kind: "blocking_check_failed", Detail: map[string]any{"error": r.st.LastFailure}})
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingCheckFailed, Detail: map[string]any{"error": r.st.LastFailure}})
 		r.st.Blocking = BlockingNone
 		r.st.Asked = RequestApproveBlocking
 		r.st.Status = takedown.StatusAwaitingApproval
 		r.st.Level = LevelApproval
-		r.emit(ctx, takedown.Transition{Kind: "blocking_approval_requested", Status: takedown.StatusAwaitingApproval,
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingApprovalRequested, Status: takedown.StatusAwaitingApproval,
 			EscalationLevel: ptr(int(LevelApproval)), Detail: map[string]any{"reason": "the blocking check failed"}})
 		return
 	}
-	r.finishProbe(ctx, takedown.StatusBlocked, "blocked", platforms.ProbeResult{})
+	r.finishProbe(ctx, takedown.StatusBlocked, takedown.EventBlocked, platforms.ProbeResult{})
 }
 
 // --- endings -------------------------------------------------------------------------
@@ -721,7 +721,7 @@ func (r *run) finish(ctx workflow.Context, t takedown.Transition) {
 	r.upsertSearch(ctx)
 }
 
-func (r *run) finishProbe(ctx workflow.Context, status takedown.Status, kind string, res platforms.ProbeResult) {
+func (r *run) finishProbe(ctx workflow.Context, status takedown.Status, kind takedown.EventKind, res platforms.ProbeResult) {
 	detail := map[string]any{"within_deadline": !r.st.WasOverdue, "level": int(r.st.Level)}
 	if len(res.Countries) > 0 {
 		detail["countries"] = res.Countries

@@ -211,7 +211,7 @@ func (p *platform) kinds() []string {
 	defer p.mu.Unlock()
 	var out []string
 	for _, e := range p.events {
-		out = append(out, e.Kind)
+		out = append(out, string(e.Kind))
 	}
 	return out
 }
@@ -221,7 +221,7 @@ func (p *platform) event(kind string) takedown.Transition {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, e := range p.events {
-		if e.Kind == kind {
+		if string(e.Kind) == kind {
 			return e
 		}
 	}

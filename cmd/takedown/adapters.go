@@ -3,7 +3,7 @@ package main
 import (
 	"time"
 
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/mail"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/meta"
@@ -14,51 +14,58 @@ import (
 
 // loadAdapters reads each platform's endpoint, credentials and channel.
 // Defaults are the platforms' production endpoints; secrets have no default.
-func loadAdapters(e *env) adapters.Config {
-	ch := func(key string, def platforms.Channel) platforms.Channel {
-		return platforms.Channel(e.str(key, string(def)))
+func loadAdapters(e *env) adapterset.Config {
+	// Channels default to the platforms' own defaults, defined once in
+	// platforms.DefaultChannels.
+	ch := func(key string, p platforms.Platform, priority bool) platforms.Channel {
+		d := platforms.DefaultChannels[p]
+		def := d.Ordinary
+		if priority {
+			def = d.Priority
+		}
+		return platforms.Channel(e.Str(key, string(def)))
 	}
-	return adapters.Config{
+	return adapterset.Config{
 		Mail: mail.Config{
-			Host:     e.str("SMTP_HOST", ""),
-			Port:     e.int("SMTP_PORT", 0),
-			Username: e.str("SMTP_USERNAME", ""),
-			Password: e.secret("SMTP_PASSWORD"),
-			From:     e.str("SMTP_FROM", ""),
-			TLS:      mail.TLSPolicy(e.str("SMTP_TLS", "starttls")),
-			Timeout:  time.Duration(e.int("SMTP_TIMEOUT_SECONDS", 30)) * time.Second,
+			Host:     e.Str("SMTP_HOST", ""),
+			Port:     e.Int("SMTP_PORT", 0),
+			Username: e.Str("SMTP_USERNAME", ""),
+			Password: e.Secret("SMTP_PASSWORD"),
+			From:     e.Str("SMTP_FROM", ""),
+			TLS:      mail.TLSPolicy(e.Str("SMTP_TLS", "starttls")),
+			Timeout:  time.Duration(e.Int("SMTP_TIMEOUT_SECONDS", 30)) * time.Second,
 		},
 		YouTube: youtube.Config{
-			BaseURL:         e.str("YOUTUBE_API_BASE", "https://www.googleapis.com/youtube/v3"),
-			AccessToken:     e.secret("YOUTUBE_ACCESS_TOKEN"),
-			Language:        e.str("YOUTUBE_LANGUAGE", "ko_KR"),
-			Channel:         ch("YOUTUBE_CHANNEL", platforms.ChannelAPI),
-			PriorityChannel: ch("YOUTUBE_PRIORITY_CHANNEL", platforms.ChannelPortal),
+			BaseURL:         e.Str("YOUTUBE_API_BASE", "https://www.googleapis.com/youtube/v3"),
+			AccessToken:     e.Secret("YOUTUBE_ACCESS_TOKEN"),
+			Language:        e.Str("YOUTUBE_LANGUAGE", "ko_KR"),
+			Channel:         ch("YOUTUBE_CHANNEL", platforms.YouTube, false),
+			PriorityChannel: ch("YOUTUBE_PRIORITY_CHANNEL", platforms.YouTube, true),
 		},
 		Telegram: telegram.Config{
-			PreviewBaseURL:  e.str("TELEGRAM_PREVIEW_BASE", "https://t.me"),
-			To:              e.str("TELEGRAM_NOTICE_TO", ""),
-			PriorityTo:      e.str("TELEGRAM_PRIORITY_TO", ""),
-			Channel:         ch("TELEGRAM_CHANNEL", platforms.ChannelEmail),
-			PriorityChannel: ch("TELEGRAM_PRIORITY_CHANNEL", platforms.ChannelEmail),
+			PreviewBaseURL:  e.Str("TELEGRAM_PREVIEW_BASE", "https://t.me"),
+			To:              e.Str("TELEGRAM_NOTICE_TO", ""),
+			PriorityTo:      e.Str("TELEGRAM_PRIORITY_TO", ""),
+			Channel:         ch("TELEGRAM_CHANNEL", platforms.Telegram, false),
+			PriorityChannel: ch("TELEGRAM_PRIORITY_CHANNEL", platforms.Telegram, true),
 		},
 		X: x.Config{
-			APIBaseURL:      e.str("X_API_BASE", "https://api.x.com"),
-			BearerToken:     e.secret("X_BEARER_TOKEN"),
-			To:              e.str("X_NOTICE_TO", ""),
-			PriorityTo:      e.str("X_PRIORITY_TO", ""),
-			Channel:         ch("X_CHANNEL", platforms.ChannelPortal),
-			PriorityChannel: ch("X_PRIORITY_CHANNEL", platforms.ChannelPortal),
+			APIBaseURL:      e.Str("X_API_BASE", "https://api.x.com"),
+			BearerToken:     e.Secret("X_BEARER_TOKEN"),
+			To:              e.Str("X_NOTICE_TO", ""),
+			PriorityTo:      e.Str("X_PRIORITY_TO", ""),
+			Channel:         ch("X_CHANNEL", platforms.X, false),
+			PriorityChannel: ch("X_PRIORITY_CHANNEL", platforms.X, true),
 		},
 		Meta: meta.Config{
-			GraphBaseURL:     e.str("META_GRAPH_BASE", "https://graph.facebook.com/v21.0"),
-			AppAccessToken:   e.secret("META_APP_TOKEN"),
-			ThreadsOEmbedURL: e.str("META_THREADS_OEMBED_URL", "https://graph.threads.net/v1.0/oembed"),
-			PublicBaseURL:    e.str("META_PUBLIC_BASE", ""),
-			To:               e.str("META_NOTICE_TO", ""),
-			PriorityTo:       e.str("META_PRIORITY_TO", ""),
-			Channel:          ch("META_CHANNEL", platforms.ChannelPortal),
-			PriorityChannel:  ch("META_PRIORITY_CHANNEL", platforms.ChannelPortal),
+			GraphBaseURL:     e.Str("META_GRAPH_BASE", "https://graph.facebook.com/v21.0"),
+			AppAccessToken:   e.Secret("META_APP_TOKEN"),
+			ThreadsOEmbedURL: e.Str("META_THREADS_OEMBED_URL", "https://graph.threads.net/v1.0/oembed"),
+			PublicBaseURL:    e.Str("META_PUBLIC_BASE", ""),
+			To:               e.Str("META_NOTICE_TO", ""),
+			PriorityTo:       e.Str("META_PRIORITY_TO", ""),
+			Channel:          ch("META_CHANNEL", platforms.Meta, false),
+			PriorityChannel:  ch("META_PRIORITY_CHANNEL", platforms.Meta, true),
 		},
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/migrations"
 	"github.com/takedown-oss/takedown/platforms"
@@ -31,7 +32,7 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 	if err := parseFlags("doctor", args, stderr); err != nil {
 		return err
 	}
-	e := &env{getenv: getenv}
+	e := &env{Getenv: getenv}
 	c, cfgErr := loadWorker(e)
 	var problems []string
 	problem := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
@@ -96,11 +97,11 @@ func flatten(err error) []error {
 func checkDatabase(ctx context.Context, c common, ok, problem func(string, ...any)) {
 	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 	defer cancel()
-	cfg := c.DB.store(c.DatabaseURL)
+	cfg := c.DB.Store(c.DatabaseURL)
 	cfg.ConnectTimeout = doctorTimeout
 	st, err := store.Open(ctx, cfg)
 	if err != nil {
-		problem("database: cannot connect to %s: %v", redactURL(c.DatabaseURL), oneLine(err))
+		problem("database: cannot connect to %s: %v", config.RedactURL(c.DatabaseURL), oneLine(err))
 		return
 	}
 	defer st.Close()
@@ -108,11 +109,11 @@ func checkDatabase(ctx context.Context, c common, ok, problem func(string, ...an
 	got, err := st.SchemaVersion(ctx)
 	switch {
 	case err != nil:
-		problem("database: %s has no schema (%v): run takedown setup", redactURL(c.DatabaseURL), oneLine(err))
+		problem("database: %s has no schema (%v): run takedown setup", config.RedactURL(c.DatabaseURL), oneLine(err))
 	case got < want:
 		problem("database: schema at version %d, this binary needs %d: run takedown setup", got, want)
 	default:
-		ok("database: %s reachable, schema at version %d", redactURL(c.DatabaseURL), got)
+		ok("database: %s reachable, schema at version %d", config.RedactURL(c.DatabaseURL), got)
 	}
 }
 

@@ -17,19 +17,19 @@ import (
 
 // decisionSigner reads the private key with which serve signs decisions.
 func decisionSigner(e *env) *workflows.Signer {
-	k := e.secret("TAKEDOWN_DECISION_KEY")
+	k := e.Secret("TAKEDOWN_DECISION_KEY")
 	if k == "" {
-		e.errs = append(e.errs, errors.New("TAKEDOWN_DECISION_KEY is required (an Ed25519 seed of 32 bytes, base64 or hex; see takedown keygen): it signs every human decision"))
+		e.Fail(errors.New("TAKEDOWN_DECISION_KEY is required (an Ed25519 seed of 32 bytes, base64 or hex; see takedown keygen): it signs every human decision"))
 		return nil
 	}
 	seed, err := codec.ParseKey(k)
 	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_DECISION_KEY: %w", err))
+		e.Fail(fmt.Errorf("TAKEDOWN_DECISION_KEY: %w", err))
 		return nil
 	}
 	s, err := workflows.NewSigner(ed25519.NewKeyFromSeed(seed), nil)
 	if err != nil {
-		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_DECISION_KEY: %w", err))
+		e.Fail(fmt.Errorf("TAKEDOWN_DECISION_KEY: %w", err))
 	}
 	return s
 }
@@ -37,16 +37,16 @@ func decisionSigner(e *env) *workflows.Signer {
 // decisionPublicKeys reads the keys workers check decisions against:
 // several, separated by commas, while the API's key is being rotated.
 func decisionPublicKeys(e *env) []ed25519.PublicKey {
-	v := e.str("TAKEDOWN_DECISION_PUBLIC_KEYS", "")
+	v := e.Str("TAKEDOWN_DECISION_PUBLIC_KEYS", "")
 	if v == "" {
-		e.errs = append(e.errs, errors.New("TAKEDOWN_DECISION_PUBLIC_KEYS is required (the API's Ed25519 public key, base64 or hex; see takedown keygen): workers take only decisions the API signed"))
+		e.Fail(errors.New("TAKEDOWN_DECISION_PUBLIC_KEYS is required (the API's Ed25519 public key, base64 or hex; see takedown keygen): workers take only decisions the API signed"))
 		return nil
 	}
 	var keys []ed25519.PublicKey
 	for _, s := range strings.Split(v, ",") {
 		k, err := codec.ParseKey(s)
 		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_DECISION_PUBLIC_KEYS: %w", err))
+			e.Fail(fmt.Errorf("TAKEDOWN_DECISION_PUBLIC_KEYS: %w", err))
 			continue
 		}
 		keys = append(keys, ed25519.PublicKey(k))
@@ -57,8 +57,8 @@ func decisionPublicKeys(e *env) []ed25519.PublicKey {
 // sessionConfig reads how long sign-ins last.
 func sessionConfig(e *env) api.SessionConfig {
 	return api.SessionConfig{
-		Idle:     e.duration("TAKEDOWN_SESSION_IDLE", 30*time.Minute),
-		Absolute: e.duration("TAKEDOWN_SESSION_ABSOLUTE", 12*time.Hour),
+		Idle:     e.Duration("TAKEDOWN_SESSION_IDLE", 30*time.Minute),
+		Absolute: e.Duration("TAKEDOWN_SESSION_ABSOLUTE", 12*time.Hour),
 	}
 }
 
@@ -86,21 +86,21 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 
 // oidcConfig reads the identity provider for sign-in, if one is set.
 func oidcConfig(e *env) *api.OIDCConfig {
-	issuer := e.str("TAKEDOWN_OIDC_ISSUER", "")
+	issuer := e.Str("TAKEDOWN_OIDC_ISSUER", "")
 	if issuer == "" {
 		return nil
 	}
 	c := &api.OIDCConfig{
 		Issuer:       issuer,
-		ClientID:     e.str("TAKEDOWN_OIDC_CLIENT_ID", ""),
-		ClientSecret: e.secret("TAKEDOWN_OIDC_CLIENT_SECRET"),
-		RedirectURL:  e.str("TAKEDOWN_OIDC_REDIRECT_URL", ""),
-		NameClaim:    e.str("TAKEDOWN_OIDC_NAME_CLAIM", "email"),
-		RoleClaim:    e.str("TAKEDOWN_OIDC_ROLE_CLAIM", "groups"),
-		RolePrefix:   e.str("TAKEDOWN_OIDC_ROLE_PREFIX", "takedown-"),
+		ClientID:     e.Str("TAKEDOWN_OIDC_CLIENT_ID", ""),
+		ClientSecret: e.Secret("TAKEDOWN_OIDC_CLIENT_SECRET"),
+		RedirectURL:  e.Str("TAKEDOWN_OIDC_REDIRECT_URL", ""),
+		NameClaim:    e.Str("TAKEDOWN_OIDC_NAME_CLAIM", "email"),
+		RoleClaim:    e.Str("TAKEDOWN_OIDC_ROLE_CLAIM", "groups"),
+		RolePrefix:   e.Str("TAKEDOWN_OIDC_ROLE_PREFIX", "takedown-"),
 	}
 	if c.ClientID == "" || c.RedirectURL == "" {
-		e.errs = append(e.errs, errors.New("TAKEDOWN_OIDC_ISSUER is set: TAKEDOWN_OIDC_CLIENT_ID and TAKEDOWN_OIDC_REDIRECT_URL are required too"))
+		e.Fail(errors.New("TAKEDOWN_OIDC_ISSUER is set: TAKEDOWN_OIDC_CLIENT_ID and TAKEDOWN_OIDC_REDIRECT_URL are required too"))
 	}
 	return c
 }

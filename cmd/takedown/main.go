@@ -1,12 +1,12 @@
-// Command takedown runs the takedown orchestrator.
+// Command takedown runs the takedown orchestrator in production. It links
+// neither the embedded engine, the Web UI, the simulator nor the benchmark:
+// those are in cmd/takedown-dev.
 //
-//	takedown dev       the whole system in one process, for development
 //	takedown serve     the HTTP API, against an external Temporal and PostgreSQL
 //	takedown worker    the Temporal workers, against the same
 //	takedown migrate   apply database migrations and exit
 //	takedown setup     migrate, runtime role, search attributes (idempotent)
 //	takedown doctor    check a deployment's configuration and dependencies
-//	takedown simulate  the platform simulator alone
 //	takedown users     manage accounts; takedown tokens: their bearer tokens
 package main
 
@@ -31,8 +31,6 @@ func main() {
 const usage = `usage: takedown <command> [flags]
 
 commands:
-  dev        run everything in one process (embedded Temporal, private PostgreSQL,
-             platform simulator, workers, API, Temporal Web UI)
   serve      run the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS)
   worker     run the Temporal workers (needs DATABASE_URL and TEMPORAL_ADDRESS)
   migrate    apply database migrations (needs DATABASE_URL)
@@ -41,15 +39,14 @@ commands:
              schedule; safe to run again
   doctor     check the database, the engine, the search attributes and each
              platform's credentials and endpoint; one line per problem
-  simulate   run the platform simulator alone
   health     GET a health URL, exit non-zero unless it answers 200
-  bench      measure throughput, latency, history size and query speed
   users      add, list, change and disable accounts (needs DATABASE_URL)
   tokens     issue, list and revoke bearer tokens (needs DATABASE_URL)
   keygen     print fresh payload and decision keys for a deployment
 
 Run 'takedown <command> -h' for the command's flags. Configuration is read
-from the environment; see README.md.
+from the environment; see README.md. Development (dev, simulate, bench) is
+in the other command, takedown-dev.
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -59,8 +56,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "dev":
-		return runDev(ctx, rest, getenv, stdout, stderr)
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "worker":
@@ -73,10 +68,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runDoctor(ctx, rest, getenv, stdout, stderr)
 	case "health":
 		return runHealth(ctx, rest, stdout)
-	case "simulate":
-		return runSimulate(ctx, rest, getenv, stdout, stderr)
-	case "bench":
-		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "users":
 		return runUsers(ctx, rest, getenv, stdout, stderr)
 	case "tokens":

@@ -77,9 +77,9 @@ func TestSecretFromFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{getenv: envOf(map[string]string{"X_BEARER_TOKEN_FILE": path})}
-	if got := e.secret("X_BEARER_TOKEN"); got != "s3cret" || e.err() != nil {
-		t.Errorf("secret = %q, %v", got, e.err())
+	e := &env{Getenv: envOf(map[string]string{"X_BEARER_TOKEN_FILE": path})}
+	if got := e.Secret("X_BEARER_TOKEN"); got != "s3cret" || e.Err() != nil {
+		t.Errorf("secret = %q, %v", got, e.Err())
 	}
 	cfg := loadAdapters(e)
 	if cfg.X.BearerToken != "s3cret" || cfg.X.APIBaseURL != "https://api.x.com" || cfg.YouTube.PriorityChannel != "portal" {

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -24,7 +25,7 @@ func TestPlatformsOffWithReasons(t *testing.T) {
 		// A public decision key (32 bytes): workers refuse to start without one.
 		"TAKEDOWN_DECISION_PUBLIC_KEYS": "0000000000000000000000000000000000000000000000000000000000000000",
 	}
-	c, err := loadWorker(&env{getenv: envOf(vals)})
+	c, err := loadWorker(&env{Getenv: envOf(vals)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestPlatformsOffWithReasons(t *testing.T) {
 	if err := b.Off[platforms.YouTube]; err == nil || !strings.Contains(err.Error(), "YOUTUBE_ACCESS_TOKEN") {
 		t.Errorf("youtube: %v, want off for its missing token", err)
 	}
-	if err := b.Off[platforms.Meta]; !errors.Is(err, adapters.ErrDisabled) {
+	if err := b.Off[platforms.Meta]; !errors.Is(err, adapterset.ErrDisabled) {
 		t.Errorf("meta: %v, want disabled", err)
 	}
 	for _, p := range platforms.All {
@@ -55,12 +56,12 @@ func TestPlatformsOffWithReasons(t *testing.T) {
 }
 
 func TestPlatformsSetting(t *testing.T) {
-	e := &env{getenv: envOf(map[string]string{"TAKEDOWN_PLATFORMS": "telegram, myspace"})}
-	got := loadPlatforms(e)
-	if len(got) != 1 || got[0] != platforms.Telegram || e.err() == nil || !strings.Contains(e.err().Error(), `unknown platform "myspace"`) {
-		t.Errorf("platforms %v, err %v", got, e.err())
+	e := &env{Getenv: envOf(map[string]string{"TAKEDOWN_PLATFORMS": "telegram, myspace"})}
+	got := config.LoadPlatforms(e)
+	if len(got) != 1 || got[0] != platforms.Telegram || e.Err() == nil || !strings.Contains(e.Err().Error(), `unknown platform "myspace"`) {
+		t.Errorf("platforms %v, err %v", got, e.Err())
 	}
-	if got := loadPlatforms(&env{getenv: envOf(nil)}); len(got) != len(platforms.All) {
+	if got := config.LoadPlatforms(&env{Getenv: envOf(nil)}); len(got) != len(platforms.All) {
 		t.Errorf("default platforms %v", got)
 	}
 }

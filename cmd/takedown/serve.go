@@ -16,6 +16,7 @@ import (
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/api"
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/metrics"
@@ -58,7 +59,7 @@ func dialTemporal(ctx context.Context, c common, logger *slog.Logger, mh client.
 }
 
 func openStore(ctx context.Context, c common, logger *slog.Logger, obs store.Observer) (*store.Store, error) {
-	cfg := c.DB.store(c.DatabaseURL)
+	cfg := c.DB.Store(c.DatabaseURL)
 	cfg.Logger, cfg.Observer = logger, obs
 	return store.Open(ctx, cfg)
 }
@@ -80,20 +81,20 @@ type serveConfig struct {
 }
 
 func loadServe(e *env) (serveConfig, error) {
-	c := serveConfig{common: loadCommon(e), HTTP: loadHTTP(e),
+	c := serveConfig{common: config.LoadCommon(e), HTTP: loadHTTP(e),
 		Signer: decisionSigner(e), Sessions: sessionConfig(e), OIDC: oidcConfig(e)}
-	return c, errors.Join(e.err(), requireExternal(c.common))
+	return c, errors.Join(e.Err(), requireExternal(c.common))
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if err := parseFlags("serve", args, stderr); err != nil {
 		return err
 	}
-	c, err := loadServe(&env{getenv: getenv})
+	c, err := loadServe(&env{Getenv: getenv})
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger := newLogger(c.common, stderr)
+	logger := config.NewLogger(c.common, stderr)
 	m := metrics.New()
 	mh, stopMetrics := m.TemporalHandler()
 	defer stopMetrics()
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hs := c.HTTP.server(srv)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
-	logger.Info("API listening", "addr", l.Addr().String(), "platforms", joinPlatforms(c.Platforms))
+	logger.Info("API listening", "addr", l.Addr().String(), "platforms", config.JoinPlatforms(c.Platforms))
 	fmt.Fprintf(stdout, "takedown API listening on http://%s\n", l.Addr())
 	select {
 	case err := <-errc:
@@ -155,15 +156,15 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := parseFlags("migrate", args, stderr); err != nil {
 		return err
 	}
-	e := &env{getenv: getenv}
-	c := loadCommon(e)
+	e := &env{Getenv: getenv}
+	c := config.LoadCommon(e)
 	if c.DatabaseURL == "" {
-		e.errs = append(e.errs, errors.New("DATABASE_URL is required"))
+		e.Fail(errors.New("DATABASE_URL is required"))
 	}
-	if err := e.err(); err != nil {
+	if err := e.Err(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	if err := store.Migrate(ctx, c.DatabaseURL, newLogger(c, stderr)); err != nil {
+	if err := store.Migrate(ctx, c.DatabaseURL, config.NewLogger(c, stderr)); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied")
@@ -173,11 +174,11 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 // loadISP reads the channel for access-blocking orders.
 func loadISP(e *env) isp.Config {
 	return isp.Config{
-		OrderURL:     e.str("TAKEDOWN_ISP_ORDER_URL", ""),
-		Token:        e.secret("TAKEDOWN_ISP_TOKEN"),
-		VantageURL:   e.str("TAKEDOWN_ISP_VANTAGE_URL", ""),
-		VantageToken: e.secret("TAKEDOWN_ISP_VANTAGE_TOKEN"),
-		LegalBasis:   e.str("TAKEDOWN_ISP_LEGAL_BASIS", isp.DefaultLegalBasis),
+		OrderURL:     e.Str("TAKEDOWN_ISP_ORDER_URL", ""),
+		Token:        e.Secret("TAKEDOWN_ISP_TOKEN"),
+		VantageURL:   e.Str("TAKEDOWN_ISP_VANTAGE_URL", ""),
+		VantageToken: e.Secret("TAKEDOWN_ISP_VANTAGE_TOKEN"),
+		LegalBasis:   e.Str("TAKEDOWN_ISP_LEGAL_BASIS", isp.DefaultLegalBasis),
 	}
 }
 

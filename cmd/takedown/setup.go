@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/reports"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/workflows"
@@ -27,9 +28,9 @@ type setupConfig struct {
 
 func loadSetup(e *env) (setupConfig, error) {
 	c := setupConfig{
-		common:          loadCommon(e),
-		RuntimeRole:     e.str("TAKEDOWN_RUNTIME_ROLE", ""),
-		RuntimePassword: e.secret("TAKEDOWN_RUNTIME_PASSWORD"),
+		common:          config.LoadCommon(e),
+		RuntimeRole:     e.Str("TAKEDOWN_RUNTIME_ROLE", ""),
+		RuntimePassword: e.Secret("TAKEDOWN_RUNTIME_PASSWORD"),
 	}
 	var errs []error
 	if c.DatabaseURL == "" {
@@ -41,7 +42,7 @@ func loadSetup(e *env) (setupConfig, error) {
 	if (c.RuntimeRole == "") != (c.RuntimePassword == "") {
 		errs = append(errs, errors.New("TAKEDOWN_RUNTIME_ROLE and TAKEDOWN_RUNTIME_PASSWORD go together"))
 	}
-	return c, errors.Join(e.err(), errors.Join(errs...))
+	return c, errors.Join(e.Err(), errors.Join(errs...))
 }
 
 // runSetup prepares a deployment: the schema, the runtime role, the
@@ -51,11 +52,11 @@ func runSetup(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parseFlags("setup", args, stderr); err != nil {
 		return err
 	}
-	c, err := loadSetup(&env{getenv: getenv})
+	c, err := loadSetup(&env{Getenv: getenv})
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger := newLogger(c.common, stderr)
+	logger := config.NewLogger(c.common, stderr)
 	if err := store.Migrate(ctx, c.DatabaseURL, logger); err != nil {
 		return err
 	}

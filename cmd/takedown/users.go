@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/password"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
@@ -51,15 +52,15 @@ The token is printed once; only its hash is kept. Needs DATABASE_URL.
 // openAccounts opens the database for the account commands, which need
 // nothing else.
 func openAccounts(ctx context.Context, getenv func(string) string, stderr io.Writer) (*store.Store, error) {
-	e := &env{getenv: getenv}
-	c := loadCommon(e)
+	e := &env{Getenv: getenv}
+	c := config.LoadCommon(e)
 	if c.DatabaseURL == "" {
-		e.errs = append(e.errs, errors.New("DATABASE_URL is required"))
+		e.Fail(errors.New("DATABASE_URL is required"))
 	}
-	if err := e.err(); err != nil {
+	if err := e.Err(); err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	return store.Open(ctx, store.Config{URL: c.DatabaseURL, Logger: newLogger(c, stderr), MaxConns: 2})
+	return store.Open(ctx, store.Config{URL: c.DatabaseURL, Logger: config.NewLogger(c, stderr), MaxConns: 2})
 }
 
 // parseInterleaved parses flags wherever they stand among the positional

@@ -138,12 +138,12 @@ func TestKeygen(t *testing.T) {
 			vars[k] = v
 		}
 	}
-	e := &env{getenv: envOf(vars)}
-	if s, keys := decisionSigner(e), decisionPublicKeys(e); e.err() != nil || s == nil || len(keys) != 1 {
-		t.Fatalf("keygen output does not configure serve and worker: %v\n%s", e.err(), out.String())
+	e := &env{Getenv: envOf(vars)}
+	if s, keys := decisionSigner(e), decisionPublicKeys(e); e.Err() != nil || s == nil || len(keys) != 1 {
+		t.Fatalf("keygen output does not configure serve and worker: %v\n%s", e.Err(), out.String())
 	}
-	e = &env{getenv: envOf(map[string]string{"TAKEDOWN_DECISION_PUBLIC_KEYS": vars["TAKEDOWN_DECISION_PUBLIC_KEYS"] + ",nonsense"})}
-	if decisionPublicKeys(e); e.err() == nil {
+	e = &env{Getenv: envOf(map[string]string{"TAKEDOWN_DECISION_PUBLIC_KEYS": vars["TAKEDOWN_DECISION_PUBLIC_KEYS"] + ",nonsense"})}
+	if decisionPublicKeys(e); e.Err() == nil {
 		t.Error("a bad public key was accepted")
 	}
 }

@@ -15,7 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/metrics"
 	"github.com/takedown-oss/takedown/internal/reports"
@@ -28,7 +29,7 @@ import (
 // workerConfig is everything worker reads.
 type workerConfig struct {
 	common
-	Adapters adapters.Config
+	Adapters adapterset.Config
 	// Missing names, per platform, the credentials or addresses left unset
 	// (by variable name), which keep it off on this worker.
 	Missing map[platforms.Platform][]string
@@ -41,18 +42,18 @@ type workerConfig struct {
 }
 
 func loadWorker(e *env) (workerConfig, error) {
-	c := workerConfig{common: loadCommon(e), ISP: loadISP(e)}
+	c := workerConfig{common: config.LoadCommon(e), ISP: loadISP(e)}
 	c.Adapters = loadAdapters(e)
 	c.Missing = missingCredentials(c.Adapters)
-	c.MetricsAddr = e.str("TAKEDOWN_METRICS_ADDR", "")
+	c.MetricsAddr = e.Str("TAKEDOWN_METRICS_ADDR", "")
 	c.DecisionKeys = decisionPublicKeys(e)
-	return c, errors.Join(e.err(), requireExternal(c.common))
+	return c, errors.Join(e.Err(), requireExternal(c.common))
 }
 
 // missingCredentials names, by environment variable, what each platform
 // needs and does not have, so that an operator reads which variable to set
 // rather than which field of which struct is empty.
-func missingCredentials(a adapters.Config) map[platforms.Platform][]string {
+func missingCredentials(a adapterset.Config) map[platforms.Platform][]string {
 	out := map[platforms.Platform][]string{}
 	email := func(p platforms.Platform, prefix string, to string, chs ...platforms.Channel) {
 		uses := false
@@ -89,7 +90,7 @@ func missingCredentials(a adapters.Config) map[platforms.Platform][]string {
 
 // buildAdapters builds every platform's adapter; the platforms that are
 // disabled, lack credentials or fail to configure are off, with the reason.
-func buildAdapters(c workerConfig, hc *http.Client, logger *slog.Logger) adapters.Built {
+func buildAdapters(c workerConfig, hc *http.Client, logger *slog.Logger) adapterset.Built {
 	var enabled []platforms.Platform
 	off := map[platforms.Platform]error{}
 	for _, p := range c.Platforms {
@@ -99,7 +100,7 @@ func buildAdapters(c workerConfig, hc *http.Client, logger *slog.Logger) adapter
 		}
 		enabled = append(enabled, p)
 	}
-	b := adapters.BuildEach(c.Adapters, enabled, hc, logger)
+	b := adapterset.BuildEach(c.Adapters, enabled, hc, logger)
 	for p, err := range off {
 		b.Off[p] = err
 	}
@@ -110,7 +111,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := parseFlags("worker", args, stderr); err != nil {
 		return err
 	}
-	e := &env{getenv: getenv}
+	e := &env{Getenv: getenv}
 	c, err := loadWorker(e)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -118,7 +119,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := workflows.TrustDecisionKeys(c.DecisionKeys...); err != nil {
 		return err
 	}
-	logger := newLogger(c.common, stderr)
+	logger := config.NewLogger(c.common, stderr)
 	m := metrics.New()
 	mh, stopMetrics := m.TemporalHandler()
 	defer stopMetrics()
@@ -150,7 +151,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer tc.Close()
 	acts, err := activities.New(activities.Activities{
-		Store: st, Adapters: adapters.Instrument(built.Adapters, m), Blocker: blocker, Logger: logger.With("component", "activities"),
+		Store: st, Adapters: adapterset.Instrument(built.Adapters, m), Blocker: blocker, Logger: logger.With("component", "activities"),
 	})
 	if err != nil {
 		return err

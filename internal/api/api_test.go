@@ -224,7 +224,7 @@ func TestConfirmOnceThenConflict(t *testing.T) {
 	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", "", &conf); code != 202 {
 		t.Fatalf("confirm: %d", code)
 	}
-	if conf.TakedownID != api.TakedownIDFor(it.ID) || conf.WorkflowID != takedown.WorkflowID(conf.TakedownID) {
+	if conf.TakedownID != takedown.IDFor(it.ID) || conf.WorkflowID != takedown.WorkflowID(conf.TakedownID) {
 		t.Errorf("confirm = %+v", conf)
 	}
 	var ae apiErr

@@ -81,14 +81,6 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// takedownNamespace derives a takedown's id from its item's, so that a
-// confirmation retried after a crash finds the same workflow instead of
-// starting a second one.
-var takedownNamespace = uuid.MustParse("6f1c2b4e-8d1a-4f57-9a43-3c1e8b7d2a10")
-
-// TakedownIDFor is the takedown id of an item.
-func TakedownIDFor(itemID uuid.UUID) uuid.UUID { return uuid.NewSHA1(takedownNamespace, itemID[:]) }
-
 type confirmResponse struct {
 	TakedownID uuid.UUID `json:"takedown_id"`
 	WorkflowID string    `json:"workflow_id"`
@@ -139,7 +131,7 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 // The workflow may also get there first; step 3 then finds the takedown
 // already written and answers with it.
 func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urgency workflows.Urgency) (takedown.Takedown, error) {
-	tdID := TakedownIDFor(id)
+	tdID := takedown.IDFor(id)
 	wfID := takedown.WorkflowID(tdID)
 	it, err := s.store.GetItem(ctx, id)
 	if err != nil {
@@ -158,14 +150,14 @@ func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urg
 		Content:     platforms.Content{Platform: it.Platform, ID: it.ContentID, URL: it.URL},
 		Category:    it.Category,
 		ConfirmedBy: u.ID,
-		Reference:   Reference(tdID),
+		Reference:   takedown.Reference(tdID),
 		LegalGround: ground,
 		Language:    lang,
 		Policy:      s.policy.For(it.Platform, it.Category),
 	}, urgency); err != nil {
 		return takedown.Takedown{}, err
 	}
-	td, err := s.store.ConfirmItem(ctx, store.Confirm{
+	td, err := s.store.ConfirmItem(ctx, takedown.Confirm{
 		ItemID: id, TakedownID: tdID, WorkflowID: wfID, ConfirmedBy: u.ID,
 	}, nil)
 	if errors.Is(err, takedown.ErrConflict) {
@@ -243,7 +235,7 @@ func (s *Server) confirmBatch(w http.ResponseWriter, r *http.Request) error {
 		case errors.Is(err, takedown.ErrNotFound):
 			res.Outcome = "not_found"
 		case errors.Is(err, takedown.ErrConflict):
-			tdID := TakedownIDFor(id)
+			tdID := takedown.IDFor(id)
 			res.Outcome, res.TakedownID, res.WorkflowID = "already_confirmed", &tdID, takedown.WorkflowID(tdID)
 		case errors.As(err, new(*disabledError)):
 			res.Outcome = "platform_disabled"
@@ -260,11 +252,6 @@ func (s *Server) confirmBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, status, map[string]any{"results": results})
 	return nil
-}
-
-// Reference is the regulator's reference quoted in notices and replies.
-func Reference(takedownID uuid.UUID) string {
-	return "TKD-" + strings.ToUpper(strings.ReplaceAll(takedownID.String(), "-", "")[:12])
 }
 
 func pathID(r *http.Request) (uuid.UUID, error) {

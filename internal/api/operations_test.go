@@ -33,7 +33,7 @@ func TestConfirmEngineUnavailableIs503AndWritesNothing(t *testing.T) {
 	if got.Status != takedown.ItemPendingReview || got.TakedownID != nil {
 		t.Fatalf("item after failed confirm: %+v", got)
 	}
-	if _, err := e.store.GetTakedown(context.Background(), api.TakedownIDFor(it.ID)); err == nil {
+	if _, err := e.store.GetTakedown(context.Background(), takedown.IDFor(it.ID)); err == nil {
 		t.Fatal("a takedown row was written although the engine refused")
 	}
 	e.engine.err = nil
@@ -156,7 +156,7 @@ func TestConfirmWhenTheWorkflowWroteFirst(t *testing.T) {
 	var res struct {
 		TakedownID string `json:"takedown_id"`
 	}
-	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", "", &res); code != 202 || res.TakedownID != api.TakedownIDFor(it.ID).String() {
+	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", "", &res); code != 202 || res.TakedownID != takedown.IDFor(it.ID).String() {
 		t.Fatalf("confirm: %d %+v", code, res)
 	}
 	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", "", nil); code != 409 {

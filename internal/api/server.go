@@ -43,13 +43,13 @@ type Store interface {
 	AddEvidence(ctx context.Context, itemID, by uuid.UUID, contentType string, data []byte) (store.Evidence, bool, error)
 	ListEvidence(ctx context.Context, itemID uuid.UUID) ([]store.Evidence, error)
 	EvidenceFile(ctx context.Context, id uuid.UUID) (store.Evidence, []byte, error)
-	ConfirmItem(ctx context.Context, c store.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
+	ConfirmItem(ctx context.Context, c takedown.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
 	GetTakedown(ctx context.Context, id uuid.UUID) (takedown.Takedown, error)
 	ListTakedowns(ctx context.Context, f store.TakedownFilter) ([]takedown.Takedown, string, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	ComplianceStats(ctx context.Context, from, to time.Time) ([]store.ComplianceRow, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditRecord, int64, error)
-	ListNotices(ctx context.Context, takedownID uuid.UUID) ([]store.Notice, error)
+	ListNotices(ctx context.Context, takedownID uuid.UUID) ([]takedown.NoticeRecord, error)
 }
 
 // Engine starts workflows, passes human decisions to them, and answers
@@ -121,7 +121,7 @@ func New(cfg Config) *Server {
 		engine:    boundedEngine{Engine: cfg.Engine, timeout: cmp.Or(cfg.EngineTimeout, 3*time.Second)},
 		histories: cfg.Histories,
 		policy:    cfg.Policy,
-		logger:    cmp.Or(cfg.Logger, slog.Default()),
+		logger:    cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
 		now:       cfg.Now,
 		sessions:  cfg.Sessions.withDefaults(),
 		oidc:      cfg.OIDC,

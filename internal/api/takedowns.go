@@ -103,7 +103,7 @@ func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if list == nil {
-		list = []store.Notice{}
+		list = []takedown.NoticeRecord{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"notices": list})
 	return nil

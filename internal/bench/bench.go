@@ -5,7 +5,7 @@
 // report queries stay at a million rows, how much memory waiting takedowns
 // hold, and how fast stored histories replay.
 //
-// Everything runs in one process, as `takedown dev` does: the embedded
+// Everything runs in one process, as `takedown-dev dev` does: the embedded
 // Temporal engine (SQLite file in WAL mode), a private durable PostgreSQL
 // cluster, the platform simulator, the workers and the HTTP API.
 package bench
@@ -41,18 +41,13 @@ type Config struct {
 	// QueryRuns is how many times each query is timed (default 200).
 	QueryRuns int
 	// PoolConns sizes the store's PostgreSQL pool; 0 keeps the store's
-	// default, as `takedown dev` and `takedown serve` run.
+	// default, as `takedown-dev dev` and `takedown serve` run.
 	PoolConns int
 	// Quick shrinks every default, for CI.
 	Quick bool
 	// Dir is where the engine and PostgreSQL keep their files; it must exist
 	// and is left for the caller to remove.
 	Dir string
-	// StartEngine starts the Temporal engine, persisted in file, and returns
-	// its frontend's address and how to stop it. The command supplies the
-	// embedded engine, as `takedown dev` runs it; keeping the server out of
-	// this package keeps it out of this package's tests.
-	StartEngine func(file string, logger *slog.Logger) (hostPort string, stop func() error, err error)
 	// Command is the command line, for the report.
 	Command string
 	Logger  *slog.Logger

@@ -216,32 +216,6 @@ func lookup(m map[string]any, path string) (any, bool) {
 	return v, true
 }
 
-func TestSeedSQL(t *testing.T) {
-	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	view := seedViewSQL(501, 1000, 1000, now)
-	for _, want := range []string{
-		"generate_series(501, 1000)",
-		"interval '365 days' / 1000", // created_at spreads over all rows, not the part
-		"timestamptz '2026-11-01T12:00:00Z'",
-		"timestamptz '2025-11-01T12:00:00Z'", // a year before
-	} {
-		if !strings.Contains(view, want) {
-			t.Errorf("seed view lacks %q", want)
-		}
-	}
-	for _, stmt := range []string{view, seedUsersSQL, seedItemsSQL, seedTakedownsSQL} {
-		if strings.Contains(stmt, "{") {
-			t.Errorf("seed SQL has an unreplaced placeholder:\n%s", stmt)
-		}
-	}
-	// Every column the takedowns insert reads is one the view defines.
-	for _, col := range []string{"item_id", "user_id", "escalation_level", "closed_at", "removed_at", "deadline", "notice_sent_at"} {
-		if !strings.Contains(view, " AS "+col) {
-			t.Errorf("the view defines no column %s", col)
-		}
-	}
-}
-
 func TestFormulaEvents(t *testing.T) {
 	// TEMPORAL.md: one activity is 11 events, each further one 6 more; the
 	// formula is an upper bound by one start event per run.

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -236,19 +239,40 @@ func simulateNinetyDays(cfg Config) (*NinetyDays, error) {
 	env.OnActivity(a.CheckBlocked, mock.Anything, mock.Anything).Return(time.Time{},
 		temporal.NewApplicationError("not yet", activities.ErrNotYetBlocked))
 
+	// The withdrawal is signed, as the API signs it, by a key of this
+	// simulation's own (trusted beside the stack's), on the simulated clock.
+	td := uuid.MustParse("00000000-0000-0000-0000-0000000000d0")
+	wfID := takedown.WorkflowID(td)
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: wfID})
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("decision key: %w", err)
+	}
+	if err := workflows.TrustDecisionKeys(key.Public().(ed25519.PublicKey)); err != nil {
+		return nil, err
+	}
+	signer, err := workflows.NewSigner(key, env.Now)
+	if err != nil {
+		return nil, err
+	}
 	var updErr error
 	env.RegisterDelayedCallback(func() {
-		env.UpdateWorkflow(workflows.UpdateWithdraw, "end-of-ninety-days", &testsuite.TestUpdateCallback{
-			OnReject:   func(err error) { updErr = fmt.Errorf("withdrawal refused: %w", err) },
-			OnAccept:   func() {},
-			OnComplete: func(_ any, err error) { updErr = err },
-		}, workflows.Withdrawal{
+		const updateID = "end-of-ninety-days"
+		arg, err := signer.Sign(wfID, updateID, workflows.UpdateWithdraw, workflows.Withdrawal{
 			Actor:  workflows.Actor{ID: uuid.MustParse("00000000-0000-0000-0000-0000000000b0"), Role: takedown.RoleSupervisor},
 			Reason: "end of the simulated 90 days",
 		})
+		if err != nil {
+			updErr = fmt.Errorf("sign the withdrawal: %w", err)
+			return
+		}
+		env.UpdateWorkflow(workflows.UpdateWithdraw, updateID, &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { updErr = fmt.Errorf("withdrawal refused: %w", err) },
+			OnAccept:   func() {},
+			OnComplete: func(_ any, err error) { updErr = err },
+		}, arg)
 	}, ninetyDays)
 
-	td := uuid.MustParse("00000000-0000-0000-0000-0000000000d0")
 	in := workflows.Input{
 		TakedownID: td,
 		ItemID:     uuid.MustParse("00000000-0000-0000-0000-0000000000e0"),

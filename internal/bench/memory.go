@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/simulator"
+	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
@@ -100,7 +99,7 @@ func startWaiting(ctx context.Context, cfg Config, st *stack) (*waiting, error) 
 	w.probesBefore = probeRequests(st.sim)
 
 	progress(cfg, "memory: starting %d takedowns that wait on their deadlines", cfg.Waiting)
-	starter := workflows.Starter{Client: st.client}
+	starter := workflows.Starter{Client: st.client, Signer: st.Signer}
 	w.t0 = time.Now()
 	go func() {
 		_, failed, errs := closedLoop(ctx, 0, len(inputs), cfg.Concurrency, func(ctx context.Context, i int) error {
@@ -212,7 +211,7 @@ func (m *Memory) workersGone(cfg Config, st *stack) {
 func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflows.Input, error) {
 	lang, ground := waitingPolicy().Notice()
 	inputs := make([]workflows.Input, n)
-	rows := make([][]any, n)
+	rows := make([]store.SeedItem, n)
 	for i := range n {
 		_, raw := contentURL(run, i)
 		c, err := platforms.ParseURL(raw)
@@ -221,16 +220,16 @@ func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflow
 		}
 		cat := categoryOf(i)
 		item := uuid.New()
-		td := api.TakedownIDFor(item)
-		rows[i] = []any{item, c.URL, string(c.Platform), c.ID, string(cat), s.waitingID}
+		td := takedown.IDFor(item)
+		rows[i] = store.SeedItem{ID: item, NewItem: store.NewItem{
+			URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: cat, CreatedBy: s.waitingID}}
 		inputs[i] = workflows.Input{
 			TakedownID: td, ItemID: item, Content: c, Category: cat, ConfirmedBy: s.waitingID,
-			Reference: api.Reference(td), LegalGround: ground, Language: lang,
+			Reference: takedown.Reference(td), LegalGround: ground, Language: lang,
 			Policy: waitingPolicy().For(c.Platform, cat),
 		}
 	}
-	if _, err := s.store.Pool().CopyFrom(ctx, pgx.Identifier{"items"},
-		[]string{"id", "url", "platform", "content_id", "category", "created_by"}, pgx.CopyFromRows(rows)); err != nil {
+	if err := s.store.CopyItems(ctx, rows); err != nil {
 		return nil, fmt.Errorf("write waiting items: %w", err)
 	}
 	return inputs, nil

@@ -2,11 +2,7 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,22 +11,16 @@ import (
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/internal/adapters"
-	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/codec"
-	"github.com/takedown-oss/takedown/internal/history"
+	"github.com/takedown-oss/takedown/internal/devstack"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/internal/workers"
-	"github.com/takedown-oss/takedown/workflows"
 )
 
 // EngineFile is the name of the engine's SQLite file in Config.Dir.
@@ -48,7 +38,7 @@ const unlimited = 1 << 30
 
 // stackDescription says what runs, for the report.
 var stackDescription = []string{
-	"one process: embedded Temporal server (SQLite file in WAL mode, one history shard, one database connection), as `takedown dev` means to run it",
+	"one process: embedded Temporal server (SQLite file in WAL mode, one history shard, one database connection), as `takedown-dev dev` means to run it",
 	"private PostgreSQL cluster on the same machine, durable (fsync on), separate processes",
 	"platform simulator in memory (no state file), content removed 1ms after a notice, X read limit and YouTube quota lifted",
 	"workers without per-platform send rates (production defaults cap sends at 1/s per platform and 200 YouTube reports a day)",
@@ -56,18 +46,18 @@ var stackDescription = []string{
 	"every payload the engine stores sealed with AES-GCM (internal/codec), as in development and production",
 }
 
-// stack is the system under test, assembled from the same parts as
-// devstack.Start. It differs only where a benchmark must: the simulator
+// stack is the system under test, started by devstack.Start as `takedown-dev
+// dev` starts it. It differs only where a benchmark must: the simulator
 // keeps its state in memory and does not enforce the platforms' quotas,
 // there is no Web UI, and a worker for the bare workflow runs alongside.
 type stack struct {
-	dbURL      string
+	*devstack.Stack
 	pgVersion  string
-	pg         *pgcluster.Cluster
 	store      *store.Store
 	client     client.Client
 	sim        *simulator.Simulator
 	codec      *codec.Codec
+	pg         *pgcluster.Cluster
 	apiURL     string
 	staffToken string
 	staffID    uuid.UUID
@@ -78,121 +68,55 @@ type stack struct {
 	http      *http.Client
 	// stopWorkers stops every worker, once.
 	stopWorkers func()
-
-	closers []func(context.Context) error
+	stopBare    func()
 }
 
 func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	logger := cfg.Logger
-	s := &stack{policy: benchPolicy()}
+	ds, err := devstack.Start(ctx, devstack.Config{
+		DataDir:   cfg.Dir,
+		Policy:    benchPolicy(),
+		PoolConns: cfg.PoolConns,
+		Simulator: &simulator.Config{
+			RemoveAfter:  simRemoveAfter,
+			YouTubeQuota: unlimited,
+			XRateLimit:   unlimited,
+		},
+		NoUI:        true,
+		QuietClient: true,
+		Logger:      logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{Stack: ds, store: ds.Store, client: ds.Client, sim: ds.Simulator, codec: ds.Codec,
+		pg: ds.Postgres, apiURL: ds.APIURL, policy: benchPolicy(), stopBare: func() {}}
 	defer func() {
 		if err != nil {
 			s.stop(context.WithoutCancel(ctx))
 		}
 	}()
-
-	pg, err := pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(cfg.Dir, "postgres"), Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("start PostgreSQL: %w", err)
-	}
-	s.pg = pg
-	s.closers = append(s.closers, pg.Stop)
-	s.dbURL = pg.URL()
-	if err := store.Migrate(ctx, s.dbURL, logger); err != nil {
+	if s.pgVersion, err = ds.Store.ServerVersion(ctx); err != nil {
 		return nil, err
-	}
-	st, err := store.Open(ctx, store.Config{URL: s.dbURL, MaxConns: int32(cfg.PoolConns), Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	s.store = st
-	s.closers = append(s.closers, func(context.Context) error { st.Close(); return nil })
-	if err := st.Pool().QueryRow(ctx, `SHOW server_version`).Scan(&s.pgVersion); err != nil {
-		return nil, fmt.Errorf("PostgreSQL version: %w", err)
 	}
 
-	if cfg.StartEngine == nil {
-		return nil, errors.New("no engine to start")
-	}
-	hostPort, stopEngine, err := cfg.StartEngine(filepath.Join(cfg.Dir, EngineFile), logger)
-	if err != nil {
-		return nil, fmt.Errorf("start embedded Temporal: %w", err)
-	}
-	s.closers = append(s.closers, func(context.Context) error { return stopEngine() })
-	// The SDK logs every failed activity attempt at error level, and a
-	// probe that finds content still up is a failed attempt by design: its
-	// log is kept for debugging only.
-	clientLogger := slog.New(slog.DiscardHandler)
-	if logger.Enabled(ctx, slog.LevelDebug) {
-		clientLogger = logger.With("component", "temporal-client")
-	}
-	// Every payload the engine stores is sealed, as `takedown dev` and
-	// production do; the key is new for each run.
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("payload key: %w", err)
-	}
-	if s.codec, err = codec.New(key); err != nil {
-		return nil, err
-	}
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:      hostPort,
-		DataConverter: s.codec.DataConverter(),
-		Logger:        tlog.NewStructuredLogger(clientLogger),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal: %w", err)
-	}
-	s.client = c
-	s.closers = append(s.closers, func(context.Context) error { c.Close(); return nil })
-
-	sim, err := simulator.New(simulator.Config{
-		Logger:       logger.With("component", "simulator"),
-		RemoveAfter:  simRemoveAfter,
-		YouTubeQuota: unlimited,
-		XRateLimit:   unlimited,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("platform simulator: %w", err)
-	}
-	s.closers = append(s.closers, func(context.Context) error { return sim.Close() })
-	running, err := sim.Start(ctx, "127.0.0.1:0", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("start platform simulator: %w", err)
-	}
-	s.closers = append(s.closers, func(context.Context) error { return running.Close() })
-	s.sim = sim
-
-	ads, blocker, err := adapters.BuildForSimulator(running.HTTPURL(), running.SMTPAddr(), logger)
-	if err != nil {
-		return nil, err
-	}
-	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: blocker, Logger: logger.With("component", "activities")})
-	if err != nil {
-		return nil, err
-	}
-	ws, err := workers.Start(c, acts, workers.Rates{})
-	if err != nil {
-		return nil, err
-	}
-	bw := worker.New(c, bareQueue, worker.Options{})
+	bw := worker.New(ds.Client, bareQueue, worker.Options{})
 	bw.RegisterWorkflowWithOptions(Bare, workflow.RegisterOptions{Name: bareWorkflow})
 	bw.RegisterActivity(Nop)
 	if err := bw.Start(); err != nil {
-		ws.Stop()
 		return nil, fmt.Errorf("start the bare workflow's worker: %w", err)
 	}
-	s.stopWorkers = sync.OnceFunc(func() {
-		bw.Stop()
-		ws.Stop()
-	})
-	s.closers = append(s.closers, func(context.Context) error { s.stopWorkers(); return nil })
+	s.stopBare = sync.OnceFunc(bw.Stop)
+	s.stopWorkers = func() {
+		s.stopBare()
+		ds.StopWorkers()
+	}
 
 	tok, err := store.NewToken()
 	if err != nil {
 		return nil, err
 	}
-	staff, err := st.UpsertUserToken(ctx, "bench-staff", takedown.RoleStaff, tok)
+	staff, err := ds.Store.UpsertUserToken(ctx, "bench-staff", takedown.RoleStaff, tok)
 	if err != nil {
 		return nil, fmt.Errorf("create the staff user: %w", err)
 	}
@@ -201,29 +125,12 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	waiting, err := st.UpsertUserToken(ctx, "bench-waiting", takedown.RoleStaff, wtok)
+	waiting, err := ds.Store.UpsertUserToken(ctx, "bench-waiting", takedown.RoleStaff, wtok)
 	if err != nil {
 		return nil, fmt.Errorf("create the waiting user: %w", err)
 	}
 	s.waitingID = waiting.ID
 
-	srv := api.New(api.Config{
-		Store: st, Engine: workflows.Starter{Client: c}, Policy: s.policy,
-		Histories: history.Service{Client: c, Codec: s.codec, Logger: logger},
-		Logger:    logger.With("component", "api"),
-	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("listen for the API: %w", err)
-	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("API server stopped", "err", err)
-		}
-	}()
-	s.closers = append(s.closers, hs.Shutdown)
-	s.apiURL = "http://" + l.Addr().String()
 	// One kept-alive connection per client goroutine, as a busy front end
 	// would hold.
 	s.http = &http.Client{
@@ -249,10 +156,8 @@ func engineJournal(dir string) string {
 func (s *stack) stop(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	for i := len(s.closers) - 1; i >= 0; i-- {
-		_ = s.closers[i](ctx)
-	}
-	s.closers = nil
+	s.stopBare()
+	s.Stop(ctx)
 }
 
 // benchPolicy is the production policy with its clock shortened so that a

@@ -2,8 +2,9 @@
 // built once, `setup`, `serve` and two `worker` processes, against a
 // Temporal server started as a separate process with an empty namespace
 // (the Temporal CLI's dev server) and a fresh PostgreSQL, with the platform
-// simulator standing in for the platforms. It links neither the engine nor
-// the workers: everything goes through processes, HTTP and SQL.
+// simulator (in this process) standing in for the platforms. It links
+// neither the engine nor the workers: they are processes, reached through
+// HTTP and SQL.
 package deploytest
 
 import (
@@ -73,7 +74,7 @@ func buildTakedown(t *testing.T) string {
 	bin := filepath.Join(t.TempDir(), "takedown")
 	// The image's build (internal/deploy/Dockerfile): what is tested is
 	// what is deployed.
-	cmd := exec.Command("go", "build", "-tags", "nodev", "-o", bin, "./cmd/takedown")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/takedown")
 	cmd.Dir = "../.."
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -152,7 +153,18 @@ func TestDeployment(t *testing.T) {
 	simPort, smtpPort := freePort(t), freePort(t)
 	s.simURL = "http://127.0.0.1:" + strconv.Itoa(simPort)
 	smtpAddr := "127.0.0.1:" + strconv.Itoa(smtpPort)
-	start(t, "simulator", s.bin, os.Environ(), "simulate", "--http", "127.0.0.1:"+strconv.Itoa(simPort), "--smtp", smtpAddr, "--remove-after", "1s")
+	// The simulator is a development tool (takedown-dev simulate), not in
+	// the production binary: it runs in this test's process.
+	sim, err := simulator.New(simulator.Config{RemoveAfter: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	simRun, err := sim.Start("127.0.0.1:"+strconv.Itoa(simPort), smtpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = simRun.Close() })
 
 	policyFile := filepath.Join(t.TempDir(), "policy.json")
 	if err := os.WriteFile(policyFile, []byte(fastPolicy), 0o600); err != nil {

@@ -1,7 +1,10 @@
-// Package devstack runs the whole system in one process for development and
-// end-to-end tests: a real embedded Temporal engine persisted in SQLite, a
-// private PostgreSQL cluster, the platform simulator, the workers, the HTTP
-// API and the Temporal Web UI.
+// Package devstack runs the whole system in one process for development, the
+// end-to-end tests and the benchmark: a real embedded Temporal engine
+// persisted in SQLite, a private PostgreSQL cluster, the platform simulator,
+// the workers, the HTTP API and the Temporal Web UI. It is the one place the
+// system is wired in one process; the options say where those uses differ.
+// Every server lives until Stop: the context given to Start bounds starting,
+// not running.
 package devstack
 
 import (
@@ -16,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,10 +27,10 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/internal/adapters"
+	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/codec"
-	"github.com/takedown-oss/takedown/internal/engine"
+	"github.com/takedown-oss/takedown/internal/devengine"
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/password"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
@@ -65,7 +69,20 @@ type Config struct {
 	// PayloadKey seals what the engine stores; empty means the key in
 	// DataDir/payload.key, created on first start.
 	PayloadKey []byte
-	Logger     *slog.Logger
+	// PoolConns sizes the store's pool (0: the store's default).
+	PoolConns int
+	// Simulator, when set, configures the simulator instead of the
+	// development defaults (state kept in DataDir, RemoveAfter); its Logger
+	// is filled in when nil.
+	Simulator *simulator.Config
+	// NoUI leaves the Temporal Web UI out.
+	NoUI bool
+	// QuietClient discards the SDK client's logs unless Logger is at debug
+	// level: it logs every failed activity attempt at error level, and a
+	// probe that finds content still up fails by design.
+	QuietClient bool
+	// Logger receives every part's logs; nil discards them.
+	Logger *slog.Logger
 }
 
 // Stack is the running system.
@@ -83,6 +100,13 @@ type Stack struct {
 	Simulator *simulator.Simulator
 	Store     *store.Store
 	Codec     *codec.Codec
+	// Postgres is the private cluster (nil with Config.DatabaseURL).
+	Postgres *pgcluster.Cluster
+	// Signer signs decisions as the API does, for callers that signal
+	// takedowns directly.
+	Signer *workflows.Signer
+	// StopWorkers stops the workers before the rest, once.
+	StopWorkers func()
 	// Blocking is the ISP channel; switched off, the stack behaves as a
 	// deployment without one.
 	Blocking *SwitchableBlocker
@@ -106,7 +130,7 @@ type Credentials struct {
 // Start brings every part up in dependency order. On failure, what was
 // started is stopped again.
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
-	logger := cmp.Or(cfg.Logger, slog.Default())
+	logger := cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	cfg.Namespace = cmp.Or(cfg.Namespace, "default")
 	if cfg.DataDir == "" {
 		return nil, errors.New("devstack: data dir is required")
@@ -131,12 +155,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			return nil, fmt.Errorf("start private PostgreSQL: %w", err)
 		}
 		s.closers = append(s.closers, pg.Stop)
+		s.Postgres = pg
 		s.DatabaseURL = pg.URL()
 	}
 	if err := store.Migrate(ctx, s.DatabaseURL, logger); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Config{URL: s.DatabaseURL, Logger: logger})
+	st, err := store.Open(ctx, store.Config{URL: s.DatabaseURL, MaxConns: int32(cfg.PoolConns), Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -167,9 +192,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	s.Signer = signer
 	s.TemporalAddr = cfg.TemporalAddress
 	if s.TemporalAddr == "" {
-		ecfg := engine.Config{
+		ecfg := devengine.Config{
 			FrontendPort:     cfg.TemporalPort,
 			Namespace:        cfg.Namespace,
 			SearchAttributes: workflows.SearchAttributeTypes,
@@ -178,16 +204,20 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if !cfg.Ephemeral {
 			ecfg.DatabaseFile = filepath.Join(cfg.DataDir, "temporal.sqlite")
 		}
-		eng, err := engine.Start(ecfg)
+		eng, err := devengine.Start(ecfg)
 		if err != nil {
 			return nil, fmt.Errorf("start embedded Temporal: %w", err)
 		}
 		s.closers = append(s.closers, func(context.Context) error { return eng.Stop() })
 		s.TemporalAddr = eng.HostPort()
 	}
+	clientLogger := logger.With("component", "temporal-client")
+	if cfg.QuietClient && !logger.Enabled(ctx, slog.LevelDebug) {
+		clientLogger = slog.New(slog.DiscardHandler)
+	}
 	c, err := client.DialContext(ctx, client.Options{
 		HostPort: s.TemporalAddr, Namespace: cfg.Namespace, DataConverter: s.Codec.DataConverter(),
-		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal-client")),
+		Logger: tlog.NewStructuredLogger(clientLogger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", s.TemporalAddr, err)
@@ -196,16 +226,20 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.closers = append(s.closers, func(context.Context) error { c.Close(); return nil })
 
 	// The platform simulator, and every adapter pointed at it.
-	sim, err := simulator.New(simulator.Config{
-		Logger:      logger.With("component", "simulator"),
+	simCfg := simulator.Config{
 		RemoveAfter: cmp.Or(cfg.RemoveAfter, 2*time.Second),
 		StatePath:   filepath.Join(cfg.DataDir, "simulator.json"),
-	})
+	}
+	if cfg.Simulator != nil {
+		simCfg = *cfg.Simulator
+	}
+	simCfg.Logger = cmp.Or(simCfg.Logger, logger.With("component", "simulator"))
+	sim, err := simulator.New(simCfg)
 	if err != nil {
 		return nil, fmt.Errorf("start platform simulator: %w", err)
 	}
 	s.closers = append(s.closers, func(context.Context) error { return sim.Close() })
-	running, err := sim.Start(ctx, cmp.Or(cfg.SimulatorHTTPAddr, "127.0.0.1:0"), cmp.Or(cfg.SimulatorSMTPAddr, "127.0.0.1:0"))
+	running, err := sim.Start(cmp.Or(cfg.SimulatorHTTPAddr, "127.0.0.1:0"), cmp.Or(cfg.SimulatorSMTPAddr, "127.0.0.1:0"))
 	if err != nil {
 		return nil, fmt.Errorf("start platform simulator: %w", err)
 	}
@@ -213,7 +247,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.Simulator = sim
 	s.SimulatorURL, s.SMTPAddr = running.HTTPURL(), running.SMTPAddr()
 
-	ads, blocker, err := adapters.BuildForSimulator(s.SimulatorURL, s.SMTPAddr, logger)
+	ads, blocker, err := adapterset.BuildForSimulator(s.SimulatorURL, s.SMTPAddr, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +261,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, func(context.Context) error { ws.Stop(); return nil })
+	s.StopWorkers = sync.OnceFunc(ws.Stop)
+	s.closers = append(s.closers, func(context.Context) error { s.StopWorkers(); return nil })
 
 	// Demo users, one per role, with fresh tokens and passwords on every
 	// start.
@@ -283,6 +318,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.APIURL = "http://" + l.Addr().String()
 
 	// The Temporal Web UI.
+	if cfg.NoUI {
+		return s, nil
+	}
 	ui, uiURL, err := startUI(cmp.Or(cfg.UIAddr, "127.0.0.1:0"), s.TemporalAddr, cfg.Namespace)
 	if err != nil {
 		return nil, err

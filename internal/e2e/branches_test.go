@@ -57,6 +57,7 @@ func withdraw(t *testing.T, id string) {
 // the stack's ISP channel off. Approving a blocking order is refused at
 // once with the reason, and the takedown goes on and can be withdrawn.
 func TestApprovalWithoutISPChannel(t *testing.T) {
+	needStack(t)
 	stack.Blocking.SetEnabled(false)
 	defer stack.Blocking.SetEnabled(true)
 	setBehaviour(t, platforms.Telegram, "noispchan/3", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
@@ -77,6 +78,7 @@ func TestApprovalWithoutISPChannel(t *testing.T) {
 // A platform that takes the first notice and refuses every e-mail after it:
 // the ladder still reaches the supervisor, with an alert per failed notice.
 func TestRefusedEmailsStillClimb(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.Telegram, "bouncechan/4", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://t.me/bouncechan/4")
@@ -107,6 +109,7 @@ func count(kinds []string, kind string) int {
 // The platform asks a question; the clock pauses, the answer goes out as a
 // follow-up, the clock resumes, and the platform removes the content.
 func TestClarificationThenRemoval(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.X, "1790000000000000901", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://x.com/someone/status/1790000000000000901")
@@ -130,6 +133,7 @@ func TestClarificationThenRemoval(t *testing.T) {
 // A supervisor extends the deadline; then a follow-up gets the content
 // removed within it.
 func TestExtensionThenRemoval(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.Meta, "instagram/ExtendMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.instagram.com/p/ExtendMe1/")
@@ -149,6 +153,7 @@ func TestExtensionThenRemoval(t *testing.T) {
 
 // The platform rejects; staff appeal with more material; it removes.
 func TestAppealThenRemoval(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.Meta, "instagram/AppealMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.instagram.com/p/AppealMe1/")
@@ -169,6 +174,7 @@ func TestAppealThenRemoval(t *testing.T) {
 // Removed content that comes back reopens the takedown: a new notice, and
 // removal again.
 func TestReappearedContentReopens(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	id, wf := start(t, "https://t.me/comebackchan/5")
 	waitFor(t, id, 30*time.Second, "removal", func(td takedown.Takedown) bool { return td.Status == takedown.StatusRemoved })
@@ -190,6 +196,7 @@ func TestReappearedContentReopens(t *testing.T) {
 // YouTube's priority channel is a portal: staff file it and record the
 // ticket; the supervisor refuses blocking once, then approves it.
 func TestPortalFilingRefusalThenBlocking(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.YouTube, "PortalVid01", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.youtube.com/watch?v=PortalVid01")
@@ -217,6 +224,7 @@ func TestPortalFilingRefusalThenBlocking(t *testing.T) {
 // carrying its state: the ladder goes on in the next run, and export and
 // replay cover every run.
 func TestContinueAsNewCarriesTheTakedown(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.Telegram, "longchan/6", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := startAs(t, "https://t.me/longchan/6", "other_illegal")

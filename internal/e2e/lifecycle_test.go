@@ -46,7 +46,7 @@ func waitFor(t *testing.T, id string, within time.Duration, what string, ok func
 func kindsOf(td takedown.Takedown) []string {
 	var out []string
 	for _, e := range td.Events {
-		out = append(out, e.Kind)
+		out = append(out, string(e.Kind))
 	}
 	return out
 }
@@ -78,6 +78,7 @@ func setBehaviour(t *testing.T, p platforms.Platform, id string, b simulator.Beh
 // notice, waits for a supervisor, and after approval the ISPs block it; then
 // it leaves the overdue list.
 func TestLadderToBlocking(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.Telegram, "neverchan/1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://t.me/neverchan/1")
@@ -123,6 +124,7 @@ func TestLadderToBlocking(t *testing.T) {
 }
 
 func TestWithheldOnX(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.X, "1790000000000000777", simulator.Behaviour{OnNotice: simulator.OnNoticeWithhold})
 	id, wf := start(t, "https://x.com/someone/status/1790000000000000777")
@@ -134,6 +136,7 @@ func TestWithheldOnX(t *testing.T) {
 }
 
 func TestRejectedThenAccepted(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.Meta, "instagram/RejectMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.instagram.com/p/RejectMe1/")
@@ -163,6 +166,7 @@ func TestRejectedThenAccepted(t *testing.T) {
 }
 
 func TestWithdrawn(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.YouTube, "WithdrawMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://youtu.be/WithdrawMe1")
@@ -187,6 +191,7 @@ func TestWithdrawn(t *testing.T) {
 }
 
 func TestPlatformRefusesTheReportEndsFailed(t *testing.T) {
+	needStack(t)
 	t.Parallel()
 	setBehaviour(t, platforms.YouTube, "RefusedVid1", simulator.Behaviour{OnNotice: simulator.OnNoticeReject})
 	id, wf := start(t, "https://www.youtube.com/shorts/RefusedVid1")

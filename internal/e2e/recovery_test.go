@@ -86,7 +86,7 @@ func pollUntil(t *testing.T, what string, limit time.Duration, cond func() bool)
 	return time.Now()
 }
 
-// TestRecoveryAfterSIGKILL kills `takedown dev` while a notice is being sent
+// TestRecoveryAfterSIGKILL kills `takedown-dev dev` while a notice is being sent
 // and a probe is waiting on a slow platform, starts it again, and measures
 // how long each activity takes to be tried again: the heartbeat timeout, not
 // the activity's start-to-close timeout, decides it.
@@ -172,9 +172,9 @@ func TestRecoveryAfterSIGKILL(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Errorf("takedown dev exited with %v", err)
+			t.Errorf("takedown-dev dev exited with %v", err)
 		}
 	case <-time.After(90 * time.Second):
-		t.Errorf("takedown dev did not stop on SIGINT")
+		t.Errorf("takedown-dev dev did not stop on SIGINT")
 	}
 }

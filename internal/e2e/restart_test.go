@@ -19,7 +19,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/devstack"
 )
 
-// devProcess is `takedown dev` running as a child process, the way a
+// devProcess is `takedown-dev dev` running as a child process, the way a
 // developer runs it.
 type devProcess struct {
 	cmd   *exec.Cmd
@@ -56,11 +56,11 @@ func freePort(t *testing.T) string {
 
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "takedown")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/takedown-oss/takedown/cmd/takedown")
+	bin := filepath.Join(t.TempDir(), "takedown-dev")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/takedown-oss/takedown/cmd/takedown-dev")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build takedown: %v\n%s", err, out)
+		t.Fatalf("build takedown-dev: %v\n%s", err, out)
 	}
 	return bin
 }
@@ -95,7 +95,7 @@ func startDev(t *testing.T, bin, dataDir string, args []string) *devProcess {
 		time.Sleep(200 * time.Millisecond)
 	}
 	_ = p.cmd.Process.Kill()
-	t.Fatalf("takedown dev did not become healthy:\n%s", p.out.String())
+	t.Fatalf("takedown-dev dev did not become healthy:\n%s", p.out.String())
 	return nil
 }
 
@@ -124,7 +124,7 @@ func (p *devProcess) status(t *testing.T, id string) string {
 	return td.Status
 }
 
-// TestDevSurvivesSIGKILL kills `takedown dev` in the middle of a takedown and
+// TestDevSurvivesSIGKILL kills `takedown-dev dev` in the middle of a takedown and
 // starts it again on the same data directory: the takedown finishes, and the
 // platform received exactly one notice.
 func TestDevSurvivesSIGKILL(t *testing.T) {
@@ -200,10 +200,10 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("takedown dev exited with %v:\n%s", err, p2.out.String())
+			t.Fatalf("takedown-dev dev exited with %v:\n%s", err, p2.out.String())
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatalf("takedown dev did not stop on SIGINT")
+		t.Fatalf("takedown-dev dev did not stop on SIGINT")
 	}
 	pidFile := filepath.Join(dataDir, "postgres", "pgdata", "postmaster.pid")
 	if _, err := os.Stat(pidFile); err == nil {

@@ -44,6 +44,7 @@ func waitStatus(t *testing.T, id string, want takedown.Status, within time.Durat
 }
 
 func TestTakedownEndToEndEveryPlatform(t *testing.T) {
+	needStack(t)
 	cases := []struct {
 		name     string
 		url      string
@@ -91,13 +92,13 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 			}
 			var kinds []string
 			for _, e := range td.Events {
-				kinds = append(kinds, e.Kind)
+				kinds = append(kinds, string(e.Kind))
 			}
 			if got := strings.Join(kinds, ","); got != "confirmed,notice_sent,removed,rechecked" {
 				t.Errorf("events = %s, want confirmed,notice_sent,removed,rechecked", got)
 			}
 			var notices struct {
-				Notices []takedown.Notice `json:"notices"`
+				Notices []takedown.NoticeRecord `json:"notices"`
 			}
 			call(t, takedown.RoleAuditor, "GET", "/api/v1/takedowns/"+conf.TakedownID+"/notices", nil, &notices)
 			if len(notices.Notices) != 1 || notices.Notices[0].State != takedown.NoticeSent || notices.Notices[0].SentAt == nil ||

@@ -79,7 +79,7 @@ func StripURL(err error) error {
 // fallback when it names none it can read: retrying at once would only be
 // refused again.
 func RetryAfter(h http.Header, now time.Time, fallback time.Duration) time.Duration {
-	if d, ok := platforms.ParseRetryAfter(h.Get("Retry-After"), now); ok {
+	if d, ok := ParseRetryAfter(h.Get("Retry-After"), now); ok {
 		return d
 	}
 	return fallback

@@ -49,8 +49,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/httpx"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -88,8 +88,6 @@ type Client struct {
 	http   *http.Client
 	logger *slog.Logger
 }
-
-var _ activities.Blocker = (*Client)(nil)
 
 // New validates cfg, fills its defaults and returns the client. A nil
 // httpClient gets one with a 30 s timeout.
@@ -157,7 +155,7 @@ type orderRequest struct {
 //
 // The order's Reason stays out of the body: it is the supervisor's note for
 // the audit trail and may name the victim.
-func (c *Client) Order(ctx context.Context, o activities.BlockingOrder) (string, error) {
+func (c *Client) Order(ctx context.Context, o takedown.BlockingOrder) (string, error) {
 	if o.Key == "" {
 		return "", platforms.Permanent("invalid_order", errors.New("blocking order without idempotency key"))
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/takedown-oss/takedown/activities"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -88,8 +88,8 @@ func orDefault(a, b string) string {
 	return b
 }
 
-func order() activities.BlockingOrder {
-	return activities.BlockingOrder{
+func order() takedown.BlockingOrder {
+	return takedown.BlockingOrder{
 		Key:        "takedown-1:blocking:1",
 		TakedownID: uuid.MustParse("0b6d7a4e-5d0f-4a8a-9a52-2d3c8c0e1f00"),
 		Content:    content,
@@ -315,16 +315,16 @@ func TestOrderNetworkFailure(t *testing.T) {
 func TestOrderRefusedBeforeSending(t *testing.T) {
 	tests := []struct {
 		name   string
-		change func(*activities.BlockingOrder)
+		change func(*takedown.BlockingOrder)
 		code   string
 	}{
-		{name: "no key", change: func(o *activities.BlockingOrder) { o.Key = "" }, code: "invalid_order"},
-		{name: "not approved", change: func(o *activities.BlockingOrder) { o.ApprovedBy = uuid.Nil }, code: "invalid_order"},
-		{name: "unknown category", change: func(o *activities.BlockingOrder) { o.Category = "spam" }, code: "invalid_order"},
-		{name: "unsupported url", change: func(o *activities.BlockingOrder) {
+		{name: "no key", change: func(o *takedown.BlockingOrder) { o.Key = "" }, code: "invalid_order"},
+		{name: "not approved", change: func(o *takedown.BlockingOrder) { o.ApprovedBy = uuid.Nil }, code: "invalid_order"},
+		{name: "unknown category", change: func(o *takedown.BlockingOrder) { o.Category = "spam" }, code: "invalid_order"},
+		{name: "unsupported url", change: func(o *takedown.BlockingOrder) {
 			o.Content = platforms.Content{Platform: platforms.Telegram, ID: "x", URL: "https://example.com/a"}
 		}, code: "invalid_content"},
-		{name: "no url and a bad id", change: func(o *activities.BlockingOrder) {
+		{name: "no url and a bad id", change: func(o *takedown.BlockingOrder) {
 			o.Content = platforms.Content{Platform: platforms.YouTube, ID: "short"}
 		}, code: "invalid_content"},
 	}

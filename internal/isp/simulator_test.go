@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/simulator"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -55,7 +55,7 @@ func TestAgainstSimulator(t *testing.T) {
 	}
 	ctx := context.Background()
 	content := platforms.Content{Platform: platforms.X, ID: "1880000000000000001", URL: "https://x.com/someone/status/1880000000000000001"}
-	o := activities.BlockingOrder{
+	o := takedown.BlockingOrder{
 		Key: "td-1:blocking:1", TakedownID: uuid.New(), Content: content, Category: platforms.NCII,
 		Reference: "KCSC-2025-000123", ApprovedBy: uuid.New(),
 	}

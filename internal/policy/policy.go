@@ -135,13 +135,37 @@ func (p Policy) Validate() error {
 	if p.Scale <= 0 {
 		return fmt.Errorf("policy: scale must be positive")
 	}
+	if err := p.Default.validate(); err != nil {
+		return fmt.Errorf("policy: default: %w", err)
+	}
 	for i, r := range p.Rules {
+		if err := r.validate(); err != nil {
+			return fmt.Errorf("policy: rule %d: %w", i, err)
+		}
 		if r.Platform != "" && !r.Platform.Valid() {
 			return fmt.Errorf("policy: rule %d: unknown platform %q", i, r.Platform)
 		}
 		if r.Category != "" && !r.Category.Valid() {
 			return fmt.Errorf("policy: rule %d: unknown category %q", i, r.Category)
 		}
+	}
+	return nil
+}
+
+// validate refuses what would make a takedown's timers nonsense: a
+// negative duration, or a negative bound on a run's events.
+func (r Rule) validate() error {
+	for name, v := range map[string]*Duration{
+		"deadline": r.Deadline, "reminder_deadline": r.ReminderDeadline, "priority_deadline": r.PriorityDeadline,
+		"portal_deadline": r.PortalDeadline, "probe_initial": r.ProbeInitial, "probe_max": r.ProbeMax,
+		"confirm_gap": r.ConfirmGap, "recheck_after": r.RecheckAfter,
+	} {
+		if v != nil && *v < 0 {
+			return fmt.Errorf("%s must not be negative", name)
+		}
+	}
+	if r.MaxEventsPerRun != nil && *r.MaxEventsPerRun < 0 {
+		return fmt.Errorf("max_events_per_run must not be negative")
 	}
 	return nil
 }

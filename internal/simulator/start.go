@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,8 +25,9 @@ type Running struct {
 
 // Start serves the simulator's HTTP routes on httpAddr and its SMTP server
 // on smtpAddr (":0" picks a free port; an empty address serves nothing)
-// until ctx ends or Close is called.
-func (s *Simulator) Start(ctx context.Context, httpAddr, smtpAddr string) (*Running, error) {
+// until Close is called. No context: a caller's start-up deadline must not
+// close the servers while the system still uses them.
+func (s *Simulator) Start(httpAddr, smtpAddr string) (*Running, error) {
 	run := &Running{}
 	var hl, sl net.Listener
 	var err error
@@ -69,7 +69,6 @@ func (s *Simulator) Start(ctx context.Context, httpAddr, smtpAddr string) (*Runn
 			}
 		}()
 	}
-	context.AfterFunc(ctx, func() { run.Close() })
 	return run, nil
 }
 

@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -130,9 +129,7 @@ func TestStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	run, err := sim.Start(ctx, "127.0.0.1:0", ":0")
+	run, err := sim.Start("127.0.0.1:0", ":0")
 	if err != nil {
 		t.Fatal(err)
 	}

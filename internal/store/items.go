@@ -91,7 +91,7 @@ func (s *Store) GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error
 // before calling ConfirmItem, so that no connection is held while the
 // engine is called; if this commit then fails, the workflow finds its row
 // missing and writes it with EnsureTakedown.
-func (s *Store) ConfirmItem(ctx context.Context, c Confirm, start func(ctx context.Context, t takedown.Takedown) error) (takedown.Takedown, error) {
+func (s *Store) ConfirmItem(ctx context.Context, c takedown.Confirm, start func(ctx context.Context, t takedown.Takedown) error) (takedown.Takedown, error) {
 	c, err := checkConfirm(c)
 	if err != nil {
 		return takedown.Takedown{}, fmt.Errorf("confirm item: %w", err)
@@ -139,7 +139,7 @@ func (s *Store) ConfirmItem(ctx context.Context, c Confirm, start func(ctx conte
 // EnsureTakedown writes the takedown row of a confirmation if it is
 // missing: the workflow was started but the transaction that should have
 // written the row failed. Calling it again changes nothing.
-func (s *Store) EnsureTakedown(ctx context.Context, c Confirm) error {
+func (s *Store) EnsureTakedown(ctx context.Context, c takedown.Confirm) error {
 	c, err := checkConfirm(c)
 	if err != nil {
 		return fmt.Errorf("ensure takedown: %w", err)
@@ -180,7 +180,7 @@ const insertTakedownSQL = `
 // checkExistingTakedown explains why EnsureTakedown inserted nothing: the
 // row is there (fine), the item is missing, or the item already belongs to
 // another takedown.
-func checkExistingTakedown(ctx context.Context, tx pgx.Tx, c Confirm) error {
+func checkExistingTakedown(ctx context.Context, tx pgx.Tx, c takedown.Confirm) error {
 	var itemID uuid.UUID
 	err := tx.QueryRow(ctx, `SELECT item_id FROM takedowns WHERE id = $1`, c.TakedownID).Scan(&itemID)
 	switch {
@@ -208,18 +208,18 @@ func markConfirmed(ctx context.Context, tx pgx.Tx, itemID uuid.UUID) error {
 	return nil
 }
 
-func confirmedEvent(c Confirm, at time.Time) Transition {
-	return Transition{
+func confirmedEvent(c takedown.Confirm, at time.Time) takedown.Transition {
+	return takedown.Transition{
 		TakedownID: c.TakedownID,
 		EventKey:   "confirmed",
-		Kind:       "confirmed",
+		Kind:       takedown.EventConfirmed,
 		At:         at,
 		Status:     takedown.StatusPending,
 		Detail:     map[string]any{"confirmed_by": c.ConfirmedBy.String()},
 	}
 }
 
-func checkConfirm(c Confirm) (Confirm, error) {
+func checkConfirm(c takedown.Confirm) (takedown.Confirm, error) {
 	if c.ItemID == uuid.Nil || c.TakedownID == uuid.Nil || c.ConfirmedBy == uuid.Nil {
 		return c, errors.New("item id, takedown id and confirming user are required")
 	}

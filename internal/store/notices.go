@@ -25,9 +25,9 @@ const noticeColumns = `idempotency_key, takedown_id, attempt, channel, priority,
 // Otherwise the existing record is returned and its state says what happened
 // before: sent (reuse the submission), sending (a previous try died midway:
 // do not send again), uncertain or awaiting_portal.
-func (s *Store) ClaimNotice(ctx context.Context, c NoticeClaim) (n Notice, claimed bool, err error) {
+func (s *Store) ClaimNotice(ctx context.Context, c takedown.NoticeClaim) (n takedown.NoticeRecord, claimed bool, err error) {
 	if c.Key == "" {
-		return Notice{}, false, errors.New("claim notice: idempotency key is required")
+		return takedown.NoticeRecord{}, false, errors.New("claim notice: idempotency key is required")
 	}
 	rows, err := s.pool.Query(ctx, `
 		INSERT INTO notices AS n (takedown_id, idempotency_key, attempt, channel, priority, state)
@@ -42,21 +42,21 @@ func (s *Store) ClaimNotice(ctx context.Context, c NoticeClaim) (n Notice, claim
 		RETURNING `+noticeColumns,
 		c.TakedownID, c.Key, c.Attempt, c.Channel, c.Priority)
 	if err != nil {
-		return Notice{}, false, fmt.Errorf("claim notice %s: %w", c.Key, dbError(err))
+		return takedown.NoticeRecord{}, false, fmt.Errorf("claim notice %s: %w", c.Key, dbError(err))
 	}
 	got, err := collect(rows, scanNotice)
 	if err != nil {
-		return Notice{}, false, fmt.Errorf("claim notice %s: %w", c.Key, dbError(err))
+		return takedown.NoticeRecord{}, false, fmt.Errorf("claim notice %s: %w", c.Key, dbError(err))
 	}
 	if len(got) == 1 {
 		return got[0], true, nil
 	}
 	n, err = scanNotice(s.pool.QueryRow(ctx, `SELECT `+noticeColumns+` FROM notices WHERE idempotency_key = $1`, c.Key))
 	if err != nil {
-		return Notice{}, false, fmt.Errorf("claim notice %s: %w", c.Key, dbError(err))
+		return takedown.NoticeRecord{}, false, fmt.Errorf("claim notice %s: %w", c.Key, dbError(err))
 	}
 	if n.TakedownID != c.TakedownID {
-		return Notice{}, false, fmt.Errorf("claim notice %s: key used by takedown %s: %w", c.Key, n.TakedownID, takedown.ErrConflict)
+		return takedown.NoticeRecord{}, false, fmt.Errorf("claim notice %s: key used by takedown %s: %w", c.Key, n.TakedownID, takedown.ErrConflict)
 	}
 	return n, false, nil
 }
@@ -144,7 +144,7 @@ func (s *Store) moveNotice(ctx context.Context, key string, to takedown.NoticeSt
 }
 
 // ListNotices returns a takedown's notices in the order they were sent.
-func (s *Store) ListNotices(ctx context.Context, takedownID uuid.UUID) ([]Notice, error) {
+func (s *Store) ListNotices(ctx context.Context, takedownID uuid.UUID) ([]takedown.NoticeRecord, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+noticeColumns+` FROM notices WHERE takedown_id = $1 ORDER BY attempt, created_at`, takedownID)
 	if err != nil {
 		return nil, fmt.Errorf("list notices of %s: %w", takedownID, dbError(err))
@@ -156,8 +156,8 @@ func (s *Store) ListNotices(ctx context.Context, takedownID uuid.UUID) ([]Notice
 	return list, nil
 }
 
-func scanNotice(r row) (Notice, error) {
-	var n Notice
+func scanNotice(r row) (takedown.NoticeRecord, error) {
+	var n takedown.NoticeRecord
 	err := r.Scan(&n.Key, &n.TakedownID, &n.Attempt, &n.Channel, &n.Priority, &n.State,
 		&n.Reference, &n.PlatformReference, &n.Error, &n.CreatedAt, &n.SentAt)
 	return n, err

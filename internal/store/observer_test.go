@@ -40,7 +40,7 @@ func TestObserverCountsOnce(t *testing.T) {
 	}
 	defer s.Close()
 	td := newTakedown(t, s)
-	if _, _, err := s.ClaimNotice(ctx, store.NoticeClaim{Key: "obs-1", TakedownID: td.ID, Attempt: 1, Channel: "email"}); err != nil {
+	if _, _, err := s.ClaimNotice(ctx, takedown.NoticeClaim{Key: "obs-1", TakedownID: td.ID, Attempt: 1, Channel: "email"}); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -52,7 +52,7 @@ func TestObserverCountsOnce(t *testing.T) {
 		t.Errorf("NoticeSent calls = %v, want one telegram/email", obs.sent)
 	}
 	sentAt, removedAt := base, base.Add(90*time.Minute)
-	steps := []store.Transition{
+	steps := []takedown.Transition{
 		{TakedownID: td.ID, EventKey: "notice-1", Kind: "notice_sent", At: sentAt, Status: takedown.StatusNoticeSent, NoticeSentAt: &sentAt},
 		{TakedownID: td.ID, EventKey: "removed", Kind: "removed", At: removedAt, Status: takedown.StatusRemoved, RemovedAt: &removedAt},
 		{TakedownID: td.ID, EventKey: "removed", Kind: "removed", At: removedAt, Status: takedown.StatusRemoved, RemovedAt: &removedAt},

@@ -26,16 +26,6 @@ import (
 	"github.com/takedown-oss/takedown/platforms"
 )
 
-// The records written by the workflow's activities are defined next to the
-// domain types, so that the activities can name them without importing the
-// store; these aliases let the store's callers use either name.
-type (
-	Confirm     = takedown.Confirm
-	Transition  = takedown.Transition
-	NoticeClaim = takedown.NoticeClaim
-	Notice      = takedown.Notice
-)
-
 // Config says which database to use.
 type Config struct {
 	// URL is a PostgreSQL connection string.

@@ -67,7 +67,7 @@ func newTakedown(t *testing.T, s *store.Store) takedown.Takedown {
 	u := newUser(t, s, "staff-"+uuid.NewString()[:8], takedown.RoleStaff)
 	it := newItem(t, s, u.ID, platforms.Telegram, "chan/"+uuid.NewString()[:8])
 	id := uuid.New()
-	td, err := s.ConfirmItem(t.Context(), store.Confirm{ItemID: it.ID, TakedownID: id, ConfirmedBy: u.ID}, nil)
+	td, err := s.ConfirmItem(t.Context(), takedown.Confirm{ItemID: it.ID, TakedownID: id, ConfirmedBy: u.ID}, nil)
 	if err != nil {
 		t.Fatalf("ConfirmItem: %v", err)
 	}
@@ -279,7 +279,7 @@ func TestConfirmItem(t *testing.T) {
 	u := newUser(t, s, "alice", takedown.RoleStaff)
 	it := newItem(t, s, u.ID, platforms.YouTube, "dQw4w9WgXcQ")
 	deadline := base.Add(24 * time.Hour)
-	c := store.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID, Deadline: &deadline}
+	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID, Deadline: &deadline}
 
 	var started []takedown.Takedown
 	td, err := s.ConfirmItem(ctx, c, func(_ context.Context, t takedown.Takedown) error {
@@ -332,7 +332,7 @@ func TestConfirmItem(t *testing.T) {
 		}
 	})
 	t.Run("unknown item", func(t *testing.T) {
-		_, err := s.ConfirmItem(ctx, store.Confirm{ItemID: uuid.New(), TakedownID: uuid.New(), ConfirmedBy: u.ID}, nil)
+		_, err := s.ConfirmItem(ctx, takedown.Confirm{ItemID: uuid.New(), TakedownID: uuid.New(), ConfirmedBy: u.ID}, nil)
 		if !errors.Is(err, takedown.ErrNotFound) {
 			t.Errorf("ConfirmItem(unknown) error = %v, want ErrNotFound", err)
 		}
@@ -349,7 +349,7 @@ func TestConfirmItemStartFails(t *testing.T) {
 	s := newStore(t)
 	u := newUser(t, s, "alice", takedown.RoleStaff)
 	it := newItem(t, s, u.ID, platforms.Meta, "fb/123")
-	c := store.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
+	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
 
 	errEngine := errors.New("workflow engine unavailable")
 	_, err := s.ConfirmItem(ctx, c, func(context.Context, takedown.Takedown) error { return errEngine })
@@ -379,7 +379,7 @@ func TestEnsureTakedown(t *testing.T) {
 	s := newStore(t)
 	u := newUser(t, s, "alice", takedown.RoleStaff)
 	it := newItem(t, s, u.ID, platforms.X, "1234567890")
-	c := store.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
+	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
 
 	for i := range 2 {
 		if err := s.EnsureTakedown(ctx, c); err != nil {
@@ -399,18 +399,18 @@ func TestEnsureTakedown(t *testing.T) {
 
 	// The usual case: the API's transaction did commit.
 	confirmed := newTakedown(t, s)
-	if err := s.EnsureTakedown(ctx, store.Confirm{ItemID: confirmed.ItemID, TakedownID: confirmed.ID, ConfirmedBy: u.ID}); err != nil {
+	if err := s.EnsureTakedown(ctx, takedown.Confirm{ItemID: confirmed.ItemID, TakedownID: confirmed.ID, ConfirmedBy: u.ID}); err != nil {
 		t.Errorf("EnsureTakedown of a confirmed takedown: %v", err)
 	}
 
 	tests := []struct {
 		name string
-		c    store.Confirm
+		c    takedown.Confirm
 		want error
 	}{
-		{"item has another takedown", store.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}, takedown.ErrConflict},
-		{"takedown id of another item", store.Confirm{ItemID: confirmed.ItemID, TakedownID: c.TakedownID, ConfirmedBy: u.ID}, takedown.ErrConflict},
-		{"unknown item", store.Confirm{ItemID: uuid.New(), TakedownID: uuid.New(), ConfirmedBy: u.ID}, takedown.ErrNotFound},
+		{"item has another takedown", takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}, takedown.ErrConflict},
+		{"takedown id of another item", takedown.Confirm{ItemID: confirmed.ItemID, TakedownID: c.TakedownID, ConfirmedBy: u.ID}, takedown.ErrConflict},
+		{"unknown item", takedown.Confirm{ItemID: uuid.New(), TakedownID: uuid.New(), ConfirmedBy: u.ID}, takedown.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -430,13 +430,13 @@ func TestRecordTransition(t *testing.T) {
 
 	steps := []struct {
 		name        string
-		tr          store.Transition
+		tr          takedown.Transition
 		wantApplied bool
 		check       func(t *testing.T, got takedown.Takedown)
 	}{
 		{
 			name: "notice sent",
-			tr: store.Transition{EventKey: "notice:1", Kind: "notice_sent", At: base, Status: takedown.StatusNoticeSent,
+			tr: takedown.Transition{EventKey: "notice:1", Kind: "notice_sent", At: base, Status: takedown.StatusNoticeSent,
 				NoticeSentAt: ptr(base), Deadline: ptr(base.Add(24 * time.Hour)), Detail: map[string]any{"attempt": 1}},
 			wantApplied: true,
 			check: func(t *testing.T, got takedown.Takedown) {
@@ -447,7 +447,7 @@ func TestRecordTransition(t *testing.T) {
 		},
 		{
 			name: "retried step changes nothing",
-			tr: store.Transition{EventKey: "notice:1", Kind: "notice_sent", At: base.Add(time.Minute),
+			tr: takedown.Transition{EventKey: "notice:1", Kind: "notice_sent", At: base.Add(time.Minute),
 				Status: takedown.StatusRemoved, Closed: true},
 			wantApplied: false,
 			check: func(t *testing.T, got takedown.Takedown) {
@@ -458,7 +458,7 @@ func TestRecordTransition(t *testing.T) {
 		},
 		{
 			name: "reminder keeps the first notice time",
-			tr: store.Transition{EventKey: "notice:2", Kind: "notice_sent", At: base.Add(25 * time.Hour),
+			tr: takedown.Transition{EventKey: "notice:2", Kind: "notice_sent", At: base.Add(25 * time.Hour),
 				NoticeSentAt: ptr(base.Add(25 * time.Hour)), EscalationLevel: &one, Deadline: ptr(base.Add(49 * time.Hour))},
 			wantApplied: true,
 			check: func(t *testing.T, got takedown.Takedown) {
@@ -470,7 +470,7 @@ func TestRecordTransition(t *testing.T) {
 		},
 		{
 			name:        "deadline cleared",
-			tr:          store.Transition{EventKey: "paused", Kind: "clarification_requested", At: base.Add(26 * time.Hour), ClearDeadline: true},
+			tr:          takedown.Transition{EventKey: "paused", Kind: "clarification_requested", At: base.Add(26 * time.Hour), ClearDeadline: true},
 			wantApplied: true,
 			check: func(t *testing.T, got takedown.Takedown) {
 				if got.Deadline != nil || got.EscalationLevel != 1 {
@@ -480,7 +480,7 @@ func TestRecordTransition(t *testing.T) {
 		},
 		{
 			name: "removed and closed",
-			tr: store.Transition{EventKey: "removed", Kind: "removed", At: base.Add(30 * time.Hour), Status: takedown.StatusRemoved,
+			tr: takedown.Transition{EventKey: "removed", Kind: "removed", At: base.Add(30 * time.Hour), Status: takedown.StatusRemoved,
 				RemovedAt: ptr(base.Add(30 * time.Hour)), Closed: true},
 			wantApplied: true,
 			check: func(t *testing.T, got takedown.Takedown) {
@@ -492,7 +492,7 @@ func TestRecordTransition(t *testing.T) {
 		},
 		{
 			name: "content came back",
-			tr: store.Transition{EventKey: "reappeared:1", Kind: "reappeared", At: base.Add(40 * time.Hour),
+			tr: takedown.Transition{EventKey: "reappeared:1", Kind: "reappeared", At: base.Add(40 * time.Hour),
 				Status: takedown.StatusNoticeSent, Reopened: true, EscalationLevel: new(int)},
 			wantApplied: true,
 			check: func(t *testing.T, got takedown.Takedown) {
@@ -527,7 +527,7 @@ func TestRecordTransition(t *testing.T) {
 	}
 	var kinds []string
 	for i, ev := range got.Events {
-		kinds = append(kinds, ev.Kind)
+		kinds = append(kinds, string(ev.Kind))
 		if i > 0 && ev.Seq <= got.Events[i-1].Seq {
 			t.Errorf("events not in seq order: %+v", got.Events)
 		}
@@ -542,12 +542,12 @@ func TestRecordTransition(t *testing.T) {
 
 	errTests := []struct {
 		name string
-		tr   store.Transition
+		tr   takedown.Transition
 		want error
 	}{
-		{"unknown takedown", store.Transition{TakedownID: uuid.New(), EventKey: "x", Kind: "x"}, takedown.ErrNotFound},
-		{"unknown status", store.Transition{TakedownID: td.ID, EventKey: "y", Kind: "y", Status: "gone"}, nil},
-		{"no event key", store.Transition{TakedownID: td.ID, Kind: "z"}, nil},
+		{"unknown takedown", takedown.Transition{TakedownID: uuid.New(), EventKey: "x", Kind: "x"}, takedown.ErrNotFound},
+		{"unknown status", takedown.Transition{TakedownID: td.ID, EventKey: "y", Kind: "y", Status: "gone"}, nil},
+		{"no event key", takedown.Transition{TakedownID: td.ID, Kind: "z"}, nil},
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -566,40 +566,40 @@ func TestNotices(t *testing.T) {
 	s := newStore(t)
 	td := newTakedown(t, s)
 	other := newTakedown(t, s)
-	claim := func(key string, attempt int) store.NoticeClaim {
-		return store.NoticeClaim{Key: key, TakedownID: td.ID, Attempt: attempt, Channel: "email"}
+	claim := func(key string, attempt int) takedown.NoticeClaim {
+		return takedown.NoticeClaim{Key: key, TakedownID: td.ID, Attempt: attempt, Channel: "email"}
 	}
 
 	steps := []struct {
 		name        string
-		do          func() (store.Notice, bool, error)
+		do          func() (takedown.NoticeRecord, bool, error)
 		wantClaimed bool
 		wantState   takedown.NoticeState
 	}{
-		{"first claim", func() (store.Notice, bool, error) { return s.ClaimNotice(ctx, claim("k1", 1)) }, true, takedown.NoticeSending},
-		{"claim while sending", func() (store.Notice, bool, error) { return s.ClaimNotice(ctx, claim("k1", 1)) }, false, takedown.NoticeSending},
-		{"marked uncertain", func() (store.Notice, bool, error) {
+		{"first claim", func() (takedown.NoticeRecord, bool, error) { return s.ClaimNotice(ctx, claim("k1", 1)) }, true, takedown.NoticeSending},
+		{"claim while sending", func() (takedown.NoticeRecord, bool, error) { return s.ClaimNotice(ctx, claim("k1", 1)) }, false, takedown.NoticeSending},
+		{"marked uncertain", func() (takedown.NoticeRecord, bool, error) {
 			if err := s.MarkNoticeUncertain(ctx, "k1"); err != nil {
-				return store.Notice{}, false, err
+				return takedown.NoticeRecord{}, false, err
 			}
 			return s.ClaimNotice(ctx, claim("k1", 1))
 		}, false, takedown.NoticeUncertain},
-		{"uncertain twice", func() (store.Notice, bool, error) {
+		{"uncertain twice", func() (takedown.NoticeRecord, bool, error) {
 			if err := s.MarkNoticeUncertain(ctx, "k1"); err != nil {
-				return store.Notice{}, false, err
+				return takedown.NoticeRecord{}, false, err
 			}
 			return s.ClaimNotice(ctx, claim("k1", 1))
 		}, false, takedown.NoticeUncertain},
-		{"another attempt", func() (store.Notice, bool, error) { return s.ClaimNotice(ctx, claim("k2", 2)) }, true, takedown.NoticeSending},
-		{"failed send is claimable again", func() (store.Notice, bool, error) {
+		{"another attempt", func() (takedown.NoticeRecord, bool, error) { return s.ClaimNotice(ctx, claim("k2", 2)) }, true, takedown.NoticeSending},
+		{"failed send is claimable again", func() (takedown.NoticeRecord, bool, error) {
 			if err := s.MarkNoticeFailed(ctx, "k2", "smtp: 451 try later"); err != nil {
-				return store.Notice{}, false, err
+				return takedown.NoticeRecord{}, false, err
 			}
-			return s.ClaimNotice(ctx, store.NoticeClaim{Key: "k2", TakedownID: td.ID, Attempt: 2})
+			return s.ClaimNotice(ctx, takedown.NoticeClaim{Key: "k2", TakedownID: td.ID, Attempt: 2})
 		}, true, takedown.NoticeSending},
-		{"sent is never claimed again", func() (store.Notice, bool, error) {
+		{"sent is never claimed again", func() (takedown.NoticeRecord, bool, error) {
 			if err := s.MarkNoticeSent(ctx, "k2", "email", "REF-2", "<msg@mail.test>", base, takedown.NoticeSent); err != nil {
-				return store.Notice{}, false, err
+				return takedown.NoticeRecord{}, false, err
 			}
 			return s.ClaimNotice(ctx, claim("k2", 2))
 		}, false, takedown.NoticeSent},
@@ -665,14 +665,14 @@ func TestNotices(t *testing.T) {
 			return s.MarkNoticeSent(ctx, "k2", "email", "r", "", base, takedown.NoticeFailed)
 		}, nil},
 		{"key of another takedown", func() error {
-			_, _, err := s.ClaimNotice(ctx, store.NoticeClaim{Key: "k1", TakedownID: other.ID, Attempt: 1})
+			_, _, err := s.ClaimNotice(ctx, takedown.NoticeClaim{Key: "k1", TakedownID: other.ID, Attempt: 1})
 			return err
 		}, takedown.ErrConflict},
 		{"unknown takedown", func() error {
-			_, _, err := s.ClaimNotice(ctx, store.NoticeClaim{Key: "k9", TakedownID: uuid.New(), Attempt: 1})
+			_, _, err := s.ClaimNotice(ctx, takedown.NoticeClaim{Key: "k9", TakedownID: uuid.New(), Attempt: 1})
 			return err
 		}, takedown.ErrNotFound},
-		{"empty key", func() error { _, _, err := s.ClaimNotice(ctx, store.NoticeClaim{TakedownID: td.ID}); return err }, nil},
+		{"empty key", func() error { _, _, err := s.ClaimNotice(ctx, takedown.NoticeClaim{TakedownID: td.ID}); return err }, nil},
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -997,7 +997,7 @@ func TestStatusesMatchSchema(t *testing.T) {
 	td := newTakedown(t, s)
 	for _, st := range takedown.Statuses {
 		t.Run(string(st), func(t *testing.T) {
-			_, err := s.RecordTransition(t.Context(), store.Transition{
+			_, err := s.RecordTransition(t.Context(), takedown.Transition{
 				TakedownID: td.ID, EventKey: "status:" + string(st), Kind: "status_check", Status: st,
 			})
 			if err != nil {
@@ -1075,11 +1075,11 @@ func TestRecordTransitionIfStatus(t *testing.T) {
 	s := newStore(t)
 	td := newTakedown(t, s)
 	dl := base.Add(24 * time.Hour)
-	if _, err := s.RecordTransition(ctx, store.Transition{TakedownID: td.ID, EventKey: "withdrawn:1", Kind: "withdrawn", At: base,
+	if _, err := s.RecordTransition(ctx, takedown.Transition{TakedownID: td.ID, EventKey: "withdrawn:1", Kind: "withdrawn", At: base,
 		Status: takedown.StatusWithdrawn, Closed: true}); err != nil {
 		t.Fatal(err)
 	}
-	applied, err := s.RecordTransition(ctx, store.Transition{TakedownID: td.ID, EventKey: "notice:1", Kind: "notice_sent", At: base.Add(time.Hour),
+	applied, err := s.RecordTransition(ctx, takedown.Transition{TakedownID: td.ID, EventKey: "notice:1", Kind: "notice_sent", At: base.Add(time.Hour),
 		Status: takedown.StatusNoticeSent, IfStatus: takedown.StatusPending, Deadline: &dl})
 	if err != nil || !applied {
 		t.Fatalf("guarded step: applied=%v err=%v", applied, err)
@@ -1093,7 +1093,7 @@ func TestRecordTransitionIfStatus(t *testing.T) {
 	}
 	// Still in the expected status: applied.
 	td2 := newTakedown(t, s)
-	if _, err := s.RecordTransition(ctx, store.Transition{TakedownID: td2.ID, EventKey: "notice:1", Kind: "notice_sent", At: base,
+	if _, err := s.RecordTransition(ctx, takedown.Transition{TakedownID: td2.ID, EventKey: "notice:1", Kind: "notice_sent", At: base,
 		Status: takedown.StatusNoticeSent, IfStatus: takedown.StatusPending, Deadline: &dl}); err != nil {
 		t.Fatal(err)
 	}
@@ -1101,7 +1101,7 @@ func TestRecordTransitionIfStatus(t *testing.T) {
 		t.Errorf("guarded step not applied: %+v", got)
 	}
 	// Refusals that retrying cannot change are marked as such.
-	if _, err := s.RecordTransition(ctx, store.Transition{TakedownID: td2.ID, EventKey: "x", Kind: "x", Status: "nonsense"}); !errors.Is(err, takedown.ErrInvalid) {
+	if _, err := s.RecordTransition(ctx, takedown.Transition{TakedownID: td2.ID, EventKey: "x", Kind: "x", Status: "nonsense"}); !errors.Is(err, takedown.ErrInvalid) {
 		t.Errorf("unknown status: %v", err)
 	}
 }

@@ -160,7 +160,7 @@ func listQuery(f TakedownFilter) (listSQL, error) {
 // NoticeSentAt keeps the earliest value: compliance is measured from the
 // first notice, not from reminders (nor from the notice that follows content
 // coming back). Reopened clears removed_at and closed_at.
-func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied bool, err error) {
+func (s *Store) RecordTransition(ctx context.Context, t takedown.Transition) (applied bool, err error) {
 	if t.EventKey == "" || t.Kind == "" {
 		return false, fmt.Errorf("record transition: event key and kind are required: %w", takedown.ErrInvalid)
 	}
@@ -212,7 +212,7 @@ func (s *Store) RecordTransition(ctx context.Context, t Transition) (applied boo
 
 // appendEvent inserts a takedown's event unless one with the same key
 // exists, and reports whether it did.
-func appendEvent(ctx context.Context, tx pgx.Tx, t Transition) (takedown.Event, bool, error) {
+func appendEvent(ctx context.Context, tx pgx.Tx, t takedown.Transition) (takedown.Event, bool, error) {
 	rows, err := tx.Query(ctx, `
 		INSERT INTO takedown_events (takedown_id, event_key, at, kind, status, detail)
 		VALUES ($1, $2, coalesce($3, now()), $4, $5, $6)

@@ -21,7 +21,7 @@ type Confirm struct {
 type Transition struct {
 	TakedownID uuid.UUID
 	EventKey   string
-	Kind       string
+	Kind       EventKind
 	At         time.Time
 	Status     Status // "" leaves the status unchanged
 	// IfStatus, when set, applies Status and Deadline only if the takedown
@@ -60,8 +60,9 @@ type NoticeClaim struct {
 	Priority   bool
 }
 
-// Notice is the record of one outbound notice.
-type Notice struct {
+// NoticeRecord is the record of one outbound notice: what was claimed,
+// sent and answered (the notice itself is platforms.Notice).
+type NoticeRecord struct {
 	Key               string      `json:"key"`
 	TakedownID        uuid.UUID   `json:"takedown_id"`
 	Attempt           int         `json:"attempt"`

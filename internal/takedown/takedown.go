@@ -132,7 +132,7 @@ type Takedown struct {
 type Event struct {
 	Seq    int64          `json:"seq"`
 	At     time.Time      `json:"at"`
-	Kind   string         `json:"kind"`
+	Kind   EventKind      `json:"kind"`
 	Status Status         `json:"status,omitempty"`
 	Detail map[string]any `json:"detail,omitempty"`
 }
@@ -150,3 +150,14 @@ var (
 // WorkflowID derives a takedown's workflow id from its id, so that starting it
 // twice is refused by the engine.
 func WorkflowID(takedownID uuid.UUID) string { return "takedown-" + takedownID.String() }
+
+// BlockingOrder asks domestic ISPs to block access to a URL.
+type BlockingOrder struct {
+	Key        string             `json:"key"`
+	TakedownID uuid.UUID          `json:"takedown_id"`
+	Content    platforms.Content  `json:"content"`
+	Category   platforms.Category `json:"category"`
+	Reference  string             `json:"reference"`
+	ApprovedBy uuid.UUID          `json:"approved_by"`
+	Reason     string             `json:"reason,omitempty"`
+}

@@ -204,8 +204,8 @@ func (e *env) seedTakedown(rawURL string, status takedown.Status, level int, dea
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	tdID := api.TakedownIDFor(it.ID)
-	td, err := e.st.ConfirmItem(ctx, store.Confirm{ItemID: it.ID, TakedownID: tdID, WorkflowID: takedown.WorkflowID(tdID), ConfirmedBy: u.ID},
+	tdID := takedown.IDFor(it.ID)
+	td, err := e.st.ConfirmItem(ctx, takedown.Confirm{ItemID: it.ID, TakedownID: tdID, WorkflowID: takedown.WorkflowID(tdID), ConfirmedBy: u.ID},
 		func(context.Context, takedown.Takedown) error { return nil })
 	if err != nil {
 		e.t.Fatal(err)
@@ -216,7 +216,7 @@ func (e *env) seedTakedown(rawURL string, status takedown.Status, level int, dea
 		e.t.Fatal(err)
 	}
 	if level > 0 {
-		kind := map[bool]string{true: "blocking_approval_requested", false: "deadline_passed"}[status == takedown.StatusAwaitingApproval]
+		kind := map[bool]takedown.EventKind{true: "blocking_approval_requested", false: "deadline_passed"}[status == takedown.StatusAwaitingApproval]
 		if _, err := e.st.RecordTransition(ctx, takedown.Transition{TakedownID: td.ID, EventKey: "up", Kind: kind, At: now.Add(-time.Hour),
 			Status: status, EscalationLevel: &level}); err != nil {
 			e.t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/text/language"
 
-	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
@@ -118,7 +117,7 @@ func (a *App) funcs() template.FuncMap {
 	return template.FuncMap{
 		"add":   func(a, b int) int { return a + b },
 		"lower": strings.ToLower,
-		"ref":   func(id uuid.UUID) string { return api.Reference(id) },
+		"ref":   func(id uuid.UUID) string { return takedown.Reference(id) },
 		"list":  func(s ...string) []string { return s },
 		"dict2": func(v *view, td takedown.Takedown) decideArgs { return decideArgs{V: v, TD: td} },
 	}

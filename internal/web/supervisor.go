@@ -13,13 +13,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
-func reference(id uuid.UUID) string { return api.Reference(id) }
+func reference(id uuid.UUID) string { return takedown.Reference(id) }
 
 type overdueRow struct {
 	TD   takedown.Takedown

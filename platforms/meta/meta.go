@@ -24,6 +24,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // Defaults.
@@ -101,10 +102,8 @@ type Config struct {
 
 // Client is the Meta adapter.
 type Client struct {
-	cfg    Config
-	route  platforms.Route
-	http   *http.Client
-	logger *slog.Logger
+	cfg  Config
+	base adapter.Base
 }
 
 var _ platforms.Adapter = (*Client)(nil)
@@ -121,21 +120,14 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	cfg.RateLimitWait = cmp.Or(cfg.RateLimitWait, DefaultRateLimitWait)
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
 	cfg.ProbeCountry = strings.ToUpper(cmp.Or(cfg.ProbeCountry, DefaultProbeCountry))
-	cfg.Channel = cmp.Or(cfg.Channel, platforms.ChannelPortal)
-	cfg.PriorityChannel = cmp.Or(cfg.PriorityChannel, platforms.ChannelPortal)
-	cfg.PriorityTo = cmp.Or(cfg.PriorityTo, cfg.To)
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 
 	urls := []struct{ name, val string }{{"GraphBaseURL", cfg.GraphBaseURL}, {"ThreadsOEmbedURL", cfg.ThreadsOEmbedURL}}
 	if cfg.PublicBaseURL != "" {
 		urls = append(urls, struct{ name, val string }{"PublicBaseURL", cfg.PublicBaseURL})
 	}
 	for _, u := range urls {
-		p, err := url.Parse(u.val)
-		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return nil, fmt.Errorf("meta config: %s %q is not an absolute http(s) URL", u.name, u.val)
+		if err := adapter.CheckAbsoluteURL(u.name, u.val); err != nil {
+			return nil, fmt.Errorf("meta config: %w", err)
 		}
 	}
 	if app, secret, ok := strings.Cut(cfg.AppAccessToken, "|"); !ok || app == "" || secret == "" {
@@ -147,27 +139,18 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if len(cfg.ProbeCountry) != 2 {
 		return nil, fmt.Errorf("meta config: ProbeCountry %q is not a two-letter country code", cfg.ProbeCountry)
 	}
-	route := platforms.Route{Name: "Meta", Channel: cfg.Channel, To: cfg.To,
-		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}
-	if err := route.Validate(cfg.Mailer, platforms.ChannelPortal, platforms.ChannelEmail); err != nil {
+	base, err := adapter.NewBase(platforms.Meta, platforms.Route{Name: "Meta", Channel: cfg.Channel, To: cfg.To,
+		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
+	if err != nil {
 		return nil, fmt.Errorf("meta config: %w", err)
 	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, route: route, http: httpClient, logger: logger}, nil
+	cfg.Now = base.Now
+	return &Client{cfg: cfg, base: base}, nil
 }
 
 // Send leaves a portal task, or e-mails the notice where so configured.
 func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
-	sub, err := platforms.SendRouted(ctx, c.route, c.cfg.Mailer, n, label(n.Content.ID), c.cfg.Now)
-	if err == nil && sub.Channel == platforms.ChannelEmail {
-		c.logger.InfoContext(ctx, "meta notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
-	}
-	return sub, err
+	return c.base.SendRouted(ctx, n, label(n.Content.ID))
 }
 
 // label names the service in the notice, so that Meta routes it.
@@ -295,7 +278,7 @@ func (c *Client) get(ctx context.Context, target, accept string, limit int64) (h
 		req.Header.Set("User-Agent", c.cfg.UserAgent)
 		req.Header.Set("Accept-Language", "en-US,en;q=0.8,ko;q=0.6")
 	}
-	return httpx.Do(c.http, req, limit)
+	return httpx.Do(c.base.HTTP, req, limit)
 }
 
 // clip bounds a platform's message kept as a reason, and blanks any URL in

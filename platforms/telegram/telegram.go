@@ -18,6 +18,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // Defaults.
@@ -64,10 +65,8 @@ type Config struct {
 
 // Client is the Telegram adapter.
 type Client struct {
-	cfg    Config
-	route  platforms.Route
-	http   *http.Client
-	logger *slog.Logger
+	cfg  Config
+	base adapter.Base
 }
 
 var _ platforms.Adapter = (*Client)(nil)
@@ -75,44 +74,28 @@ var _ platforms.Adapter = (*Client)(nil)
 // New validates cfg, fills its defaults and returns the adapter. A nil
 // httpClient gets one with a 30 s timeout.
 func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, error) {
-	cfg.Channel = cmp.Or(cfg.Channel, platforms.ChannelEmail)
-	cfg.PriorityChannel = cmp.Or(cfg.PriorityChannel, platforms.ChannelEmail)
-	cfg.PriorityTo = cmp.Or(cfg.PriorityTo, cfg.To)
 	cfg.PreviewBaseURL = strings.TrimRight(cmp.Or(cfg.PreviewBaseURL, DefaultPreviewBaseURL), "/")
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
 	cfg.ProbeCountry = strings.ToUpper(cmp.Or(cfg.ProbeCountry, DefaultProbeCountry))
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	route := platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
-		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}
-	if err := route.Validate(cfg.Mailer, platforms.ChannelEmail, platforms.ChannelPortal); err != nil {
+	base, err := adapter.NewBase(platforms.Telegram, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
+		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
+	if err != nil {
 		return nil, fmt.Errorf("telegram config: %w", err)
 	}
-	u, err := url.Parse(cfg.PreviewBaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("telegram config: PreviewBaseURL %q is not an absolute http(s) URL", cfg.PreviewBaseURL)
+	cfg.Now = base.Now
+	if err := adapter.CheckAbsoluteURL("PreviewBaseURL", cfg.PreviewBaseURL); err != nil {
+		return nil, fmt.Errorf("telegram config: %w", err)
 	}
 	if len(cfg.ProbeCountry) != 2 {
 		return nil, fmt.Errorf("telegram config: ProbeCountry %q is not a two-letter country code", cfg.ProbeCountry)
 	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, route: route, http: httpClient, logger: logger}, nil
+	return &Client{cfg: cfg, base: base}, nil
 }
 
 // Send e-mails the notice to the designated address (the hotline address
 // when it is a priority notice), or leaves a portal task when so configured.
 func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
-	sub, err := platforms.SendRouted(ctx, c.route, c.cfg.Mailer, n, platformLabel, c.cfg.Now)
-	if err == nil && sub.Channel == platforms.ChannelEmail {
-		c.logger.InfoContext(ctx, "telegram notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
-	}
-	return sub, err
+	return c.base.SendRouted(ctx, n, platformLabel)
 }
 
 // Probe fetches the post's embed preview and reads it.
@@ -124,7 +107,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 		return res, nil
 	}
 	channel, post, ok := strings.Cut(content.ID, "/")
-	if !ok || channel == "" || !isDigits(post) {
+	if !ok || channel == "" || !platforms.IsDigits(post) {
 		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a channel/post Telegram id"))
 	}
 	target := c.cfg.PreviewBaseURL + "/" + url.PathEscape(channel) + "/" + post + "?embed=1&mode=tme"
@@ -134,7 +117,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml")
-	resp, err := c.http.Do(req)
+	resp, err := c.base.HTTP.Do(req)
 	if err != nil {
 		return platforms.ProbeResult{}, httpx.NetworkError("fetch post preview", err)
 	}
@@ -157,18 +140,6 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 		return platforms.ProbeResult{}, httpx.NetworkError("read post preview", err)
 	}
 	res.State, res.Reason, res.Countries = c.classify(page)
-	c.logger.DebugContext(ctx, "telegram preview probed", "state", res.State)
+	c.base.Logger.DebugContext(ctx, "telegram preview probed", "state", res.State)
 	return res, nil
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

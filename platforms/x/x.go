@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // Defaults.
@@ -70,10 +70,8 @@ type Config struct {
 
 // Client is the X adapter.
 type Client struct {
-	cfg    Config
-	route  platforms.Route
-	http   *http.Client
-	logger *slog.Logger
+	cfg  Config
+	base adapter.Base
 }
 
 var _ platforms.Adapter = (*Client)(nil)
@@ -82,16 +80,9 @@ var _ platforms.Adapter = (*Client)(nil)
 // httpClient gets one with a 30 s timeout.
 func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, error) {
 	cfg.APIBaseURL = strings.TrimRight(cmp.Or(cfg.APIBaseURL, DefaultAPIBaseURL), "/")
-	cfg.Channel = cmp.Or(cfg.Channel, platforms.ChannelPortal)
-	cfg.PriorityChannel = cmp.Or(cfg.PriorityChannel, platforms.ChannelPortal)
-	cfg.PriorityTo = cmp.Or(cfg.PriorityTo, cfg.To)
 	cfg.Country = strings.ToUpper(cmp.Or(cfg.Country, DefaultCountry))
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	u, err := url.Parse(cfg.APIBaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("x config: APIBaseURL %q is not an absolute http(s) URL", cfg.APIBaseURL)
+	if err := adapter.CheckAbsoluteURL("APIBaseURL", cfg.APIBaseURL); err != nil {
+		return nil, fmt.Errorf("x config: %w", err)
 	}
 	if cfg.BearerToken == "" {
 		return nil, errors.New("x config: BearerToken is required")
@@ -99,27 +90,18 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if len(cfg.Country) != 2 {
 		return nil, fmt.Errorf("x config: Country %q is not a two-letter country code", cfg.Country)
 	}
-	route := platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
-		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}
-	if err := route.Validate(cfg.Mailer, platforms.ChannelPortal, platforms.ChannelEmail); err != nil {
+	base, err := adapter.NewBase(platforms.X, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
+		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
+	if err != nil {
 		return nil, fmt.Errorf("x config: %w", err)
 	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, route: route, http: httpClient, logger: logger}, nil
+	cfg.Now = base.Now
+	return &Client{cfg: cfg, base: base}, nil
 }
 
 // Send leaves a portal task, or e-mails the notice where so configured.
 func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
-	sub, err := platforms.SendRouted(ctx, c.route, c.cfg.Mailer, n, platformLabel, c.cfg.Now)
-	if err == nil && sub.Channel == platforms.ChannelEmail {
-		c.logger.InfoContext(ctx, "x notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
-	}
-	return sub, err
+	return c.base.SendRouted(ctx, n, platformLabel)
 }
 
 // tweetResponse is the part of GET /2/tweets/:id a probe reads.
@@ -151,7 +133,7 @@ type apiProblem struct {
 // workflow a real answer sooner than the next probe round would. It is never
 // read as removed.
 func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
-	if !isDigits(content.ID) {
+	if !isStatusID(content.ID) {
 		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a numeric X post id"))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
@@ -161,7 +143,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cfg.BearerToken)
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	resp, err := c.base.HTTP.Do(req)
 	if err != nil {
 		return platforms.ProbeResult{}, httpx.NetworkError("look up post", err)
 	}
@@ -264,14 +246,5 @@ func (c *Client) rateLimitWait(h http.Header) time.Duration {
 	return httpx.RetryAfter(h, now, defaultRateLimitWait)
 }
 
-func isDigits(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+// isStatusID tells a post id: digits, at most 20 (a 64-bit number).
+func isStatusID(s string) bool { return len(s) <= 20 && platforms.IsDigits(s) }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // Defaults.
@@ -80,9 +81,7 @@ type Config struct {
 // Client is the YouTube adapter.
 type Client struct {
 	cfg     Config
-	route   platforms.Route
-	http    *http.Client
-	logger  *slog.Logger
+	base    adapter.Base
 	pacific *time.Location
 
 	mu        sync.Mutex
@@ -97,22 +96,19 @@ var _ platforms.Adapter = (*Client)(nil)
 func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, error) {
 	cfg.BaseURL = strings.TrimRight(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/")
 	cfg.Language = cmp.Or(cfg.Language, DefaultLanguage)
-	cfg.Channel = cmp.Or(cfg.Channel, platforms.ChannelAPI)
-	cfg.PriorityChannel = cmp.Or(cfg.PriorityChannel, platforms.ChannelPortal)
 	cfg.ReasonCacheTTL = cmp.Or(cfg.ReasonCacheTTL, DefaultReasonCacheTTL)
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if err := checkBaseURL(cfg.BaseURL); err != nil {
-		return nil, fmt.Errorf("youtube config: BaseURL: %w", err)
+	if err := adapter.CheckAbsoluteURL("BaseURL", cfg.BaseURL); err != nil {
+		return nil, fmt.Errorf("youtube config: %w", err)
 	}
 	if cfg.AccessToken == "" && cfg.TokenSource == nil {
 		return nil, errors.New("youtube config: AccessToken or TokenSource is required")
 	}
-	route := platforms.Route{Name: "YouTube", Channel: cfg.Channel, PriorityChannel: cfg.PriorityChannel}
-	if err := route.Validate(nil, platforms.ChannelAPI, platforms.ChannelPortal); err != nil {
+	base, err := adapter.NewBase(platforms.YouTube, platforms.Route{Name: "YouTube", Channel: cfg.Channel,
+		PriorityChannel: cfg.PriorityChannel}, nil, httpClient, logger, cfg.Now)
+	if err != nil {
 		return nil, fmt.Errorf("youtube config: %w", err)
 	}
+	cfg.Now = base.Now
 	if cfg.ReasonCacheTTL < 0 {
 		return nil, fmt.Errorf("youtube config: negative ReasonCacheTTL %s", cfg.ReasonCacheTTL)
 	}
@@ -128,24 +124,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if err != nil {
 		return nil, fmt.Errorf("youtube: load quota time zone: %w", err)
 	}
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Client{cfg: cfg, route: route, http: httpClient, logger: logger, pacific: pacific}, nil
-}
-
-func checkBaseURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", s)
-	}
-	return nil
+	return &Client{cfg: cfg, base: base, pacific: pacific}, nil
 }
 
 // Send files an abuse report through the API, or, when the notice's channel
@@ -154,7 +133,7 @@ func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submis
 	if n.Key == "" {
 		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
 	}
-	ch, _ := c.route.Pick(n.Priority)
+	ch, _ := c.base.Route.Pick(n.Priority)
 	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key), SentAt: c.cfg.Now()}
 	if ch == platforms.ChannelPortal {
 		sub.AwaitingPortal = true
@@ -180,7 +159,7 @@ func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submis
 	if resp.Status/100 != 2 {
 		return platforms.Submission{}, fmt.Errorf("report abuse: %w", c.apiError(resp))
 	}
-	c.logger.InfoContext(ctx, "youtube abuse report filed", "reference", sub.Reference, "priority", n.Priority)
+	c.base.Logger.InfoContext(ctx, "youtube abuse report filed", "reference", sub.Reference, "priority", n.Priority)
 	return sub, nil
 }
 
@@ -391,7 +370,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) (http
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	return httpx.Do(c.http, req, maxBody)
+	return httpx.Do(c.base.HTTP, req, maxBody)
 }
 
 func validVideoID(id string) bool {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/simulator"
 )
 
@@ -21,12 +22,12 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	e := &env{getenv: getenv}
-	c := loadCommon(e)
-	if err := e.err(); err != nil {
+	e := &config.Env{Getenv: getenv}
+	c := config.LoadCommon(e)
+	if err := e.Err(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger := newLogger(c, stderr)
+	logger := config.NewLogger(c, stderr)
 	cfg := simulator.Config{Logger: logger, RemoveAfter: *removeAfter, StatePath: *statePath}
 	if *scriptPath != "" {
 		sc, err := simulator.LoadScript(*scriptPath)
@@ -40,7 +41,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer sim.Close()
-	run, err := sim.Start(ctx, *httpAddr, *smtpAddr)
+	run, err := sim.Start(*httpAddr, *smtpAddr)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,10 @@
-package platforms_test
+package httpx_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/httpx"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -31,7 +31,7 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := platforms.ParseRetryAfter(tt.header, now)
+			got, ok := httpx.ParseRetryAfter(tt.header, now)
 			if got != tt.want || ok != tt.wantOK {
 				t.Errorf("ParseRetryAfter(%q) = %s, %v; want %s, %v", tt.header, got, ok, tt.want, tt.wantOK)
 			}

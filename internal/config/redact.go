@@ -1,9 +1,9 @@
-package main
+package config
 
 import "net/url"
 
-// redactURL hides a database password before the URL is printed.
-func redactURL(s string) string {
+// RedactURL hides a database password before the URL is printed.
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(unprintable URL)"

@@ -1,5 +1,3 @@
-//go:build !nodev
-
 package main
 
 import (
@@ -14,13 +12,8 @@ import (
 	"runtime/pprof"
 	"strings"
 
-	"go.temporal.io/server/common/config"
-	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
-	sqliteschema "go.temporal.io/server/schema/sqlite"
-
 	"github.com/takedown-oss/takedown/internal/bench"
-	"github.com/takedown-oss/takedown/internal/engine"
-	"github.com/takedown-oss/takedown/workflows"
+	"github.com/takedown-oss/takedown/internal/config"
 )
 
 // runBench starts the whole system in a temporary directory, measures it
@@ -48,9 +41,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("-%s must not be negative", name)
 		}
 	}
-	e := &env{getenv: getenv}
+	e := &config.Env{Getenv: getenv}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(e.str("TAKEDOWN_LOG_LEVEL", "error"))); err != nil {
+	if err := level.UnmarshalText([]byte(e.Str("TAKEDOWN_LOG_LEVEL", "error"))); err != nil {
 		return fmt.Errorf("configuration: TAKEDOWN_LOG_LEVEL: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
@@ -78,11 +71,10 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	rep, runErr := bench.Run(ctx, bench.Config{
 		Takedowns: *n, Concurrency: *concurrency, SeedRows: *seedRows, Waiting: *waiting,
 		Replays: *replays, QueryRuns: *queryRuns, Quick: *quick, PoolConns: *poolConns,
-		Dir:         dir,
-		StartEngine: startBenchEngine,
-		Command:     strings.TrimSpace("takedown bench " + strings.Join(args, " ")),
-		Logger:      logger,
-		Progress:    stderr,
+		Dir:      dir,
+		Command:  strings.TrimSpace("takedown-dev bench " + strings.Join(args, " ")),
+		Logger:   logger,
+		Progress: stderr,
 	})
 	// Query plans hold "->" and "<": keep them readable.
 	var buf bytes.Buffer
@@ -102,42 +94,4 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	return runErr
-}
-
-// startBenchEngine starts the embedded engine as `takedown dev` does, on a
-// database file created in WAL mode beforehand.
-func startBenchEngine(file string, logger *slog.Logger) (string, func() error, error) {
-	if err := createWALDatabase(file); err != nil {
-		return "", nil, err
-	}
-	eng, err := engine.Start(engine.Config{
-		DatabaseFile:     file,
-		SearchAttributes: workflows.SearchAttributeTypes,
-		Logger:           logger,
-	})
-	if err != nil {
-		return "", nil, err
-	}
-	return eng.HostPort(), eng.Stop, nil
-}
-
-// createWALDatabase creates the engine's SQLite database in WAL mode.
-// engine.Start asks for WAL through the connection attributes
-// "_journal_mode" and "_synchronous", which the server's SQLite plugin
-// passes on as pragmas of those very names; SQLite ignores pragmas it does
-// not know, so the file would stay in rollback-journal mode at a third of
-// the throughput (see BENCHMARKS.md). The journal mode is a property of the
-// file and persists, so setting it here gives the engine the mode `takedown
-// dev` means to run in. Once internal/engine passes "journal_mode" and
-// "synchronous", this repeats what engine.Start does.
-func createWALDatabase(file string) error {
-	cfg := config.SQL{
-		PluginName:        sqliteplugin.PluginName,
-		DatabaseName:      file,
-		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "normal"},
-	}
-	if err := sqliteschema.SetupSchema(&cfg); err != nil {
-		return fmt.Errorf("create the engine's database: %w", err)
-	}
-	return nil
 }

@@ -1,8 +1,8 @@
-// Package engine runs a real Temporal server inside the process, backed by
+// Package devengine runs a real Temporal server inside the process, backed by
 // SQLite, for development and end-to-end tests. It is the same engine as a
 // production cluster, minus the separate database; production deployments
 // point TEMPORAL_ADDRESS at a real cluster and never start this.
-package engine
+package devengine
 
 import (
 	"cmp"
@@ -58,7 +58,7 @@ type Engine struct {
 func Start(cfg Config) (*Engine, error) {
 	cfg.Host = cmp.Or(cfg.Host, "127.0.0.1")
 	cfg.Namespace = cmp.Or(cfg.Namespace, "default")
-	logger := cmp.Or(cfg.Logger, slog.Default())
+	logger := cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 
 	portsFile := ""
 	if cfg.DatabaseFile != "" {

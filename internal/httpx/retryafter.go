@@ -1,4 +1,4 @@
-package platforms
+package httpx
 
 import (
 	"math"

@@ -1,5 +1,3 @@
-//go:build !nodev
-
 package main
 
 import (
@@ -10,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/devstack"
 )
 
@@ -26,12 +25,12 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	e := &env{getenv: getenv}
-	c := loadCommon(e)
-	if err := e.err(); err != nil {
+	e := &config.Env{Getenv: getenv}
+	c := config.LoadCommon(e)
+	if err := e.Err(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	logger := newLogger(c, stderr)
+	logger := config.NewLogger(c, stderr)
 	if c.PolicyFile == "" {
 		// Hours become minutes, so that a person trying the system sees a
 		// takedown through its ladder while watching; a policy file says
@@ -76,7 +75,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
   credentials   %s (their bearer tokens and passwords)
   policy        durations scaled ×%g (a 24h deadline lasts %s)
 Press Ctrl-C to stop.
-`, stack.APIURL, stack.UIURL, stack.TemporalAddr, redactURL(stack.DatabaseURL), stack.SimulatorURL, stack.SMTPAddr, stack.APIURL, creds,
+`, stack.APIURL, stack.UIURL, stack.TemporalAddr, config.RedactURL(stack.DatabaseURL), stack.SimulatorURL, stack.SMTPAddr, stack.APIURL, creds,
 		c.Policy.Scale, time.Duration(float64(24*time.Hour)*c.Policy.Scale).Round(time.Second))
 
 	<-ctx.Done()

@@ -1,4 +1,4 @@
-package adapters
+package adapterset
 
 import (
 	"context"

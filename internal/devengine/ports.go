@@ -1,4 +1,4 @@
-package engine
+package devengine
 
 import (
 	"encoding/json"

@@ -1,4 +1,6 @@
-package main
+// Package config parses the configuration the commands share. It is given a
+// getenv function: only the commands under cmd/ read the environment itself.
+package config
 
 import (
 	"errors"
@@ -15,41 +17,42 @@ import (
 	"github.com/takedown-oss/takedown/platforms"
 )
 
-// env reads configuration from the environment; it is the only place that does.
-type env struct {
-	getenv func(string) string
+// Env reads configuration through Getenv and collects what is wrong with it,
+// so that a command reports every bad variable at once.
+type Env struct {
+	Getenv func(string) string
 	errs   []error
-	// readFile reads the files named by *_FILE (os.ReadFile; tests replace it).
-	readFile func(string) ([]byte, error)
+	// ReadFile reads the files named by *_FILE (os.ReadFile; tests replace it).
+	ReadFile func(string) ([]byte, error)
 	// seen records every key read, so that a test can tell a deployment's
 	// variables from ones the binary would ignore.
 	seen map[string]bool
 }
 
-func (e *env) get(key string) string {
+func (e *Env) Get(key string) string {
 	if e.seen == nil {
 		e.seen = map[string]bool{}
 	}
 	e.seen[key] = true
-	return e.getenv(key)
+	return e.Getenv(key)
 }
 
-func (e *env) str(key, def string) string {
-	if v := strings.TrimSpace(e.get(key)); v != "" {
+func (e *Env) Str(key, def string) string {
+	if v := strings.TrimSpace(e.Get(key)); v != "" {
 		return v
 	}
 	return def
 }
 
-// secret reads KEY, or the file named by KEY_FILE, so secrets can come from a
+// Secret reads KEY, or the file named by KEY_FILE, so secrets can come from a
 // mounted file instead of the process environment.
-func (e *env) secret(key string) string {
-	v, path := e.get(key), e.get(key+"_FILE")
+func (e *Env) Secret(key string) string {
+	v, path := e.Get(key), e.Get(key+"_FILE")
 	if v != "" {
 		return v
 	}
 	if path != "" {
-		read := e.readFile
+		read := e.ReadFile
 		if read == nil {
 			read = os.ReadFile
 		}
@@ -63,8 +66,8 @@ func (e *env) secret(key string) string {
 	return ""
 }
 
-func (e *env) int(key string, def int) int {
-	v := e.get(key)
+func (e *Env) Int(key string, def int) int {
+	v := e.Get(key)
 	if v == "" {
 		return def
 	}
@@ -75,8 +78,8 @@ func (e *env) int(key string, def int) int {
 	return n
 }
 
-func (e *env) float(key string, def float64) float64 {
-	v := e.get(key)
+func (e *Env) Float(key string, def float64) float64 {
+	v := e.Get(key)
 	if v == "" {
 		return def
 	}
@@ -87,10 +90,17 @@ func (e *env) float(key string, def float64) float64 {
 	return f
 }
 
-func (e *env) err() error { return errors.Join(e.errs...) }
+// Err joins every problem found so far.
+func (e *Env) Err() error { return errors.Join(e.errs...) }
 
-// common is the configuration every command shares.
-type common struct {
+// Fail records a problem with the configuration.
+func (e *Env) Fail(err error) { e.errs = append(e.errs, err) }
+
+// Seen tells whether key was read.
+func (e *Env) Seen(key string) bool { return e.seen[key] }
+
+// Common is the configuration every command shares.
+type Common struct {
 	LogLevel    slog.Level
 	LogFormat   string
 	PolicyFile  string
@@ -103,27 +113,28 @@ type common struct {
 	// no key is set).
 	PayloadKey []byte
 	Codec      *codec.Codec
-	DB         dbSettings
+	DB         DBSettings
 	// Platforms are the platforms this deployment serves (TAKEDOWN_PLATFORMS).
 	Platforms []platforms.Platform
 }
 
-func loadCommon(e *env) common {
-	c := common{
-		LogFormat:   e.str("TAKEDOWN_LOG_FORMAT", "text"),
-		PolicyFile:  e.str("TAKEDOWN_POLICY_FILE", ""),
-		DatabaseURL: e.secret("DATABASE_URL"),
-		Temporal:    e.str("TEMPORAL_ADDRESS", ""),
-		Namespace:   e.str("TEMPORAL_NAMESPACE", "default"),
+// LoadCommon reads the Common configuration.
+func LoadCommon(e *Env) Common {
+	c := Common{
+		LogFormat:   e.Str("TAKEDOWN_LOG_FORMAT", "text"),
+		PolicyFile:  e.Str("TAKEDOWN_POLICY_FILE", ""),
+		DatabaseURL: e.Secret("DATABASE_URL"),
+		Temporal:    e.Str("TEMPORAL_ADDRESS", ""),
+		Namespace:   e.Str("TEMPORAL_NAMESPACE", "default"),
 		Rates:       workers.Rates{Send: map[platforms.Platform]float64{}, Probe: map[platforms.Platform]float64{}},
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(e.str("TAKEDOWN_LOG_LEVEL", "info"))); err != nil {
+	if err := c.LogLevel.UnmarshalText([]byte(e.Str("TAKEDOWN_LOG_LEVEL", "info"))); err != nil {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_LOG_LEVEL: %w", err))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_LOG_FORMAT: must be text or json"))
 	}
-	if k := e.secret("TAKEDOWN_PAYLOAD_KEY"); k != "" {
+	if k := e.Secret("TAKEDOWN_PAYLOAD_KEY"); k != "" {
 		key, err := codec.ParseKey(k)
 		if err == nil {
 			c.PayloadKey = key
@@ -133,8 +144,8 @@ func loadCommon(e *env) common {
 			e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_PAYLOAD_KEY: %w", err))
 		}
 	}
-	c.DB = loadDB(e)
-	c.Platforms = loadPlatforms(e)
+	c.DB = LoadDB(e)
+	c.Platforms = LoadPlatforms(e)
 	p, err := policy.Load(c.PolicyFile)
 	if err != nil {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_POLICY_FILE: %w", err))
@@ -142,22 +153,24 @@ func loadCommon(e *env) common {
 	c.Policy = p
 	for _, pl := range platforms.All {
 		up := strings.ToUpper(string(pl))
-		c.Rates.Send[pl] = e.float("TAKEDOWN_SEND_RATE_"+up, defaultSendRate[pl])
-		c.Rates.Probe[pl] = e.float("TAKEDOWN_PROBE_RATE_"+up, 0)
+		c.Rates.Send[pl] = e.Float("TAKEDOWN_SEND_RATE_"+up, DefaultSendRate[pl])
+		c.Rates.Probe[pl] = e.Float("TAKEDOWN_PROBE_RATE_"+up, 0)
 	}
 	return c
 }
 
-// defaultSendRate keeps each platform under its published limits. YouTube's
+// DefaultSendRate keeps each platform under its published limits. YouTube's
 // default quota is 10,000 units a day and a report costs 50: 200 a day.
-var defaultSendRate = map[platforms.Platform]float64{
+var DefaultSendRate = map[platforms.Platform]float64{
 	platforms.YouTube:  200.0 / 86400,
 	platforms.Telegram: 1,
 	platforms.X:        1,
 	platforms.Meta:     1,
 }
 
-func newLogger(c common, w io.Writer) *slog.Logger {
+// NewLogger writes to w at the configured level and format, naming the
+// takedown of every line that names its workflow.
+func NewLogger(c Common, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.LogFormat == "json" {

@@ -1,7 +1,7 @@
-// Package adapters builds the set of platform adapters a worker uses from
+// Package adapterset builds the set of platform adapters a worker uses from
 // one configuration, sharing the e-mail sender between the platforms whose
 // channel is e-mail.
-package adapters
+package adapterset
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/mail"
 	"github.com/takedown-oss/takedown/platforms"
@@ -75,6 +76,9 @@ func Build(cfg Config, hc *http.Client, logger *slog.Logger) (map[platforms.Plat
 	}, nil
 }
 
+// The ISP client is the activities' blocking channel.
+var _ activities.Blocker = (*isp.Client)(nil)
+
 // ForSimulator points every adapter at the platform simulator: the same
 // code that talks to the platforms, with the simulator's addresses, and
 // e-mail as the channel for Telegram, X and Meta as in development.
@@ -82,10 +86,11 @@ func ForSimulator(simURL, smtpAddr string) Config {
 	host, port := splitHostPort(smtpAddr)
 	return Config{
 		Mail: mail.Config{Host: host, Port: port, From: "Takedown desk <takedown@regulator.test>", TLS: mail.TLSNone},
-		YouTube: youtube.Config{BaseURL: simURL + "/youtube/v3", AccessToken: "dev-oauth-token",
-			Channel: platforms.ChannelAPI, PriorityChannel: platforms.ChannelPortal},
-		Telegram: telegram.Config{PreviewBaseURL: simURL + "/t.me", To: "abuse@telegram.test", PriorityTo: "hotline@telegram.test",
-			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
+		// YouTube and Telegram keep their default channels
+		// (platforms.DefaultChannels); X and Meta e-mail instead of leaving
+		// portal tasks, so that development sees every notice arrive.
+		YouTube:  youtube.Config{BaseURL: simURL + "/youtube/v3", AccessToken: "dev-oauth-token"},
+		Telegram: telegram.Config{PreviewBaseURL: simURL + "/t.me", To: "abuse@telegram.test", PriorityTo: "hotline@telegram.test"},
 		X: x.Config{APIBaseURL: simURL + "/x", BearerToken: "dev-bearer-token", To: "legal@x.test", PriorityTo: "legal-priority@x.test",
 			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
 		Meta: meta.Config{GraphBaseURL: simURL + "/graph/v21.0", AppAccessToken: "dev-app|dev-secret",
