@@ -157,6 +157,12 @@ func Start(cfg Config) (*Engine, error) {
 		// One process, one shard: let the engine take the load it can.
 		dynamicconfig.FrontendRPS.Key():                             10000,
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		// Partitions spread a task queue over matching hosts; in one process
+		// they only make a new workflow's first task wait, now and then for
+		// seconds, in a partition no poller is on (measured in BENCHMARKS.md:
+		// bare p95 from start to first task 5.3 s with four, 1.6 s with one).
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
 	}
 	for k, v := range cfg.DynamicConfig {
 		dc[k] = v
