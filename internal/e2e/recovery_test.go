@@ -96,13 +96,8 @@ func TestRecoveryAfterSIGKILL(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
-	args := []string{
-		"--http", "127.0.0.1:" + freePort(t), "--ui", "127.0.0.1:" + freePort(t),
-		"--temporal-port", freePort(t), "--simulator", "127.0.0.1:" + freePort(t),
-		"--smtp", "127.0.0.1:" + freePort(t), "--remove-after", "3s",
-	}
-	p := startDev(t, bin, dataDir, args)
-	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
+	p, args := startFreshDev(t, bin, dataDir, "--remove-after", "3s")
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.wait() })
 
 	// The probe: a notice goes out, then every look at the post takes 8 s.
 	const probeKey = "telegram/recoverprobe/5"
@@ -123,11 +118,11 @@ func TestRecoveryAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	_ = p.cmd.Wait()
+	_ = p.wait()
 
 	restarted := time.Now()
 	p2 := startDev(t, bin, dataDir, args)
-	t.Cleanup(func() { _ = p2.cmd.Process.Kill(); _ = p2.cmd.Wait() })
+	t.Cleanup(func() { _ = p2.cmd.Process.Kill(); _ = p2.wait() })
 	healthy := time.Now()
 
 	var probeAt, sendAt time.Time
@@ -168,7 +163,7 @@ func TestRecoveryAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- p2.cmd.Wait() }()
+	go func() { done <- p2.wait() }()
 	select {
 	case err := <-done:
 		if err != nil {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -22,9 +23,17 @@ import (
 // devProcess is `takedown-dev dev` running as a child process, the way a
 // developer runs it.
 type devProcess struct {
-	cmd   *exec.Cmd
-	out   *lockedBuffer
-	creds devstack.Credentials
+	cmd    *exec.Cmd
+	out    *lockedBuffer
+	creds  devstack.Credentials
+	exited chan struct{} // closed once the process has exited
+	err    error         // how it exited
+}
+
+// wait waits for the process to exit and says how it did.
+func (p *devProcess) wait() error {
+	<-p.exited
+	return p.err
 }
 
 type lockedBuffer struct {
@@ -67,6 +76,38 @@ func buildBinary(t *testing.T) string {
 
 func startDev(t *testing.T, bin, dataDir string, args []string) *devProcess {
 	t.Helper()
+	p, err := tryStartDev(t, bin, dataDir, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startFreshDev starts `takedown-dev dev` on ports nobody holds, and returns
+// the arguments to restart it with. A port found free can be taken by
+// another process (an outgoing connection's ephemeral port) before dev binds
+// it; then dev is started again on other ports.
+func startFreshDev(t *testing.T, bin, dataDir string, extra ...string) (*devProcess, []string) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		args := append([]string{
+			"--http", "127.0.0.1:" + freePort(t), "--ui", "127.0.0.1:" + freePort(t),
+			"--temporal-port", freePort(t), "--simulator", "127.0.0.1:" + freePort(t),
+			"--smtp", "127.0.0.1:" + freePort(t),
+		}, extra...)
+		p, err := tryStartDev(t, bin, dataDir, args)
+		if err == nil {
+			return p, args
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("a port was taken before dev bound it; starting again on others")
+	}
+}
+
+func tryStartDev(t *testing.T, bin, dataDir string, args []string) (*devProcess, error) {
+	t.Helper()
 	credsPath := filepath.Join(dataDir, "dev-credentials.json")
 	_ = os.Remove(credsPath)
 	p := &devProcess{out: &lockedBuffer{}}
@@ -74,8 +115,10 @@ func startDev(t *testing.T, bin, dataDir string, args []string) *devProcess {
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.Env = append(os.Environ(), "TAKEDOWN_LOG_LEVEL=warn")
 	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
+	p.exited = make(chan struct{})
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(credsPath); err == nil {
@@ -84,19 +127,23 @@ func startDev(t *testing.T, bin, dataDir string, args []string) *devProcess {
 				if err == nil {
 					resp.Body.Close()
 					if resp.StatusCode == 200 {
-						return p
+						return p, nil
 					}
 				}
 			}
 		}
-		if p.cmd.ProcessState != nil {
+		if strings.Contains(p.out.String(), "address already in use") {
 			break
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("takedown-dev dev exited:\n%s", p.out.String())
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	_ = p.cmd.Process.Kill()
-	t.Fatalf("takedown-dev dev did not become healthy:\n%s", p.out.String())
-	return nil
+	<-p.exited
+	return nil, fmt.Errorf("takedown-dev dev did not become healthy:\n%s", p.out.String())
 }
 
 func (p *devProcess) request(t *testing.T, role, method, path string, body string, out any) int {
@@ -133,15 +180,9 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
-	args := []string{
-		"--http", "127.0.0.1:" + freePort(t), "--ui", "127.0.0.1:" + freePort(t),
-		"--temporal-port", freePort(t), "--simulator", "127.0.0.1:" + freePort(t),
-		"--smtp", "127.0.0.1:" + freePort(t),
-		// Long enough that the kill lands while the takedown is probing.
-		"--remove-after", "8s",
-	}
-	p := startDev(t, bin, dataDir, args)
-	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
+	// Long enough that the kill lands while the takedown is probing.
+	p, args := startFreshDev(t, bin, dataDir, "--remove-after", "8s")
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.wait() })
 
 	var it struct{ ID string }
 	if code := p.request(t, "staff", "POST", "/api/v1/items", `{"url":"https://t.me/restartchan/77","category":"ncii"}`, &it); code != 201 {
@@ -164,10 +205,10 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = p.cmd.Wait()
+	_ = p.wait()
 
 	p2 := startDev(t, bin, dataDir, args)
-	t.Cleanup(func() { _ = p2.cmd.Process.Kill(); _ = p2.cmd.Wait() })
+	t.Cleanup(func() { _ = p2.cmd.Process.Kill(); _ = p2.wait() })
 	// An activity that was running when the process died is retried once
 	// its heartbeat timeout passes (TestRecoveryAfterSIGKILL measures it).
 	deadline = time.Now().Add(3 * time.Minute)
@@ -196,7 +237,7 @@ func TestDevSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- p2.cmd.Wait() }()
+	go func() { done <- p2.wait() }()
 	select {
 	case err := <-done:
 		if err != nil {
