@@ -71,7 +71,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
   Temporal      %s
   PostgreSQL    %s
   Simulator     %s (SMTP %s)
-  sign in       %s/signin (users demo-staff, demo-supervisor, demo-auditor, demo-admin)
+  web app       %s/app/ (sign in as demo-staff, demo-supervisor, demo-auditor, demo-admin)
   credentials   %s (their bearer tokens and passwords)
   policy        durations scaled ×%g (a 24h deadline lasts %s)
 Press Ctrl-C to stop.

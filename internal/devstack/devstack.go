@@ -340,7 +340,7 @@ func (s *Stack) Credentials() Credentials {
 		pws["demo-"+string(r)] = p
 	}
 	return Credentials{API: s.APIURL, TemporalUI: s.UIURL, Temporal: s.TemporalAddr, Simulator: s.SimulatorURL,
-		Tokens: toks, Passwords: pws, SignIn: s.APIURL + "/signin"}
+		Tokens: toks, Passwords: pws, SignIn: s.APIURL + "/app/signin"}
 }
 
 // WriteCredentials writes the credentials file, readable by its owner only:
