@@ -22,6 +22,9 @@ const (
 	// ErrUnconfirmed means one probe saw the content gone and a second, a
 	// little later, must agree before it counts as removed.
 	ErrUnconfirmed = "removal_unconfirmed"
+	// ErrWaitingForSlot: the platform is probed on a grid of slots (see
+	// ProbeSchedule) and this attempt fell between them; nothing was asked.
+	ErrWaitingForSlot = "waiting_for_slot"
 )
 
 // ProbeInput names the content to probe and what counts as an answer.
@@ -40,6 +43,13 @@ type ProbeInput struct {
 	// Record, when set, is written to the database with the answer once
 	// there is one; the probe's result goes into its detail.
 	Record *takedown.Transition `json:"record,omitempty"`
+	// Schedule, when on, puts the attempts on the platform's grid of slots
+	// so that one call answers many takedowns; the retry policy then only
+	// bounds the window.
+	Schedule ProbeSchedule `json:"schedule,omitzero"`
+	// Since is when the notice went out, which the schedule counts from;
+	// zero counts from this probe's first attempt.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // sighting is carried between attempts in the heartbeat details.
@@ -61,6 +71,9 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 	if in.ConfirmGap <= 0 {
 		prev = sighting{}
 	}
+	if err := a.awaitSlot(ctx, in, prev); err != nil {
+		return platforms.ProbeResult{}, err
+	}
 	// The beats during the call carry the sighting this attempt started
 	// with: an attempt lost with its worker must leave the next one the
 	// same first sighting, not an empty one.
@@ -73,7 +86,7 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 		if pe.Kind == platforms.KindRateLimited {
 			return platforms.ProbeResult{}, temporal.NewApplicationErrorWithOptions(
 				fmt.Sprintf("probe %s: %v", in.Content.Platform, err), "rate_limited",
-				temporal.ApplicationErrorOptions{NextRetryDelay: pe.RetryAfter, Cause: err})
+				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, pe.RetryAfter, prev.State != ""), Cause: err})
 		}
 		return platforms.ProbeResult{}, fmt.Errorf("probe %s: %w", in.Content.Platform, err)
 	}
@@ -86,17 +99,25 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 			// Forget an earlier sighting: removal must be seen twice in a row.
 			activity.RecordHeartbeat(ctx, sighting{})
 		}
-		return res, temporal.NewApplicationError(
-			fmt.Sprintf("content on %s: %s %s", in.Content.Platform, res.State, res.Reason), ErrStillPresent)
+		msg := fmt.Sprintf("content on %s: %s %s", in.Content.Platform, res.State, res.Reason)
+		if in.Schedule.On() {
+			return res, temporal.NewApplicationErrorWithOptions(msg, ErrStillPresent,
+				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, 0, false)})
+		}
+		return res, temporal.NewApplicationError(msg, ErrStillPresent)
 	}
 	if in.UntilGone && in.ConfirmGap > 0 && prev.State != res.State {
 		// First sighting: remember it and look again after the gap.
 		if activity.IsActivity(ctx) {
 			activity.RecordHeartbeat(ctx, sighting{State: res.State, At: res.CheckedAt})
 		}
+		gap := in.ConfirmGap
+		if in.Schedule.On() {
+			gap = a.nextSlot(ctx, in, gap, true)
+		}
 		return res, temporal.NewApplicationErrorWithOptions(
 			fmt.Sprintf("content on %s looks %s; confirming", in.Content.Platform, res.State), ErrUnconfirmed,
-			temporal.ApplicationErrorOptions{NextRetryDelay: in.ConfirmGap})
+			temporal.ApplicationErrorOptions{NextRetryDelay: gap})
 	}
 	if in.Record != nil {
 		t := *in.Record
@@ -110,6 +131,46 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 		}
 	}
 	return res, nil
+}
+
+// awaitSlot keeps a scheduled probe off the platform between its slots: the
+// attempt ends at once, asking to be retried at the next slot it is due. A
+// confirming probe (one sighting carried) and a one-answer probe (a
+// re-check) take any slot; a regular probe takes only its own.
+func (a *Activities) awaitSlot(ctx context.Context, in ProbeInput, prev sighting) error {
+	s := in.Schedule
+	if !s.On() {
+		return nil
+	}
+	now := a.Now()
+	dense := prev.State != "" || !in.UntilGone
+	since := a.probeSince(ctx, in)
+	if dense {
+		if now.Sub(now.Truncate(s.Slot)) <= s.SlotTolerance() {
+			return nil
+		}
+	} else if s.Due(in.Content.ID, since, now) {
+		return nil
+	}
+	return temporal.NewApplicationErrorWithOptions("waiting for the next probe slot", ErrWaitingForSlot,
+		temporal.ApplicationErrorOptions{NextRetryDelay: s.Next(in.Content.ID, since, now, 0, dense).Sub(now)})
+}
+
+// nextSlot is the wait, at least gap, until the slot the next attempt
+// should run in.
+func (a *Activities) nextSlot(ctx context.Context, in ProbeInput, gap time.Duration, dense bool) time.Duration {
+	if !in.Schedule.On() {
+		return gap
+	}
+	now := a.Now()
+	return in.Schedule.Next(in.Content.ID, a.probeSince(ctx, in), now, gap, dense).Sub(now)
+}
+
+func (a *Activities) probeSince(ctx context.Context, in ProbeInput) time.Time {
+	if !in.Since.IsZero() || !activity.IsActivity(ctx) {
+		return in.Since
+	}
+	return activity.GetInfo(ctx).ScheduledTime
 }
 
 // platformError turns a classified adapter failure into the Temporal error

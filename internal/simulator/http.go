@@ -39,6 +39,7 @@ func (s *Simulator) routes() *http.ServeMux {
 	s.handle(mux, RouteTelegramChannelPost, platforms.Telegram, identifyTelegramPost, tg, s.telegramChannel)
 
 	s.handle(mux, RouteXTweet, platforms.X, identifyTweet, xFaults{s}, s.xTweet)
+	s.handle(mux, RouteXTweets, platforms.X, identifyTweets, xFaults{s}, s.xTweets)
 
 	mf := metaFaults{s}
 	s.handle(mux, RouteMetaInstagramOEmbed, platforms.Meta, identifyOEmbed, mf, s.metaOEmbed(instagramOEmbed))

@@ -43,6 +43,7 @@ const (
 	RouteTelegramChannel     = "GET /t.me/s/{channel}"
 	RouteTelegramChannelPost = "GET /t.me/s/{channel}/{id}"
 	RouteXTweet              = "GET /x/2/tweets/{id}"
+	RouteXTweets             = "GET /x/2/tweets"
 	RouteMetaInstagramOEmbed = "GET /graph/{version}/instagram_oembed"
 	RouteMetaOEmbedPost      = "GET /graph/{version}/oembed_post"
 	RouteMetaOEmbedVideo     = "GET /graph/{version}/oembed_video"

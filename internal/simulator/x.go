@@ -162,3 +162,60 @@ func (s *Simulator) xTweet(w http.ResponseWriter, r *http.Request, cs []platform
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data})
 }
+
+func identifyTweets(r *http.Request) []platforms.Content {
+	var cs []platforms.Content
+	for _, id := range strings.Split(r.URL.Query().Get("ids"), ",") {
+		if c, err := platforms.ParseContentID(platforms.X, strings.TrimSpace(id)); err == nil {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// xTweets answers GET /2/tweets?ids=: the posts found under data, one
+// error each for those that are gone, one request of the window for all.
+func (s *Simulator) xTweets(w http.ResponseWriter, r *http.Request, cs []platforms.Content) {
+	if bearerToken(r) == "" {
+		s.xRateHeaders(w, false)
+		writeJSON(w, http.StatusUnauthorized, xProblem{Title: "Unauthorized", Type: "about:blank", Status: http.StatusUnauthorized, Detail: "Unauthorized"})
+		return
+	}
+	if !s.xRateHeaders(w, true) {
+		writeJSON(w, http.StatusTooManyRequests, xProblem{Title: "Too Many Requests", Type: "about:blank", Status: http.StatusTooManyRequests, Detail: "Too Many Requests"})
+		return
+	}
+	raw := r.URL.Query().Get("ids")
+	if len(cs) == 0 || len(cs) != len(strings.Split(raw, ",")) || len(cs) > 100 {
+		writeXInvalid(w, "ids", raw, "The `ids` query parameter value ["+raw+"] is not valid")
+		return
+	}
+	withheld := slices.Contains(strings.Split(r.URL.Query().Get("tweet.fields"), ","), "withheld")
+	data, problems := []map[string]any{}, []map[string]string{}
+	s.mu.Lock()
+	for _, c := range cs {
+		st, countries := s.statusLocked(c)
+		if st == StatusRemoved {
+			problems = append(problems, map[string]string{
+				"value": c.ID, "detail": "Could not find tweet with id: [" + c.ID + "].", "title": "Not Found Error",
+				"resource_type": "tweet", "parameter": "ids", "resource_id": c.ID,
+				"type": "https://api.twitter.com/2/problems/resource-not-found",
+			})
+			continue
+		}
+		post := map[string]any{"id": c.ID, "text": "Simulated post " + c.ID + ".", "edit_history_tweet_ids": []string{c.ID}}
+		if withheld && st == StatusWithheld {
+			post["withheld"] = map[string]any{"copyright": false, "country_codes": countries}
+		}
+		data = append(data, post)
+	}
+	s.mu.Unlock()
+	out := map[string]any{}
+	if len(data) > 0 {
+		out["data"] = data
+	}
+	if len(problems) > 0 {
+		out["errors"] = problems
+	}
+	writeJSON(w, http.StatusOK, out)
+}

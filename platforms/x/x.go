@@ -104,23 +104,30 @@ func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submis
 	return c.base.SendRouted(ctx, n, platformLabel)
 }
 
+type withheld struct {
+	Copyright    bool     `json:"copyright"`
+	CountryCodes []string `json:"country_codes"`
+	Scope        string   `json:"scope"`
+}
+
+type post struct {
+	ID       string    `json:"id"`
+	Withheld *withheld `json:"withheld"`
+}
+
 // tweetResponse is the part of GET /2/tweets/:id a probe reads.
 type tweetResponse struct {
-	Data *struct {
-		ID       string `json:"id"`
-		Withheld *struct {
-			Copyright    bool     `json:"copyright"`
-			CountryCodes []string `json:"country_codes"`
-			Scope        string   `json:"scope"`
-		} `json:"withheld"`
-	} `json:"data"`
+	Data   *post        `json:"data"`
 	Errors []apiProblem `json:"errors"`
 	// A request-level problem (invalid id, bad auth) is the body itself.
 	apiProblem
 }
 
 type apiProblem struct {
-	Title  string `json:"title"`
+	// Value and ResourceID name the post a lookup's error is about.
+	Value      string `json:"value"`
+	ResourceID string `json:"resource_id"`
+	Title      string `json:"title"`
 	Type   string `json:"type"`
 	Detail string `json:"detail"`
 }
@@ -173,7 +180,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 			fmt.Errorf("look up post: HTTP %d with an unreadable body", status))
 	}
 	if status == http.StatusOK && tr.Data != nil {
-		c.readPost(&res, tr)
+		c.readPost(&res, tr.Data.Withheld)
 		return res, nil
 	}
 	problems := tr.Errors
@@ -214,8 +221,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 }
 
 // readPost fills res from a post that X returned.
-func (c *Client) readPost(res *platforms.ProbeResult, tr tweetResponse) {
-	w := tr.Data.Withheld
+func (c *Client) readPost(res *platforms.ProbeResult, w *withheld) {
 	if w == nil || len(w.CountryCodes) == 0 {
 		res.State, res.Reason = platforms.StatePresent, "post returned"
 		return

@@ -275,72 +275,127 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 type videoList struct {
 	Items *[]struct {
 		ID     string `json:"id"`
-		Status struct {
-			UploadStatus    string `json:"uploadStatus"`
-			PrivacyStatus   string `json:"privacyStatus"`
-			RejectionReason string `json:"rejectionReason"`
-			FailureReason   string `json:"failureReason"`
-		} `json:"status"`
+		Status videoStatus `json:"status"`
 	} `json:"items"`
+}
+
+// BatchSize is how many ids one videos.list call answers for one unit.
+const BatchSize = 50
+
+// QuotaCost is what sending n costs of the project's daily quota: 50 units
+// for an abuse report through the API, nothing through a portal.
+func (c *Client) QuotaCost(n platforms.Notice) int {
+	if ch, _ := c.base.Route.Pick(n.Priority); ch == platforms.ChannelAPI {
+		return 50
+	}
+	return 0
 }
 
 // Probe asks videos.list for the video's status.
 func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
-	if !validVideoID(content.ID) {
-		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not an 11-character YouTube video id"))
-	}
-	resp, err := c.do(ctx, http.MethodGet, "/videos?part=status&id="+url.QueryEscape(content.ID), nil)
+	res, err := c.ProbeMany(ctx, []platforms.Content{content})
 	if err != nil {
-		return platforms.ProbeResult{}, fmt.Errorf("probe video: %w", err)
+		return platforms.ProbeResult{}, err
 	}
-	res := platforms.ProbeResult{CheckedAt: c.cfg.Now()}
+	return res[0], nil
+}
+
+// ProbeMany asks one videos.list call for the status of up to BatchSize
+// videos; the results come in the order of contents. An id the answer
+// leaves out is removed, as for a single video; an invalid id fails the
+// whole call, which only ever carries ids the activities checked.
+func (c *Client) ProbeMany(ctx context.Context, contents []platforms.Content) ([]platforms.ProbeResult, error) {
+	if len(contents) == 0 || len(contents) > BatchSize {
+		return nil, platforms.Permanent("bad_request", fmt.Errorf("probe %d videos: one call takes 1 to %d", len(contents), BatchSize))
+	}
+	ids := make([]string, len(contents))
+	for i, content := range contents {
+		if !validVideoID(content.ID) {
+			return nil, platforms.Permanent("invalid_content_id", errors.New("not an 11-character YouTube video id"))
+		}
+		ids[i] = content.ID
+	}
+	resp, err := c.do(ctx, http.MethodGet, "/videos?part=status&id="+url.QueryEscape(strings.Join(ids, ",")), nil)
+	if err != nil {
+		return nil, fmt.Errorf("probe videos: %w", err)
+	}
+	now := c.cfg.Now()
+	out := make([]platforms.ProbeResult, len(contents))
 	if resp.Status/100 != 2 {
 		err := c.apiError(resp)
-		if pe := platforms.Classify(err); pe.Kind == platforms.KindPermanent && pe.Code == "videoNotFound" {
-			res.State, res.Reason = platforms.StateRemoved, "videoNotFound"
-			return res, nil
+		if pe := platforms.Classify(err); pe.Kind == platforms.KindPermanent && pe.Code == "videoNotFound" && len(contents) == 1 {
+			out[0] = platforms.ProbeResult{State: platforms.StateRemoved, Reason: "videoNotFound", CheckedAt: now}
+			return out, nil
 		}
-		return platforms.ProbeResult{}, fmt.Errorf("probe video: %w", err)
+		return nil, fmt.Errorf("probe videos: %w", err)
 	}
 	var list videoList
 	if err := json.Unmarshal(resp.Body, &list); err != nil || list.Items == nil {
 		// Never removed on an answer we cannot read: most likely a truncated
 		// body or a proxy's page, worth another try soon.
-		return platforms.ProbeResult{}, platforms.Transient("malformed_response", errors.New("probe video: unreadable videos.list answer"))
+		return nil, platforms.Transient("malformed_response", errors.New("probe videos: unreadable videos.list answer"))
 	}
 	items := *list.Items
-	if len(items) == 0 {
-		res.State, res.Reason = platforms.StateRemoved, "video not returned"
-		return res, nil
+	asked := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		asked[id] = true
 	}
-	v := items[0]
-	if v.ID != "" && v.ID != content.ID {
-		res.State, res.Reason = platforms.StateUnknown, "videos.list returned another video"
-		return res, nil
+	byID := make(map[string]int, len(items))
+	stray := false
+	for i, v := range items {
+		byID[v.ID] = i
+		stray = stray || !asked[v.ID]
 	}
-	st := v.Status
+	for i, content := range contents {
+		res := platforms.ProbeResult{CheckedAt: now}
+		j, ok := byID[content.ID]
+		switch {
+		case ok:
+			res.State, res.Reason = videoState(items[j].Status)
+		case len(contents) == 1 && len(items) == 1 && items[0].ID == "":
+			// An answer without ids can only be about the one video asked for.
+			res.State, res.Reason = videoState(items[0].Status)
+		case stray:
+			// An answer naming a video nobody asked for cannot be trusted to
+			// have left the others out because they are gone.
+			res.State, res.Reason = platforms.StateUnknown, "videos.list returned another video"
+		default:
+			res.State, res.Reason = platforms.StateRemoved, "video not returned"
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+type videoStatus struct {
+	UploadStatus    string `json:"uploadStatus"`
+	PrivacyStatus   string `json:"privacyStatus"`
+	RejectionReason string `json:"rejectionReason"`
+	FailureReason   string `json:"failureReason"`
+}
+
+func videoState(st videoStatus) (platforms.ProbeState, string) {
 	switch st.UploadStatus {
 	case "deleted", "rejected", "failed":
-		res.State, res.Reason = platforms.StateRemoved, "uploadStatus="+st.UploadStatus
+		reason := "uploadStatus=" + st.UploadStatus
 		if st.RejectionReason != "" {
-			res.Reason += " rejectionReason=" + st.RejectionReason
+			reason += " rejectionReason=" + st.RejectionReason
 		}
 		if st.FailureReason != "" {
-			res.Reason += " failureReason=" + st.FailureReason
+			reason += " failureReason=" + st.FailureReason
 		}
+		return platforms.StateRemoved, reason
 	case "processed", "uploaded":
 		if st.PrivacyStatus == "private" {
 			// A private video is out of public view but not removed: its
 			// owner can make it public again at any moment. Reporting it as
 			// removed would close the takedown on something still there.
-			res.State, res.Reason = platforms.StateUnknown, "private"
-			return res, nil
+			return platforms.StateUnknown, "private"
 		}
-		res.State, res.Reason = platforms.StatePresent, "uploadStatus="+st.UploadStatus
+		return platforms.StatePresent, "uploadStatus=" + st.UploadStatus
 	default:
-		res.State, res.Reason = platforms.StateUnknown, "uploadStatus="+cmp.Or(st.UploadStatus, "missing")
+		return platforms.StateUnknown, "uploadStatus=" + cmp.Or(st.UploadStatus, "missing")
 	}
-	return res, nil
 }
 
 // do sends one authorised request to the API. Network failures come back

@@ -664,3 +664,54 @@ func TestSendTellsWhetherTheReportLeft(t *testing.T) {
 		})
 	}
 }
+
+func TestProbeMany(t *testing.T) {
+	a, b, c := "aaaaaaaaaaa", "bbbbbbbbbbb", "ccccccccccc"
+	contents := []platforms.Content{{Platform: platforms.YouTube, ID: a}, {Platform: platforms.YouTube, ID: b}, {Platform: platforms.YouTube, ID: c}}
+	list := func(items ...string) string {
+		return `{"kind":"youtube#videoListResponse","items":[` + strings.Join(items, ",") + `]}`
+	}
+	video := func(id, upload string) string {
+		return `{"kind":"youtube#video","id":"` + id + `","status":{"uploadStatus":"` + upload + `","privacyStatus":"public"}}`
+	}
+	t.Run("one call answers each id", func(t *testing.T) {
+		api := newFakeAPI(t, map[string]fakes.Answer{"/videos": {Status: 200, Body: list(video(c, "rejected"), video(a, "processed"))}})
+		cl := newClient(t, api, &clock{t: t0}, nil)
+		res, err := cl.ProbeMany(context.Background(), contents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertRequests(t, api.requests(), []recorded{{Method: "GET", Target: "/youtube/v3/videos?part=status&id=" + a + "%2C" + b + "%2C" + c, Auth: "Bearer " + token}})
+		want := []platforms.ProbeState{platforms.StatePresent, platforms.StateRemoved, platforms.StateRemoved}
+		for i, r := range res {
+			if r.State != want[i] || !r.CheckedAt.Equal(t0) {
+				t.Errorf("result %d = %+v, want %s", i, r, want[i])
+			}
+		}
+		if res[1].Reason != "video not returned" || res[2].Reason != "uploadStatus=rejected" {
+			t.Errorf("reasons %q, %q", res[1].Reason, res[2].Reason)
+		}
+	})
+	t.Run("a stray video makes the missing ones unknown", func(t *testing.T) {
+		api := newFakeAPI(t, map[string]fakes.Answer{"/videos": {Status: 200, Body: list(video(a, "processed"), video("zzzzzzzzzzz", "processed"))}})
+		res, err := newClient(t, api, &clock{t: t0}, nil).ProbeMany(context.Background(), contents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].State != platforms.StatePresent || res[1].State != platforms.StateUnknown || res[2].State != platforms.StateUnknown {
+			t.Errorf("states %s %s %s, want present unknown unknown", res[0].State, res[1].State, res[2].State)
+		}
+	})
+	t.Run("more than a call takes", func(t *testing.T) {
+		api := newFakeAPI(t, nil)
+		many := make([]platforms.Content, youtube.BatchSize+1)
+		for i := range many {
+			many[i] = platforms.Content{Platform: platforms.YouTube, ID: a}
+		}
+		_, err := newClient(t, api, &clock{t: t0}, nil).ProbeMany(context.Background(), many)
+		assertError(t, err, platforms.KindPermanent, "bad_request", 0)
+		if len(api.requests()) != 0 {
+			t.Error("a call was made")
+		}
+	})
+}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/takedown-oss/takedown/internal/quota"
+	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
+)
+
+const quotaColumns = `platform, window_start, window_end, report_units, probe_units, calls, probe_ids,
+	exhausted, refused_reports, refused_probes`
+
+func scanWindow(row pgx.Row) (quota.Window, error) {
+	var w quota.Window
+	var p string
+	err := row.Scan(&p, &w.Start, &w.End, &w.Reports, &w.Probes, &w.Calls, &w.IDs,
+		&w.Exhausted, &w.RefusedReports, &w.RefusedProbes)
+	w.Platform = platforms.Platform(p)
+	w.Start, w.End = w.Start.UTC(), w.End.UTC()
+	return w, err
+}
+
+// SpendQuota adds units to a platform's window when, after the spend, the
+// window stays under the limits and is not exhausted; the check and the
+// addition are one UPDATE, so workers spending at once never overspend. A
+// refusal is counted in the window instead.
+func (s *Store) SpendQuota(ctx context.Context, sp quota.Spend) (quota.Window, bool, error) {
+	if sp.Units < 0 || (sp.Purpose != quota.Report && sp.Purpose != quota.Probe) {
+		return quota.Window{}, false, fmt.Errorf("spend quota: %w: %d units for %q", takedown.ErrInvalid, sp.Units, sp.Purpose)
+	}
+	var w quota.Window
+	var spent bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO quota_windows (platform, window_start, window_end)
+			VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, string(sp.Platform), sp.Start, sp.End); err != nil {
+			return err
+		}
+		isProbe := sp.Purpose == quota.Probe
+		var err error
+		w, err = scanWindow(tx.QueryRow(ctx, `UPDATE quota_windows SET
+				report_units = report_units + CASE WHEN $3 THEN 0 ELSE $4 END,
+				probe_units = probe_units + CASE WHEN $3 THEN $4 ELSE 0 END,
+				calls = calls + 1, probe_ids = probe_ids + $5
+			WHERE platform = $1 AND window_start = $2 AND NOT exhausted
+				AND report_units + probe_units + $4 <= $6
+				AND (NOT $3 OR probe_units + $4 <= $7)
+			RETURNING `+quotaColumns,
+			string(sp.Platform), sp.Start, isProbe, sp.Units, sp.IDs, sp.MaxTotal, sp.MaxProbes))
+		if err == nil {
+			spent = true
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		w, err = scanWindow(tx.QueryRow(ctx, `UPDATE quota_windows SET
+				refused_reports = refused_reports + CASE WHEN $3 THEN 0 ELSE 1 END,
+				refused_probes = refused_probes + CASE WHEN $3 THEN 1 ELSE 0 END
+			WHERE platform = $1 AND window_start = $2 RETURNING `+quotaColumns,
+			string(sp.Platform), sp.Start, isProbe))
+		return err
+	})
+	if err != nil {
+		return quota.Window{}, false, fmt.Errorf("spend %s quota: %w", sp.Platform, dbError(err))
+	}
+	return w, spent, nil
+}
+
+// ExhaustQuota marks a platform's window spent: the platform said so.
+func (s *Store) ExhaustQuota(ctx context.Context, p platforms.Platform, start, end time.Time) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO quota_windows (platform, window_start, window_end, exhausted)
+		VALUES ($1, $2, $3, true) ON CONFLICT (platform, window_start) DO UPDATE SET exhausted = true`,
+		string(p), start, end)
+	if err != nil {
+		return fmt.Errorf("exhaust %s quota: %w", p, dbError(err))
+	}
+	return nil
+}
+
+// QuotaWindows lists the windows that end after the given time.
+func (s *Store) QuotaWindows(ctx context.Context, after time.Time) ([]quota.Window, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+quotaColumns+` FROM quota_windows WHERE window_end > $1
+		ORDER BY platform, window_start`, after)
+	if err != nil {
+		return nil, fmt.Errorf("list quota windows: %w", dbError(err))
+	}
+	defer rows.Close()
+	var out []quota.Window
+	for rows.Next() {
+		w, err := scanWindow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list quota windows: %w", err)
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list quota windows: %w", dbError(err))
+	}
+	return out, nil
+}
