@@ -56,6 +56,9 @@ type ProbeInput struct {
 type sighting struct {
 	State platforms.ProbeState `json:"state"`
 	At    time.Time            `json:"at"`
+	// Slot is the slot the next attempt was asked for: an attempt that
+	// comes for it probes however late the engine delivers it.
+	Slot time.Time `json:"slot,omitzero"`
 }
 
 // Probe asks the platform whether the content is still reachable.
@@ -86,7 +89,7 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 		if pe.Kind == platforms.KindRateLimited {
 			return platforms.ProbeResult{}, temporal.NewApplicationErrorWithOptions(
 				fmt.Sprintf("probe %s: %v", in.Content.Platform, err), "rate_limited",
-				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, pe.RetryAfter, prev.State != ""), Cause: err})
+				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, prev, pe.RetryAfter, prev.State != ""), Cause: err})
 		}
 		return platforms.ProbeResult{}, fmt.Errorf("probe %s: %w", in.Content.Platform, err)
 	}
@@ -102,7 +105,7 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 		msg := fmt.Sprintf("content on %s: %s %s", in.Content.Platform, res.State, res.Reason)
 		if in.Schedule.On() {
 			return res, temporal.NewApplicationErrorWithOptions(msg, ErrStillPresent,
-				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, 0, false)})
+				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, sighting{}, 0, false)})
 		}
 		return res, temporal.NewApplicationError(msg, ErrStillPresent)
 	}
@@ -113,7 +116,7 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 		}
 		gap := in.ConfirmGap
 		if in.Schedule.On() {
-			gap = a.nextSlot(ctx, in, gap, true)
+			gap = a.nextSlot(ctx, in, sighting{State: res.State, At: res.CheckedAt}, gap, true)
 		}
 		return res, temporal.NewApplicationErrorWithOptions(
 			fmt.Sprintf("content on %s looks %s; confirming", in.Content.Platform, res.State), ErrUnconfirmed,
@@ -143,27 +146,37 @@ func (a *Activities) awaitSlot(ctx context.Context, in ProbeInput, prev sighting
 		return nil
 	}
 	now := a.Now()
+	if !prev.Slot.IsZero() && !now.Before(prev.Slot.Add(-s.SlotTolerance())) {
+		// The attempt asked for: however late the engine delivered it (a
+		// busy engine, a worker restarted), it probes now rather than miss
+		// its slot and wait for another.
+		return nil
+	}
 	dense := prev.State != "" || !in.UntilGone
-	since := a.probeSince(ctx, in)
 	if dense {
 		if now.Sub(now.Truncate(s.Slot)) <= s.SlotTolerance() {
 			return nil
 		}
-	} else if s.Due(in.Content.ID, since, now) {
+	} else if s.Due(in.Content.ID, a.probeSince(ctx, in), now) {
 		return nil
 	}
 	return temporal.NewApplicationErrorWithOptions("waiting for the next probe slot", ErrWaitingForSlot,
-		temporal.ApplicationErrorOptions{NextRetryDelay: s.Next(in.Content.ID, since, now, 0, dense).Sub(now)})
+		temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, prev, 0, dense)})
 }
 
 // nextSlot is the wait, at least gap, until the slot the next attempt
-// should run in.
-func (a *Activities) nextSlot(ctx context.Context, in ProbeInput, gap time.Duration, dense bool) time.Duration {
+// should run in. The slot goes into the heartbeat with the sighting to
+// keep, so that the attempt knows it was asked for.
+func (a *Activities) nextSlot(ctx context.Context, in ProbeInput, keep sighting, gap time.Duration, dense bool) time.Duration {
 	if !in.Schedule.On() {
 		return gap
 	}
 	now := a.Now()
-	return in.Schedule.Next(in.Content.ID, a.probeSince(ctx, in), now, gap, dense).Sub(now)
+	keep.Slot = in.Schedule.Next(in.Content.ID, a.probeSince(ctx, in), now, gap, dense)
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, keep)
+	}
+	return keep.Slot.Sub(now)
 }
 
 func (a *Activities) probeSince(ctx context.Context, in ProbeInput) time.Time {

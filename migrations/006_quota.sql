@@ -8,7 +8,7 @@ CREATE TABLE quota_windows (
     window_end      timestamptz NOT NULL CHECK (window_end > window_start),
     report_units    integer NOT NULL DEFAULT 0 CHECK (report_units >= 0),
     probe_units     integer NOT NULL DEFAULT 0 CHECK (probe_units >= 0),
-    calls           integer NOT NULL DEFAULT 0,
+    probe_calls     integer NOT NULL DEFAULT 0,
     probe_ids       integer NOT NULL DEFAULT 0,
     refused_reports integer NOT NULL DEFAULT 0,
     refused_probes  integer NOT NULL DEFAULT 0,

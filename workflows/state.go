@@ -156,6 +156,9 @@ type State struct {
 	Sending []Send `json:"sending,omitempty"`
 	// Probing is true while a probe for removal should be in flight.
 	Probing bool `json:"probing,omitempty"`
+	// ProbeSince is when probing for the current notice began: a probe
+	// schedule probes densely for a while after it.
+	ProbeSince time.Time `json:"probe_since,omitzero"`
 	// Rechecking is true while the re-check probe is in flight; Sightings
 	// counts re-checks in a row that found the content back.
 	Rechecking bool     `json:"rechecking,omitempty"`

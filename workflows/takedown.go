@@ -514,6 +514,9 @@ func (r *run) onPortalDue(ctx workflow.Context) {
 // --- probing ---------------------------------------------------------------------
 
 func (r *run) startProbe(ctx workflow.Context) flight {
+	if r.st.ProbeSince.IsZero() {
+		r.st.ProbeSince = workflow.Now(ctx)
+	}
 	pctx, cancel := workflow.WithCancel(ctx)
 	pctx = workflow.WithActivityOptions(pctx, probeOptions(r.in.Content.Platform, r.in.Policy))
 	return flight{f: workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
@@ -521,6 +524,8 @@ func (r *run) startProbe(ctx workflow.Context) flight {
 		UntilGone:         true,
 		WithheldIsPresent: r.in.Policy.EscalateWithheld,
 		ConfirmGap:        r.in.Policy.ConfirmGap,
+		Schedule:          r.in.Policy.ProbeSchedule,
+		Since:             r.st.ProbeSince,
 	}), cancel: cancel}
 }
 
@@ -587,6 +592,7 @@ func (r *run) startRecheck(ctx workflow.Context) flight {
 		Content: r.in.Content,
 		Record: &takedown.Transition{TakedownID: r.in.TakedownID,
 			EventKey: fmt.Sprintf("rechecked:%d", r.st.Seq), Kind: takedown.EventRechecked},
+		Schedule: r.in.Policy.ProbeSchedule,
 	}), cancel: cancel}
 }
 
@@ -617,6 +623,7 @@ func (r *run) onRecheck(ctx workflow.Context, f workflow.Future) {
 
 func (r *run) reopen(ctx workflow.Context) {
 	r.st.Reopened++
+	r.st.ProbeSince = time.Time{} // the notice sent again starts the dense probes again
 	r.st.Sightings = 0
 	r.st.Level = LevelNotice
 	r.st.Status = takedown.StatusPending

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -138,6 +139,9 @@ type Policy struct {
 	// MaxEventsPerRun continues the takedown as new once a run's history
 	// is this long (0: 1,500, well under the engine's limits).
 	MaxEventsPerRun int `json:"max_events_per_run,omitempty"`
+	// ProbeSchedule, when on, spaces probes on the platform's grid of
+	// slots instead of the backoff, so that one call answers many.
+	ProbeSchedule activities.ProbeSchedule `json:"probe_schedule,omitzero"`
 }
 
 // Result is how a takedown ended.

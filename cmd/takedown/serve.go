@@ -20,6 +20,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/metrics"
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/web"
 	"github.com/takedown-oss/takedown/workflows"
@@ -118,8 +119,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer tc.Close()
 	m.RegisterTakedowns(st.CountTakedowns, logger)
 
+	ledger, err := quota.NewLedger(st, c.Budgets, nil)
+	if err != nil {
+		return err
+	}
 	srv := api.New(api.Config{
-		Store: st, Engine: workflows.Starter{Client: tc, Signer: c.Signer}, Policy: c.Policy, Sessions: c.Sessions, OIDC: idp,
+		Store: st, Quota: ledger, Engine: workflows.Starter{Client: tc, Signer: c.Signer}, Policy: c.Policy, Sessions: c.Sessions, OIDC: idp,
 		Histories: history.Service{Client: tc, Codec: c.Codec, Logger: logger}, Logger: logger.With("component", "api"),
 		Platforms: c.Platforms, RequestTimeout: c.HTTP.RequestTimeout, EngineTimeout: c.HTTP.EngineTimeout, Metrics: m,
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/metrics"
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/reports"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/workers"
@@ -150,6 +151,13 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer tc.Close()
+	ledger, err := quota.NewLedger(st, c.Budgets, nil)
+	if err != nil {
+		return err
+	}
+	if err := adapterset.Meter(built.Adapters, ledger, built.Off, m.Quota(), logger, nil); err != nil {
+		return err
+	}
 	acts, err := activities.New(activities.Activities{
 		Store: st, Adapters: adapterset.Instrument(built.Adapters, m), Blocker: blocker, Logger: logger.With("component", "activities"),
 	})

@@ -59,6 +59,7 @@ func (s *Server) routeTable() []Route {
 		{"GET /api/v1/takedowns/{id}/history", auditor, s.exportHistory},
 		{"POST /api/v1/takedowns/{id}/replay", auditor, s.replayHistory},
 		{"GET /api/v1/stats/compliance", readers, s.complianceStats},
+		{"GET /api/v1/quota", all, s.quotaStatus},
 		{"GET /api/v1/audit", auditor, s.listAudit},
 		{"GET /api/v1/users", admin, s.listUsers},
 		{"POST /api/v1/users/{name}/disable", admin, s.setUserEnabled(false)},

@@ -94,6 +94,8 @@ type Config struct {
 	EngineTimeout time.Duration
 	// Metrics, if set, is served at /metrics and records every request.
 	Metrics *metrics.Metrics
+	// Quota, if set, answers where the platforms' allowances stand.
+	Quota Quota
 }
 
 // Server is the HTTP API.
@@ -109,6 +111,7 @@ type Server struct {
 	enabled   map[platforms.Platform]bool
 	timeout   time.Duration
 	metrics   *metrics.Metrics
+	quota     Quota
 	mux       *http.ServeMux
 	cop       *http.CrossOriginProtection
 	routes    []Route
@@ -118,6 +121,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{
 		store:     cfg.Store,
+		quota:     cfg.Quota,
 		engine:    boundedEngine{Engine: cfg.Engine, timeout: cmp.Or(cfg.EngineTimeout, 3*time.Second)},
 		histories: cfg.Histories,
 		policy:    cfg.Policy,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/policy"
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/workers"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -116,6 +117,9 @@ type Common struct {
 	DB         DBSettings
 	// Platforms are the platforms this deployment serves (TAKEDOWN_PLATFORMS).
 	Platforms []platforms.Platform
+	// Budgets are the metered platforms' allowances, shared by every
+	// worker through the database.
+	Budgets map[platforms.Platform]quota.Budget
 }
 
 // LoadCommon reads the Common configuration.
@@ -146,6 +150,7 @@ func LoadCommon(e *Env) Common {
 	}
 	c.DB = LoadDB(e)
 	c.Platforms = LoadPlatforms(e)
+	c.Budgets = LoadBudgets(e)
 	p, err := policy.Load(c.PolicyFile)
 	if err != nil {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_POLICY_FILE: %w", err))

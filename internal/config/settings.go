@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -88,4 +89,24 @@ func JoinPlatforms(ps []platforms.Platform) string {
 		s[i] = string(p)
 	}
 	return strings.Join(s, ", ")
+}
+
+// LoadBudgets reads the metered platforms' allowances; the defaults are the
+// platforms' published ones (quota.DefaultBudgets).
+func LoadBudgets(e *Env) map[platforms.Platform]quota.Budget {
+	b := quota.DefaultBudgets()
+	yt := b[platforms.YouTube]
+	yt.Units = e.Int("TAKEDOWN_YOUTUBE_QUOTA_UNITS", yt.Units)
+	yt.ProbeShare = e.Float("TAKEDOWN_YOUTUBE_PROBE_SHARE", yt.ProbeShare)
+	yt.ReportReserve = e.Int("TAKEDOWN_YOUTUBE_REPORT_RESERVE", yt.ReportReserve)
+	b[platforms.YouTube] = yt
+	x := b[platforms.X]
+	x.Units = e.Int("TAKEDOWN_X_LOOKUPS_PER_WINDOW", x.Units)
+	b[platforms.X] = x
+	for p, v := range b {
+		if err := v.Validate(); err != nil {
+			e.Fail(fmt.Errorf("%s quota: %w", p, err))
+		}
+	}
+	return b
 }

@@ -36,10 +36,12 @@ import (
 	"github.com/takedown-oss/takedown/internal/pgcluster"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/simulator"
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/internal/web"
 	"github.com/takedown-oss/takedown/internal/workers"
+	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -69,6 +71,9 @@ type Config struct {
 	// PayloadKey seals what the engine stores; empty means the key in
 	// DataDir/payload.key, created on first start.
 	PayloadKey []byte
+	// Budgets are the metered platforms' allowances; nil takes the
+	// platforms' own, with windows scaled like the policy.
+	Budgets map[platforms.Platform]quota.Budget
 	// PoolConns sizes the store's pool (0: the store's default).
 	PoolConns int
 	// Simulator, when set, configures the simulator instead of the
@@ -105,6 +110,8 @@ type Stack struct {
 	// Signer signs decisions as the API does, for callers that signal
 	// takedowns directly.
 	Signer *workflows.Signer
+	// Ledger is the platforms' allowances, as workers spend them.
+	Ledger *quota.Ledger
 	// StopWorkers stops the workers before the rest, once.
 	StopWorkers func()
 	// Blocking is the ISP channel; switched off, the stack behaves as a
@@ -251,6 +258,18 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	budgets := cfg.Budgets
+	if budgets == nil {
+		budgets = quota.Scaled(quota.DefaultBudgets(), cfg.Policy.Scale)
+	}
+	ledger, err := quota.NewLedger(st, budgets, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := adapterset.Meter(ads, ledger, nil, nil, logger, nil); err != nil {
+		return nil, err
+	}
+	s.Ledger = ledger
 	s.Blocking = &SwitchableBlocker{Blocker: blocker}
 	s.Blocking.on.Store(true)
 	acts, err := activities.New(activities.Activities{Store: st, Adapters: ads, Blocker: s.Blocking, Logger: logger.With("component", "activities")})
@@ -295,7 +314,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	// The API.
 	srv := api.New(api.Config{
-		Store: st, Engine: workflows.Starter{Client: c, Signer: signer}, Policy: cfg.Policy,
+		Store: st, Engine: workflows.Starter{Client: c, Signer: signer}, Policy: cfg.Policy, Quota: ledger,
 		Histories: history.Service{Client: c, Codec: s.Codec, Logger: logger},
 		Logger:    logger.With("component", "api"),
 	})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
@@ -50,6 +51,15 @@ type Rule struct {
 	ConfirmGap       *Duration          `json:"confirm_gap,omitempty"`
 	RecheckAfter     *Duration          `json:"recheck_after,omitempty"`
 	EscalateWithheld *bool              `json:"escalate_withheld,omitempty"`
+	// ProbeSlot puts probes on a grid of slots shared by every takedown of
+	// the platform, so that one call answers many (see
+	// activities.ProbeSchedule): every ProbeEarly for ProbeEarlyFor after
+	// the notice, then every ProbeLate. Zero (the default) keeps the
+	// backoff from ProbeInitial to ProbeMax, one call a probe.
+	ProbeSlot     *Duration `json:"probe_slot,omitempty"`
+	ProbeEarly    *Duration `json:"probe_early,omitempty"`
+	ProbeEarlyFor *Duration `json:"probe_early_for,omitempty"`
+	ProbeLate     *Duration `json:"probe_late,omitempty"`
 	// MaxEventsPerRun bounds one workflow run's history (not scaled).
 	MaxEventsPerRun *int `json:"max_events_per_run,omitempty"`
 }
@@ -91,6 +101,16 @@ func Default() Policy {
 		},
 		Rules: []Rule{
 			{Category: platforms.CSAM, Deadline: d(12 * time.Hour), ReminderDeadline: d(12 * time.Hour), PriorityDeadline: d(12 * time.Hour)},
+			// YouTube's status call costs a unit of a 10,000-unit day for up
+			// to 50 videos: a slot every 10 minutes keeps the first day's
+			// detection within 10 minutes, hourly after that within the
+			// hour, and 1,000 open takedowns under a tenth of the day.
+			{Platform: platforms.YouTube, ProbeSlot: d(10 * time.Minute), ProbeEarly: d(10 * time.Minute),
+				ProbeEarlyFor: d(24 * time.Hour), ProbeLate: d(time.Hour)},
+			// X's lookup takes 100 posts for one of 900 requests a quarter
+			// hour: probes can afford to be far more frequent.
+			{Platform: platforms.X, ProbeSlot: d(2 * time.Minute), ProbeEarly: d(2 * time.Minute),
+				ProbeEarlyFor: d(24 * time.Hour), ProbeLate: d(10 * time.Minute)},
 		},
 		Language:    "ko",
 		LegalGround: "Act on the Establishment and Operation of Korea Communications Commission, Art. 21(4); Act on Special Cases Concerning the Punishment of Sexual Crimes, Art. 14-2",
@@ -159,6 +179,7 @@ func (r Rule) validate() error {
 		"deadline": r.Deadline, "reminder_deadline": r.ReminderDeadline, "priority_deadline": r.PriorityDeadline,
 		"portal_deadline": r.PortalDeadline, "probe_initial": r.ProbeInitial, "probe_max": r.ProbeMax,
 		"confirm_gap": r.ConfirmGap, "recheck_after": r.RecheckAfter,
+		"probe_slot": r.ProbeSlot, "probe_early": r.ProbeEarly, "probe_early_for": r.ProbeEarlyFor, "probe_late": r.ProbeLate,
 	} {
 		if v != nil && *v < 0 {
 			return fmt.Errorf("%s must not be negative", name)
@@ -166,6 +187,13 @@ func (r Rule) validate() error {
 	}
 	if r.MaxEventsPerRun != nil && *r.MaxEventsPerRun < 0 {
 		return fmt.Errorf("max_events_per_run must not be negative")
+	}
+	if r.ProbeSlot != nil && *r.ProbeSlot > 0 {
+		for name, v := range map[string]*Duration{"probe_early": r.ProbeEarly, "probe_late": r.ProbeLate} {
+			if v != nil && *v < *r.ProbeSlot {
+				return fmt.Errorf("%s must be at least probe_slot", name)
+			}
+		}
 	}
 	return nil
 }
@@ -207,7 +235,20 @@ func (p Policy) For(pl platforms.Platform, c platforms.Category) workflows.Polic
 		RecheckAfter:     scale(r.RecheckAfter, time.Second),
 		EscalateWithheld: r.EscalateWithheld != nil && *r.EscalateWithheld,
 		MaxEventsPerRun:  ptrValue(r.MaxEventsPerRun),
+		ProbeSchedule:    schedule(r, scale),
 	}
+}
+
+// schedule resolves the probe grid. A slot is at least a second, however
+// the policy is scaled: the engine's retry timers are not more precise
+// than that on a busy machine.
+func schedule(r Rule, scale func(*Duration, time.Duration) time.Duration) activities.ProbeSchedule {
+	slot := scale(r.ProbeSlot, time.Second)
+	if slot <= 0 {
+		return activities.ProbeSchedule{}
+	}
+	return activities.ProbeSchedule{Slot: slot, Early: max(scale(r.ProbeEarly, time.Second), slot),
+		EarlyFor: scale(r.ProbeEarlyFor, time.Second), Late: max(scale(r.ProbeLate, time.Second), slot)}
 }
 
 func ptrValue[T any](p *T) T {
@@ -236,6 +277,10 @@ func merge(base, over Rule) Rule {
 	base.ProbeMax = pick(base.ProbeMax, over.ProbeMax)
 	base.ConfirmGap = pick(base.ConfirmGap, over.ConfirmGap)
 	base.RecheckAfter = pick(base.RecheckAfter, over.RecheckAfter)
+	base.ProbeSlot = pick(base.ProbeSlot, over.ProbeSlot)
+	base.ProbeEarly = pick(base.ProbeEarly, over.ProbeEarly)
+	base.ProbeEarlyFor = pick(base.ProbeEarlyFor, over.ProbeEarlyFor)
+	base.ProbeLate = pick(base.ProbeLate, over.ProbeLate)
 	if over.EscalateWithheld != nil {
 		base.EscalateWithheld = over.EscalateWithheld
 	}

@@ -135,9 +135,9 @@ type Window struct {
 	End      time.Time          `json:"end"`
 	Reports  int                `json:"report_units"`
 	Probes   int                `json:"probe_units"`
-	// Calls counts the platform calls the units paid for; IDs the
-	// content ids those probe calls carried.
-	Calls int `json:"calls"`
+	// Calls counts the probe calls the units paid for; IDs the content
+	// ids they carried.
+	Calls int `json:"probe_calls"`
 	IDs   int `json:"probe_ids"`
 	// Exhausted is set when the platform itself said the allowance is
 	// spent (another client of the same project, or units the ledger does
@@ -146,4 +146,22 @@ type Window struct {
 	// Refused counts spends the ledger turned down, by purpose.
 	RefusedReports int `json:"refused_reports"`
 	RefusedProbes  int `json:"refused_probes"`
+}
+
+// Scaled turns the budgets' windows into fixed windows scale times as long,
+// for a stack whose policy is scaled (a demonstration's hours in seconds):
+// the probes' pace then keeps step with the scaled probe schedule.
+func Scaled(budgets map[platforms.Platform]Budget, scale float64) map[platforms.Platform]Budget {
+	out := make(map[platforms.Platform]Budget, len(budgets))
+	for p, b := range budgets {
+		if scale > 0 && scale != 1 {
+			length := b.Window
+			if b.Daily != nil {
+				length = 24 * time.Hour
+			}
+			b.Daily, b.Window = nil, max(time.Duration(float64(length)*scale), time.Second)
+		}
+		out[p] = b
+	}
+	return out
 }

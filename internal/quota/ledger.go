@@ -141,4 +141,3 @@ func (l *Ledger) Status(ctx context.Context) ([]Status, error) {
 	slices.SortFunc(out, func(a, b Status) int { return strings.Compare(string(a.Platform), string(b.Platform)) })
 	return out, nil
 }
-

@@ -13,7 +13,7 @@ import (
 	"github.com/takedown-oss/takedown/platforms"
 )
 
-const quotaColumns = `platform, window_start, window_end, report_units, probe_units, calls, probe_ids,
+const quotaColumns = `platform, window_start, window_end, report_units, probe_units, probe_calls, probe_ids,
 	exhausted, refused_reports, refused_probes`
 
 func scanWindow(row pgx.Row) (quota.Window, error) {
@@ -46,7 +46,7 @@ func (s *Store) SpendQuota(ctx context.Context, sp quota.Spend) (quota.Window, b
 		w, err = scanWindow(tx.QueryRow(ctx, `UPDATE quota_windows SET
 				report_units = report_units + CASE WHEN $3 THEN 0 ELSE $4 END,
 				probe_units = probe_units + CASE WHEN $3 THEN $4 ELSE 0 END,
-				calls = calls + 1, probe_ids = probe_ids + $5
+				probe_calls = probe_calls + CASE WHEN $3 THEN 1 ELSE 0 END, probe_ids = probe_ids + $5
 			WHERE platform = $1 AND window_start = $2 AND NOT exhausted
 				AND report_units + probe_units + $4 <= $6
 				AND (NOT $3 OR probe_units + $4 <= $7)

@@ -128,8 +128,8 @@ type apiProblem struct {
 	Value      string `json:"value"`
 	ResourceID string `json:"resource_id"`
 	Title      string `json:"title"`
-	Type   string `json:"type"`
-	Detail string `json:"detail"`
+	Type       string `json:"type"`
+	Detail     string `json:"detail"`
 }
 
 // Probe reads the post through API v2.

@@ -274,7 +274,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // videoList is the part of videos.list's answer a probe reads.
 type videoList struct {
 	Items *[]struct {
-		ID     string `json:"id"`
+		ID     string      `json:"id"`
 		Status videoStatus `json:"status"`
 	} `json:"items"`
 }
