@@ -43,10 +43,10 @@ func TestProbeScheduleSpreadsLateProbesOverTheSlots(t *testing.T) {
 		}
 	}
 	// A confirming probe takes any slot at least its gap away.
-	if got := s.Next("a", since, late.Truncate(10*time.Minute).Add(time.Minute), 5*time.Minute, true); !got.Equal(late.Truncate(10*time.Minute).Add(10 * time.Minute)) {
+	if got := s.Next("a", since, late.Truncate(10*time.Minute).Add(time.Minute), 5*time.Minute, true); !got.Equal(late.Truncate(10 * time.Minute).Add(10 * time.Minute)) {
 		t.Errorf("confirming probe at %s, want the next slot", got)
 	}
-	if got := s.Next("a", since, late.Truncate(10*time.Minute).Add(6*time.Minute), 5*time.Minute, true); !got.Equal(late.Truncate(10*time.Minute).Add(20 * time.Minute)) {
+	if got := s.Next("a", since, late.Truncate(10*time.Minute).Add(6*time.Minute), 5*time.Minute, true); !got.Equal(late.Truncate(10 * time.Minute).Add(20 * time.Minute)) {
 		t.Errorf("confirming probe at %s, want the slot after the gap", got)
 	}
 }

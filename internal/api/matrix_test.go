@@ -191,6 +191,7 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/v1/takedowns/{id}/replay":      {"/api/v1/takedowns/" + td + "/replay", "", 200},
 		"GET /api/v1/stats/compliance":            {"/api/v1/stats/compliance?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z", "", 200},
 		"GET /api/v1/audit":                       {"/api/v1/audit", "", 200},
+		"GET /api/v1/quota":                       {"/api/v1/quota", "", 200},
 		"GET /api/v1/users":                       {"/api/v1/users", "", 200},
 		"POST /api/v1/users/{name}/disable":       {"/api/v1/users/target/disable", "", 200},
 		"POST /api/v1/users/{name}/enable":        {"/api/v1/users/target/enable", "", 200},
