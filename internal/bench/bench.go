@@ -20,6 +20,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/probesim"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -139,6 +140,10 @@ type Report struct {
 	Queries           *Queries     `json:"queries,omitempty"`
 	Memory            *Memory      `json:"memory,omitempty"`
 	Replay            *Replay      `json:"replay,omitempty"`
+	// Probes are the probe schedules of the metered platforms played on a
+	// simulated clock (internal/probesim): what probing costs in quota and
+	// how soon a removal is seen.
+	Probes []probesim.Result `json:"probes,omitempty"`
 
 	// Errors lists what went wrong; a report with errors is incomplete.
 	Errors          []string `json:"errors,omitempty"`
@@ -174,6 +179,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	if cfg.Dir == "" {
 		return rep, errors.New("bench: a working directory is required")
+	}
+	progress(cfg, "playing the probe schedules on a simulated clock")
+	if probes, err := probeSchedules(); err != nil {
+		fail("probe schedules", err)
+	} else {
+		rep.Probes = probes
 	}
 	progress(cfg, "starting the stack in %s", cfg.Dir)
 	t0 := time.Now()

@@ -18,9 +18,11 @@ import (
 	"github.com/takedown-oss/takedown/internal/devstack"
 	"github.com/takedown-oss/takedown/internal/pgcluster"
 	"github.com/takedown-oss/takedown/internal/policy"
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
+	"github.com/takedown-oss/takedown/platforms"
 )
 
 // EngineFile is the name of the engine's SQLite file in Config.Dir.
@@ -82,6 +84,10 @@ func startStack(ctx context.Context, cfg Config) (_ *stack, err error) {
 			YouTubeQuota: unlimited,
 			XRateLimit:   unlimited,
 		},
+		// The simulated platforms count no quota, and neither does the
+		// ledger: the load would spend YouTube's day many times over. The
+		// ledger's cost (one statement a report or a probe call) stays.
+		Budgets:     unlimitedBudgets(),
 		NoUI:        true,
 		QuietClient: true,
 		Logger:      logger,
@@ -190,6 +196,15 @@ func waitingPolicy() policy.Policy {
 	p := policy.Default()
 	p.Default.ProbeInitial = p.Default.ProbeMax
 	return p
+}
+
+func unlimitedBudgets() map[platforms.Platform]quota.Budget {
+	b := quota.DefaultBudgets()
+	for p, v := range b {
+		v.Units = unlimited
+		b[p] = v
+	}
+	return b
 }
 
 func dur(d time.Duration) *policy.Duration { v := policy.Duration(d); return &v }
