@@ -39,6 +39,18 @@ func bookkeepingOptions() workflow.ActivityOptions {
 	}
 }
 
+// localBookkeepingOptions write a record in the workflow task itself. The
+// workflow task is held while they retry, so their budget is short: past
+// it, the loop waits on its flush clock and tries again, as for an outage.
+func localBookkeepingOptions() workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 20 * time.Second, MaximumAttempts: math.MaxInt32},
+	}
+}
+
 func sendOptions(p platforms.Platform) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           SendQueue(p),

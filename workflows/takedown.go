@@ -68,6 +68,14 @@ const continueAfter = 1500
 // once the bookkeeping activity gave up (the database stayed down).
 const flushRetry = 5 * time.Minute
 
+// versionLocalRecords names the change that writes records through local
+// activities (see the package doc on versioning).
+const versionLocalRecords = "local-records"
+
+// recordEventActivity is RecordEvent's registered name; a local activity
+// is called by name so that the worker's registered instance runs it.
+const recordEventActivity = "RecordEvent"
+
 // Takedown follows one confirmed item until its content is confirmed gone,
 // geo-restricted, blocked by domestic ISPs, refused for good or withdrawn.
 func Takedown(ctx workflow.Context, in Input) (Result, error) {
@@ -762,10 +770,23 @@ func (r *run) flush(ctx workflow.Context) {
 	if r.st.FlushRetry.Running() {
 		return
 	}
+	if len(r.outbox) == 0 {
+		return
+	}
+	// Records are written by local activities: in the workflow task that
+	// emitted them, one marker each, with no trip through the engine's
+	// matching. Runs recorded before that wrote them as activities.
+	local := workflow.GetVersion(ctx, versionLocalRecords, workflow.DefaultVersion, 1) == 1
 	rctx := workflow.WithActivityOptions(ctx, bookkeepingOptions())
+	lctx := workflow.WithLocalActivityOptions(ctx, localBookkeepingOptions())
 	for len(r.outbox) > 0 {
 		t := r.outbox[0]
-		err := workflow.ExecuteActivity(rctx, r.acts.RecordEvent, t).Get(rctx, nil)
+		var err error
+		if local {
+			err = workflow.ExecuteLocalActivity(lctx, recordEventActivity, t).Get(lctx, nil)
+		} else {
+			err = workflow.ExecuteActivity(rctx, r.acts.RecordEvent, t).Get(rctx, nil)
+		}
 		var app *temporal.ApplicationError
 		switch {
 		case err == nil:

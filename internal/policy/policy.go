@@ -239,16 +239,20 @@ func (p Policy) For(pl platforms.Platform, c platforms.Category) workflows.Polic
 	}
 }
 
-// schedule resolves the probe grid. A slot is at least a second, however
-// the policy is scaled: the engine's retry timers are not more precise
-// than that on a busy machine.
+// schedule resolves the probe grid. A slot is at least 200 ms, however
+// the policy is scaled: a probe that reaches the worker later than a
+// quarter slot after its first slot waits for the next, and the engine's
+// timers on a busy machine are not more precise than some tens of
+// milliseconds. (Later attempts probe however late they come: they carry
+// the slot they asked for.)
 func schedule(r Rule, scale func(*Duration, time.Duration) time.Duration) activities.ProbeSchedule {
-	slot := scale(r.ProbeSlot, time.Second)
+	const floor = 200 * time.Millisecond
+	slot := scale(r.ProbeSlot, floor)
 	if slot <= 0 {
 		return activities.ProbeSchedule{}
 	}
-	return activities.ProbeSchedule{Slot: slot, Early: max(scale(r.ProbeEarly, time.Second), slot),
-		EarlyFor: scale(r.ProbeEarlyFor, time.Second), Late: max(scale(r.ProbeLate, time.Second), slot)}
+	return activities.ProbeSchedule{Slot: slot, Early: max(scale(r.ProbeEarly, floor), slot),
+		EarlyFor: scale(r.ProbeEarlyFor, floor), Late: max(scale(r.ProbeLate, floor), slot)}
 }
 
 func ptrValue[T any](p *T) T {
