@@ -155,7 +155,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	if err := adapterset.Meter(built.Adapters, ledger, built.Off, m.Quota(), logger, nil); err != nil {
+	if err := adapterset.Meter(built.Adapters, ledger, built.Off, m.Quota(), logger, 0, nil); err != nil {
 		return err
 	}
 	acts, err := activities.New(activities.Activities{

@@ -24,15 +24,17 @@ var meterings = map[platforms.Platform]struct {
 
 // Meter wraps the adapter of every platform the ledger has a budget for,
 // except those in skip (platforms that are off), so that its calls are paid
-// for from the shared ledger and its probes batched.
+// for from the shared ledger and its probes batched. gather is how long a
+// batch waits for more probes (0: the metered adapter's default, a second;
+// a stack with a scaled policy, whose slots are short, waits less).
 func Meter(ads map[platforms.Platform]platforms.Adapter, ledger *quota.Ledger, skip map[platforms.Platform]error,
-	obs metered.Observer, logger *slog.Logger, now func() time.Time) error {
+	obs metered.Observer, logger *slog.Logger, gather time.Duration, now func() time.Time) error {
 	for p, m := range meterings {
 		if _, ok := ledger.Budget(p); !ok || ads[p] == nil || skip[p] != nil {
 			continue
 		}
 		w, err := metered.Wrap(ads[p], metered.Config{Platform: p, Ledger: ledger, BatchSize: m.batch,
-			ExhaustedCodes: m.exhausted, Observer: obs, Logger: logger.With("platform", string(p)), Now: now})
+			ExhaustedCodes: m.exhausted, Gather: gather, Observer: obs, Logger: logger.With("platform", string(p)), Now: now})
 		if err != nil {
 			return fmt.Errorf("meter %s: %w", p, err)
 		}

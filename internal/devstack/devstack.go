@@ -266,7 +266,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := adapterset.Meter(ads, ledger, nil, nil, logger, nil); err != nil {
+	// A scaled policy's slots are a fraction of a second: a batch waits
+	// for the probes that reach the worker at about the same moment only.
+	var gather time.Duration
+	if cfg.Policy.Scale != 1 {
+		gather = 20 * time.Millisecond
+	}
+	if err := adapterset.Meter(ads, ledger, nil, nil, logger, gather, nil); err != nil {
 		return nil, err
 	}
 	s.Ledger = ledger

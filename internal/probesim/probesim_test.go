@@ -56,3 +56,24 @@ func TestAShortBudgetSlowsProbesDown(t *testing.T) {
 		t.Errorf("refused %d calls, spent %.0f units a day: want calls held back and at most the share (%d)", r.RefusedCalls, r.UnitsPerDay, b.ProbeCap())
 	}
 }
+
+// TestDefaultXScheduleFitsItsWindow: X's lookups take 100 posts a request;
+// the default grid stays far inside 900 requests a quarter hour.
+func TestDefaultXScheduleFitsItsWindow(t *testing.T) {
+	pol := policy.Default().For(platforms.X, platforms.DeepfakeSexual)
+	b := quota.DefaultBudgets()[platforms.X]
+	c := YouTube(pol.ProbeSchedule, pol.ConfirmGap, b)
+	c.Name, c.BatchSize = "x", 100
+	r, err := Run(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("open %.0f, %.0f requests/day, at most %d in a window, %.1f ids/call, detection p95 %.1f / %.1f min, recorded p95 %.1f / %.1f min",
+		r.OpenAvg, r.UnitsPerDay, r.MaxCallsPerWindow, r.IDsPerCall, r.DetectionEarly.P95, r.DetectionLate.P95, r.RecordedEarly.P95, r.RecordedLate.P95)
+	if r.MaxCallsPerWindow > b.ProbeCap() || r.RefusedCalls != 0 {
+		t.Errorf("%d calls in one window (share %d), %d refused", r.MaxCallsPerWindow, b.ProbeCap(), r.RefusedCalls)
+	}
+	if r.DetectionEarly.P95 > 2 || r.DetectionLate.P95 > 10 {
+		t.Errorf("detection p95 %.1f / %.1f min, want within the grid's 2 and 10 minutes", r.DetectionEarly.P95, r.DetectionLate.P95)
+	}
+}
