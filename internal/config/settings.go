@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/takedown-oss/takedown/internal/store"
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Duration reads a Go duration such as 5s or 2m.
@@ -56,19 +56,19 @@ func (s DBSettings) Store(url string) store.Config {
 
 // LoadPlatforms reads TAKEDOWN_PLATFORMS: the platforms this deployment
 // serves, comma-separated, or "all" (the default).
-func LoadPlatforms(e *Env) []platforms.Platform {
+func LoadPlatforms(e *Env) []takedown.Platform {
 	v := strings.ToLower(e.Str("TAKEDOWN_PLATFORMS", "all"))
 	if v == "all" {
-		return slices.Clone(platforms.All)
+		return slices.Clone(takedown.Platforms)
 	}
-	var out []platforms.Platform
+	var out []takedown.Platform
 	for _, f := range strings.Split(v, ",") {
-		p := platforms.Platform(strings.TrimSpace(f))
+		p := takedown.Platform(strings.TrimSpace(f))
 		if p == "" || (p == "none" && len(out) == 0) {
 			continue
 		}
 		if !p.Valid() {
-			e.Fail(fmt.Errorf("TAKEDOWN_PLATFORMS: unknown platform %q (known: %s)", p, JoinPlatforms(platforms.All)))
+			e.Fail(fmt.Errorf("TAKEDOWN_PLATFORMS: unknown platform %q (known: %s)", p, JoinPlatforms(takedown.Platforms)))
 			continue
 		}
 		if !slices.Contains(out, p) {
@@ -76,13 +76,13 @@ func LoadPlatforms(e *Env) []platforms.Platform {
 		}
 	}
 	if out == nil {
-		out = []platforms.Platform{}
+		out = []takedown.Platform{}
 	}
 	return out
 }
 
 // JoinPlatforms lists platforms for a message.
-func JoinPlatforms(ps []platforms.Platform) string {
+func JoinPlatforms(ps []takedown.Platform) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = string(p)

@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -39,17 +39,17 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // Rule is the timing for one platform and category. Fields left out inherit
 // from less specific rules.
 type Rule struct {
-	Platform         platforms.Platform `json:"platform,omitempty"`
-	Category         platforms.Category `json:"category,omitempty"`
-	Deadline         *Duration          `json:"deadline,omitempty"`
-	ReminderDeadline *Duration          `json:"reminder_deadline,omitempty"`
-	PriorityDeadline *Duration          `json:"priority_deadline,omitempty"`
-	PortalDeadline   *Duration          `json:"portal_deadline,omitempty"`
-	ProbeInitial     *Duration          `json:"probe_initial,omitempty"`
-	ProbeMax         *Duration          `json:"probe_max,omitempty"`
-	ConfirmGap       *Duration          `json:"confirm_gap,omitempty"`
-	RecheckAfter     *Duration          `json:"recheck_after,omitempty"`
-	EscalateWithheld *bool              `json:"escalate_withheld,omitempty"`
+	Platform         takedown.Platform `json:"platform,omitempty"`
+	Category         takedown.Category `json:"category,omitempty"`
+	Deadline         *Duration         `json:"deadline,omitempty"`
+	ReminderDeadline *Duration         `json:"reminder_deadline,omitempty"`
+	PriorityDeadline *Duration         `json:"priority_deadline,omitempty"`
+	PortalDeadline   *Duration         `json:"portal_deadline,omitempty"`
+	ProbeInitial     *Duration         `json:"probe_initial,omitempty"`
+	ProbeMax         *Duration         `json:"probe_max,omitempty"`
+	ConfirmGap       *Duration         `json:"confirm_gap,omitempty"`
+	RecheckAfter     *Duration         `json:"recheck_after,omitempty"`
+	EscalateWithheld *bool             `json:"escalate_withheld,omitempty"`
 	// MaxEventsPerRun bounds one workflow run's history (not scaled).
 	MaxEventsPerRun *int `json:"max_events_per_run,omitempty"`
 }
@@ -90,7 +90,7 @@ func Default() Policy {
 			EscalateWithheld: b(false),
 		},
 		Rules: []Rule{
-			{Category: platforms.CSAM, Deadline: d(12 * time.Hour), ReminderDeadline: d(12 * time.Hour), PriorityDeadline: d(12 * time.Hour)},
+			{Category: takedown.CSAM, Deadline: d(12 * time.Hour), ReminderDeadline: d(12 * time.Hour), PriorityDeadline: d(12 * time.Hour)},
 		},
 		Language:    "ko",
 		LegalGround: "Act on the Establishment and Operation of Korea Communications Commission, Art. 21(4); Act on Special Cases Concerning the Punishment of Sexual Crimes, Art. 14-2",
@@ -172,7 +172,7 @@ func (r Rule) validate() error {
 
 // For resolves the timing of one takedown: the default, overridden by rules
 // for the category, then for the platform, then for both together.
-func (p Policy) For(pl platforms.Platform, c platforms.Category) workflows.Policy {
+func (p Policy) For(pl takedown.Platform, c takedown.Category) workflows.Policy {
 	r := p.Default
 	for _, matches := range []func(Rule) bool{
 		func(x Rule) bool { return x.Platform == "" && x.Category == c },

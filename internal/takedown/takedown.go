@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // Role is what a user may do.
@@ -51,16 +49,16 @@ const (
 
 // Item is one reported URL.
 type Item struct {
-	ID        uuid.UUID          `json:"id"`
-	URL       string             `json:"url"`
-	Platform  platforms.Platform `json:"platform"`
-	ContentID string             `json:"content_id"`
-	Category  platforms.Category `json:"category"`
-	Note      string             `json:"note,omitempty"`
-	Status    ItemStatus         `json:"status"`
-	CreatedBy uuid.UUID          `json:"created_by"`
-	CreatedAt time.Time          `json:"created_at"`
-	UpdatedAt time.Time          `json:"updated_at"`
+	ID        uuid.UUID  `json:"id"`
+	URL       string     `json:"url"`
+	Platform  Platform   `json:"platform"`
+	ContentID string     `json:"content_id"`
+	Category  Category   `json:"category"`
+	Note      string     `json:"note,omitempty"`
+	Status    ItemStatus `json:"status"`
+	CreatedBy uuid.UUID  `json:"created_by"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 	// TakedownID is set once the item is confirmed.
 	TakedownID *uuid.UUID `json:"takedown_id,omitempty"`
 }
@@ -109,23 +107,23 @@ func (s Status) Valid() bool {
 
 // Takedown follows one confirmed item until its content is gone.
 type Takedown struct {
-	ID              uuid.UUID          `json:"id"`
-	ItemID          uuid.UUID          `json:"item_id"`
-	WorkflowID      string             `json:"workflow_id"`
-	Platform        platforms.Platform `json:"platform"`
-	ContentID       string             `json:"content_id"`
-	URL             string             `json:"url"`
-	Category        platforms.Category `json:"category"`
-	Status          Status             `json:"status"`
-	EscalationLevel int                `json:"escalation_level"`
-	Deadline        *time.Time         `json:"deadline,omitempty"`
-	ConfirmedBy     uuid.UUID          `json:"confirmed_by"`
-	CreatedAt       time.Time          `json:"created_at"`
-	UpdatedAt       time.Time          `json:"updated_at"`
-	NoticeSentAt    *time.Time         `json:"notice_sent_at,omitempty"`
-	RemovedAt       *time.Time         `json:"removed_at,omitempty"`
-	ClosedAt        *time.Time         `json:"closed_at,omitempty"`
-	Events          []Event            `json:"events,omitempty"`
+	ID              uuid.UUID  `json:"id"`
+	ItemID          uuid.UUID  `json:"item_id"`
+	WorkflowID      string     `json:"workflow_id"`
+	Platform        Platform   `json:"platform"`
+	ContentID       string     `json:"content_id"`
+	URL             string     `json:"url"`
+	Category        Category   `json:"category"`
+	Status          Status     `json:"status"`
+	EscalationLevel Level      `json:"escalation_level"`
+	Deadline        *time.Time `json:"deadline,omitempty"`
+	ConfirmedBy     uuid.UUID  `json:"confirmed_by"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	NoticeSentAt    *time.Time `json:"notice_sent_at,omitempty"`
+	RemovedAt       *time.Time `json:"removed_at,omitempty"`
+	ClosedAt        *time.Time `json:"closed_at,omitempty"`
+	Events          []Event    `json:"events,omitempty"`
 }
 
 // Event is one thing that happened to a takedown. Events are append-only.
@@ -153,11 +151,11 @@ func WorkflowID(takedownID uuid.UUID) string { return "takedown-" + takedownID.S
 
 // BlockingOrder asks domestic ISPs to block access to a URL.
 type BlockingOrder struct {
-	Key        string             `json:"key"`
-	TakedownID uuid.UUID          `json:"takedown_id"`
-	Content    platforms.Content  `json:"content"`
-	Category   platforms.Category `json:"category"`
-	Reference  string             `json:"reference"`
-	ApprovedBy uuid.UUID          `json:"approved_by"`
-	Reason     string             `json:"reason,omitempty"`
+	Key        string    `json:"key"`
+	TakedownID uuid.UUID `json:"takedown_id"`
+	Content    Content   `json:"content"`
+	Category   Category  `json:"category"`
+	Reference  string    `json:"reference"`
+	ApprovedBy uuid.UUID `json:"approved_by"`
+	Reason     string    `json:"reason,omitempty"`
 }

@@ -24,6 +24,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/takedown-oss/takedown/internal/httpx"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/adapter"
 )
@@ -66,14 +67,14 @@ type Config struct {
 	Language string
 	// Channel carries ordinary notices (api by default); PriorityChannel
 	// carries priority ones (portal by default: the Priority Flagger form).
-	Channel         platforms.Channel
-	PriorityChannel platforms.Channel
+	Channel         takedown.Channel
+	PriorityChannel takedown.Channel
 	// ReasonCacheTTL is how long the fetched reason list is trusted,
 	// DefaultReasonCacheTTL by default.
 	ReasonCacheTTL time.Duration
 	// ReasonIDs overrides the label matching for some categories; a category
 	// listed here is reported without fetching the reason list.
-	ReasonIDs map[platforms.Category]ReasonID
+	ReasonIDs map[takedown.Category]ReasonID
 	// Now is the clock, time.Now by default.
 	Now func() time.Time
 }
@@ -103,7 +104,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if cfg.AccessToken == "" && cfg.TokenSource == nil {
 		return nil, errors.New("youtube config: AccessToken or TokenSource is required")
 	}
-	base, err := adapter.NewBase(platforms.YouTube, platforms.Route{Name: "YouTube", Channel: cfg.Channel,
+	base, err := adapter.NewBase(takedown.YouTube, platforms.Route{Name: "YouTube", Channel: cfg.Channel,
 		PriorityChannel: cfg.PriorityChannel}, nil, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("youtube config: %w", err)
@@ -129,13 +130,13 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 
 // Send files an abuse report through the API, or, when the notice's channel
 // is the portal, sends nothing and leaves a portal task.
-func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
+func (c *Client) Send(ctx context.Context, n takedown.Notice) (platforms.Submission, error) {
 	if n.Key == "" {
 		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
 	}
 	ch, _ := c.base.Route.Pick(n.Priority)
-	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key), SentAt: c.cfg.Now()}
-	if ch == platforms.ChannelPortal {
+	sub := platforms.Submission{Channel: ch, Reference: takedown.NoticeReference(n.Key), SentAt: c.cfg.Now()}
+	if ch == takedown.ChannelPortal {
 		sub.AwaitingPortal = true
 		return sub, nil
 	}
@@ -172,12 +173,12 @@ type reportRequest struct {
 	Language          string `json:"language,omitempty"`
 }
 
-var categoryWords = map[platforms.Category]string{
-	platforms.DeepfakeSexual: "sexually explicit deepfake",
-	platforms.NCII:           "non-consensual intimate imagery",
-	platforms.CSAM:           "child sexual abuse material",
-	platforms.Sextortion:     "sextortion",
-	platforms.OtherIllegal:   "other illegal content",
+var categoryWords = map[takedown.Category]string{
+	takedown.DeepfakeSexual: "sexually explicit deepfake",
+	takedown.NCII:           "non-consensual intimate imagery",
+	takedown.CSAM:           "child sexual abuse material",
+	takedown.Sextortion:     "sextortion",
+	takedown.OtherIllegal:   "other illegal content",
 }
 
 // maxComments caps the report's comments, in characters. The API documents
@@ -187,15 +188,15 @@ const maxComments = 500
 
 // leads open the comments by the notice's kind, so that a reviewer sees at
 // once whether this is a new request or one they have seen before.
-var leads = map[platforms.NoticeKind]string{
-	platforms.KindNotice:   "Takedown request %s from the Korean regulator",
-	platforms.KindReminder: "Reminder: takedown request %s from the Korean regulator, not yet acted on",
-	platforms.KindPriority: "Priority escalation of takedown request %s from the Korean regulator",
-	platforms.KindFollowUp: "Further information for takedown request %s from the Korean regulator, answering your question",
-	platforms.KindAppeal:   "Appeal against the rejection of takedown request %s from the Korean regulator",
+var leads = map[takedown.NoticeKind]string{
+	takedown.KindNotice:   "Takedown request %s from the Korean regulator",
+	takedown.KindReminder: "Reminder: takedown request %s from the Korean regulator, not yet acted on",
+	takedown.KindPriority: "Priority escalation of takedown request %s from the Korean regulator",
+	takedown.KindFollowUp: "Further information for takedown request %s from the Korean regulator, answering your question",
+	takedown.KindAppeal:   "Appeal against the rejection of takedown request %s from the Korean regulator",
 }
 
-func reportBody(n platforms.Notice, r ReasonID, ref, language string) ([]byte, error) {
+func reportBody(n takedown.Notice, r ReasonID, ref, language string) ([]byte, error) {
 	comments, err := reportComments(n, ref)
 	if err != nil {
 		return nil, err
@@ -216,7 +217,7 @@ func reportBody(n platforms.Notice, r ReasonID, ref, language string) ([]byte, e
 // and nothing more: the staff note (Notice.Note) may hold the victim's
 // details and stays home, while the added information is written for the
 // platform and goes. Only the added information is shortened to fit.
-func reportComments(n platforms.Notice, ref string) (string, error) {
+func reportComments(n takedown.Notice, ref string) (string, error) {
 	kind := n.Kind.Of()
 	lead, ok := leads[kind]
 	if !ok {
@@ -226,7 +227,7 @@ func reportComments(n platforms.Notice, ref string) (string, error) {
 	if n.Reference != "" {
 		parts = append(parts, "case "+n.Reference)
 	}
-	if kind != platforms.KindNotice && n.FirstReference != "" {
+	if kind != takedown.KindNotice && n.FirstReference != "" {
 		first := "first notice " + n.FirstReference
 		if !n.FirstSentAt.IsZero() {
 			first += " of " + n.FirstSentAt.UTC().Format(time.DateOnly)
@@ -242,12 +243,12 @@ func reportComments(n platforms.Notice, ref string) (string, error) {
 	}
 	head := strings.Join(parts, "; ")
 	tail := ". Illegal under the law of the Republic of Korea; please remove it."
-	if n.Priority || kind == platforms.KindPriority {
+	if n.Priority || kind == takedown.KindPriority {
 		tail += " Urgent: ongoing harm."
 	}
 	if info := oneLine(n.Information); info != "" {
 		label := "; information: "
-		if kind == platforms.KindAppeal {
+		if kind == takedown.KindAppeal {
 			label = "; grounds for reconsideration: "
 		}
 		room := maxComments - utf8.RuneCountInString(head+label+tail)
@@ -285,43 +286,43 @@ type videoList struct {
 }
 
 // Probe asks videos.list for the video's status.
-func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
+func (c *Client) Probe(ctx context.Context, content takedown.Content) (takedown.ProbeResult, error) {
 	if !validVideoID(content.ID) {
-		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not an 11-character YouTube video id"))
+		return takedown.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not an 11-character YouTube video id"))
 	}
 	resp, err := c.do(ctx, http.MethodGet, "/videos?part=status&id="+url.QueryEscape(content.ID), nil)
 	if err != nil {
-		return platforms.ProbeResult{}, fmt.Errorf("probe video: %w", err)
+		return takedown.ProbeResult{}, fmt.Errorf("probe video: %w", err)
 	}
-	res := platforms.ProbeResult{CheckedAt: c.cfg.Now()}
+	res := takedown.ProbeResult{CheckedAt: c.cfg.Now()}
 	if resp.Status/100 != 2 {
 		err := c.apiError(resp)
 		if pe := platforms.Classify(err); pe.Kind == platforms.KindPermanent && pe.Code == "videoNotFound" {
-			res.State, res.Reason = platforms.StateRemoved, "videoNotFound"
+			res.State, res.Reason = takedown.ProbeRemoved, "videoNotFound"
 			return res, nil
 		}
-		return platforms.ProbeResult{}, fmt.Errorf("probe video: %w", err)
+		return takedown.ProbeResult{}, fmt.Errorf("probe video: %w", err)
 	}
 	var list videoList
 	if err := json.Unmarshal(resp.Body, &list); err != nil || list.Items == nil {
 		// Never removed on an answer we cannot read: most likely a truncated
 		// body or a proxy's page, worth another try soon.
-		return platforms.ProbeResult{}, platforms.Transient("malformed_response", errors.New("probe video: unreadable videos.list answer"))
+		return takedown.ProbeResult{}, platforms.Transient("malformed_response", errors.New("probe video: unreadable videos.list answer"))
 	}
 	items := *list.Items
 	if len(items) == 0 {
-		res.State, res.Reason = platforms.StateRemoved, "video not returned"
+		res.State, res.Reason = takedown.ProbeRemoved, "video not returned"
 		return res, nil
 	}
 	v := items[0]
 	if v.ID != "" && v.ID != content.ID {
-		res.State, res.Reason = platforms.StateUnknown, "videos.list returned another video"
+		res.State, res.Reason = takedown.ProbeUnknown, "videos.list returned another video"
 		return res, nil
 	}
 	st := v.Status
 	switch st.UploadStatus {
 	case "deleted", "rejected", "failed":
-		res.State, res.Reason = platforms.StateRemoved, "uploadStatus="+st.UploadStatus
+		res.State, res.Reason = takedown.ProbeRemoved, "uploadStatus="+st.UploadStatus
 		if st.RejectionReason != "" {
 			res.Reason += " rejectionReason=" + st.RejectionReason
 		}
@@ -333,12 +334,12 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 			// A private video is out of public view but not removed: its
 			// owner can make it public again at any moment. Reporting it as
 			// removed would close the takedown on something still there.
-			res.State, res.Reason = platforms.StateUnknown, "private"
+			res.State, res.Reason = takedown.ProbeUnknown, "private"
 			return res, nil
 		}
-		res.State, res.Reason = platforms.StatePresent, "uploadStatus="+st.UploadStatus
+		res.State, res.Reason = takedown.ProbePresent, "uploadStatus="+st.UploadStatus
 	default:
-		res.State, res.Reason = platforms.StateUnknown, "uploadStatus="+cmp.Or(st.UploadStatus, "missing")
+		res.State, res.Reason = takedown.ProbeUnknown, "uploadStatus="+cmp.Or(st.UploadStatus, "missing")
 	}
 	return res, nil
 }
