@@ -1,7 +1,10 @@
-// Package platforms holds the contract between the takedown workflow and the
-// platforms it sends notices to: what a notice carries, what sending one
-// returns, what a probe of the content's status says, and the typed errors an
-// adapter uses to tell the workflow whether to give up, wait or try again.
+// Package platforms holds the contract between the takedown workflow's
+// activities and the platforms they send notices to: what sending a notice
+// returns, the interfaces an adapter satisfies (Sender, Prober, Adapter),
+// the typed errors an adapter uses to say whether to give up, wait or try
+// again, how far a failed send got, and each platform's channels and route.
+// The notices, contents and probe results themselves are the domain's
+// (package internal/takedown); this package only speaks them.
 //
 // One sub-package per platform (youtube, telegram, x, meta) implements it.
 package platforms

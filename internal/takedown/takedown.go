@@ -1,6 +1,13 @@
-// Package takedown holds the domain types shared by the store, the HTTP API,
-// the activities and the workflows: reported items, the takedowns that follow
-// them, what happened to each, and who may do what.
+// Package takedown is the domain every other package speaks: reported
+// items and the takedowns that follow them, what happened to each (events,
+// transitions, the escalation level), who may do what, the platforms and
+// legal categories, the content a URL names (ParseURL, ParseContentID),
+// the notices sent and the probes' observations, the regulator's ids and
+// references, and the blocking order.
+//
+// It imports no other package of the project, so that the store, the API,
+// the activities, the workflows and the platform adapters can all depend on
+// it without depending on one another.
 package takedown
 
 import (
