@@ -24,14 +24,14 @@ type Store interface {
 	MarkNoticeSent(ctx context.Context, key, channel, reference, platformReference string, sentAt time.Time, state takedown.NoticeState) error
 	MarkNoticeFailed(ctx context.Context, key, errText string) error
 	MarkNoticeUncertain(ctx context.Context, key string) error
-	BlockingOrderSent(ctx context.Context, c platforms.Content) (bool, error)
+	BlockingOrderSent(ctx context.Context, c takedown.Content) (bool, error)
 }
 
 // Activities is registered with the worker; its exported methods are the
 // activities.
 type Activities struct {
 	Store    Store
-	Adapters map[platforms.Platform]platforms.Adapter
+	Adapters map[takedown.Platform]platforms.Adapter
 	// Blocker sends access-blocking orders; nil disables the last rung.
 	Blocker Blocker
 	Logger  *slog.Logger
@@ -43,7 +43,7 @@ func New(a Activities) (*Activities, error) {
 	if a.Store == nil {
 		return nil, fmt.Errorf("activities: store is required")
 	}
-	for _, p := range platforms.All {
+	for _, p := range takedown.Platforms {
 		if a.Adapters[p] == nil {
 			return nil, fmt.Errorf("activities: no adapter for platform %q", p)
 		}
@@ -55,7 +55,7 @@ func New(a Activities) (*Activities, error) {
 	return &a, nil
 }
 
-func (a *Activities) adapter(p platforms.Platform) (platforms.Adapter, error) {
+func (a *Activities) adapter(p takedown.Platform) (platforms.Adapter, error) {
 	ad, ok := a.Adapters[p]
 	if !ok {
 		return nil, nonRetryable("unknown_platform", fmt.Errorf("no adapter for platform %q", p))

@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // BlockingOrder is the domain's order to block access (see
@@ -19,7 +18,7 @@ type BlockingOrder = takedown.BlockingOrder
 // domestic vantage point, whether they took effect.
 type Blocker interface {
 	Order(ctx context.Context, o BlockingOrder) (reference string, err error)
-	Blocked(ctx context.Context, c platforms.Content) (bool, error)
+	Blocked(ctx context.Context, c takedown.Content) (bool, error)
 }
 
 // BlockingConfigured reports whether this worker can send blocking orders,
@@ -70,7 +69,7 @@ func (a *Activities) SendBlockingOrder(ctx context.Context, o BlockingOrder) (st
 	now := a.Now()
 	_, err = a.Store.RecordTransition(context.WithoutCancel(ctx), takedown.Transition{
 		TakedownID: o.TakedownID, EventKey: "blocking_order:" + o.Key, Kind: takedown.EventBlockingOrdered, At: now,
-		Status: takedown.StatusBlocking, EscalationLevel: ptr(4),
+		Status: takedown.StatusBlocking, EscalationLevel: ptr(takedown.LevelBlocking),
 		Detail: map[string]any{"reference": ref, "approved_by": o.ApprovedBy.String()},
 	})
 	if err != nil {
@@ -103,7 +102,7 @@ func (a *Activities) orderOnce(ctx context.Context, o BlockingOrder, state taked
 // it fails with ErrNotYetBlocked so that the retry policy checks again. It
 // fails for good (ErrOrderNotSent) when no order for the content was ever
 // accepted.
-func (a *Activities) CheckBlocked(ctx context.Context, c platforms.Content) (time.Time, error) {
+func (a *Activities) CheckBlocked(ctx context.Context, c takedown.Content) (time.Time, error) {
 	if a.Blocker == nil {
 		return time.Time{}, nonRetryable("not_configured", fmt.Errorf("no blocking-order channel is configured"))
 	}

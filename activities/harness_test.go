@@ -23,7 +23,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // These tests run the real activities against a real database, the real
@@ -167,14 +166,14 @@ func (h *harness) newEnv(ctx context.Context) *testsuite.TestActivityEnvironment
 }
 
 // takedownFor reports rawURL and confirms it, as staff do through the API.
-func (h *harness) takedownFor(rawURL string) (takedown.Confirm, platforms.Content) {
+func (h *harness) takedownFor(rawURL string) (takedown.Confirm, takedown.Content) {
 	h.t.Helper()
-	c, err := platforms.ParseURL(rawURL)
+	c, err := takedown.ParseURL(rawURL)
 	if err != nil {
 		h.t.Fatalf("ParseURL(%q): %v", rawURL, err)
 	}
 	it, err := h.store.CreateItem(h.t.Context(), store.NewItem{
-		URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: platforms.DeepfakeSexual, CreatedBy: h.staff,
+		URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: takedown.DeepfakeSexual, CreatedBy: h.staff,
 	})
 	if err != nil {
 		h.t.Fatalf("CreateItem: %v", err)
@@ -190,18 +189,18 @@ func (h *harness) takedownFor(rawURL string) (takedown.Confirm, platforms.Conten
 
 // noticeInput is an attempt's notice as the workflow sends it: the first
 // projects the takedown's new status while it is still pending.
-func noticeInput(conf takedown.Confirm, c platforms.Content, attempt int) activities.SendNoticeInput {
+func noticeInput(conf takedown.Confirm, c takedown.Content, attempt int) activities.SendNoticeInput {
 	in := activities.SendNoticeInput{
 		Confirm: conf,
-		Notice: platforms.Notice{
+		Notice: takedown.Notice{
 			Key:         activities.NoticeKey(conf.TakedownID, c.Platform, attempt),
 			Content:     c,
-			Category:    platforms.DeepfakeSexual,
+			Category:    takedown.DeepfakeSexual,
 			LegalGround: "Act on Promotion of Information and Communications Network Utilization, Art. 44-7",
 			Reference:   "KCSC-2026-000123",
 			Language:    "ko",
 			Attempt:     attempt,
-			Kind:        platforms.KindNotice,
+			Kind:        takedown.KindNotice,
 		},
 	}
 	if attempt == 1 {
@@ -235,12 +234,12 @@ func (h *harness) mustSend(in activities.SendNoticeInput) activities.SendNoticeR
 }
 
 // probe runs Probe as one activity attempt in env (h.env when nil).
-func (h *harness) probe(env *testsuite.TestActivityEnvironment, in activities.ProbeInput) (platforms.ProbeResult, error) {
+func (h *harness) probe(env *testsuite.TestActivityEnvironment, in activities.ProbeInput) (takedown.ProbeResult, error) {
 	h.t.Helper()
 	if env == nil {
 		env = h.env
 	}
-	var res platforms.ProbeResult
+	var res takedown.ProbeResult
 	v, err := env.ExecuteActivity(h.acts.Probe, in)
 	if err != nil {
 		return res, err
@@ -251,7 +250,7 @@ func (h *harness) probe(env *testsuite.TestActivityEnvironment, in activities.Pr
 	return res, nil
 }
 
-func (h *harness) setBehaviour(p platforms.Platform, contentID string, b simulator.Behaviour) {
+func (h *harness) setBehaviour(p takedown.Platform, contentID string, b simulator.Behaviour) {
 	h.t.Helper()
 	if err := h.sim.SetBehaviour(p, contentID, b); err != nil {
 		h.t.Fatalf("SetBehaviour: %v", err)
@@ -300,7 +299,7 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 // outcome names what one probe attempt came to, for comparing sequences:
 // a state when the activity succeeded, else the error type that the retry
 // policy acts on, or "503" for a platform outage.
-func outcome(t *testing.T, res platforms.ProbeResult, err error) string {
+func outcome(t *testing.T, res takedown.ProbeResult, err error) string {
 	t.Helper()
 	if err == nil {
 		return string(res.State)

@@ -44,7 +44,7 @@ func TestRateLimitWaitIsTheNamedOne(t *testing.T) {
 		name  string
 		url   string
 		sim   simulator.Config
-		setup func(h *harness, c platforms.Content)
+		setup func(h *harness, c takedown.Content)
 		call  func(h *harness, in activities.SendNoticeInput) error
 		route string
 		typ   string
@@ -53,7 +53,7 @@ func TestRateLimitWaitIsTheNamedOne(t *testing.T) {
 	}{
 		{
 			name: "X probe, 429 with Retry-After and x-rate-limit-reset", url: xURL,
-			setup: func(h *harness, c platforms.Content) { h.setBehaviour(platforms.X, c.ID, limitedOnce(429)) },
+			setup: func(h *harness, c takedown.Content) { h.setBehaviour(takedown.X, c.ID, limitedOnce(429)) },
 			call:  probe, route: simulator.RouteXTweet, typ: "rate_limited", requests: 1,
 		},
 		{
@@ -61,8 +61,8 @@ func TestRateLimitWaitIsTheNamedOne(t *testing.T) {
 			// Retry-After, so only the reset header can give the wait.
 			name: "X probe, window used up, x-rate-limit-reset only", url: xURL,
 			sim: simulator.Config{XRateLimit: 1, XRateWindow: 15 * time.Minute},
-			setup: func(h *harness, c platforms.Content) {
-				if res, err := h.probe(nil, activities.ProbeInput{Content: c}); err != nil || res.State != platforms.StatePresent {
+			setup: func(h *harness, c takedown.Content) {
+				if res, err := h.probe(nil, activities.ProbeInput{Content: c}); err != nil || res.State != takedown.ProbePresent {
 					h.t.Fatalf("first probe = %+v, %v; want present", res, err)
 				}
 				h.clock.Advance(15*time.Minute - wait)
@@ -71,17 +71,17 @@ func TestRateLimitWaitIsTheNamedOne(t *testing.T) {
 		},
 		{
 			name: "Telegram probe, 429 with Retry-After", url: telegramURL,
-			setup: func(h *harness, c platforms.Content) { h.setBehaviour(platforms.Telegram, c.ID, limitedOnce(429)) },
+			setup: func(h *harness, c takedown.Content) { h.setBehaviour(takedown.Telegram, c.ID, limitedOnce(429)) },
 			call:  probe, route: simulator.RouteTelegramPost, typ: "rate_limited", requests: 1,
 		},
 		{
 			name: "YouTube reportAbuse, 429 with Retry-After", url: youtubeURL,
-			setup: func(h *harness, c platforms.Content) { h.setBehaviour(platforms.YouTube, c.ID, limitedOnce(429)) },
+			setup: func(h *harness, c takedown.Content) { h.setBehaviour(takedown.YouTube, c.ID, limitedOnce(429)) },
 			call:  send, route: simulator.RouteYouTubeReportAbuse, typ: "rate_limited:http_429", requests: 1,
 		},
 		{
 			name: "YouTube reportAbuse, 403 rateLimitExceeded with Retry-After", url: youtubeURL,
-			setup: func(h *harness, c platforms.Content) { h.setBehaviour(platforms.YouTube, c.ID, limitedOnce(403)) },
+			setup: func(h *harness, c takedown.Content) { h.setBehaviour(takedown.YouTube, c.ID, limitedOnce(403)) },
 			call:  send, route: simulator.RouteYouTubeReportAbuse, typ: "rate_limited:rateLimitExceeded", requests: 1,
 		},
 	}
@@ -148,7 +148,7 @@ func TestYouTubeQuotaWaitsForPacificMidnight(t *testing.T) {
 			in := noticeInput(conf, c, 1)
 			// 60 units a day; ten probes (one unit each) leave too few for
 			// the reason list (1) and a report (50).
-			h.setBehaviour(platforms.YouTube, "", simulator.Behaviour{Quota: 60})
+			h.setBehaviour(takedown.YouTube, "", simulator.Behaviour{Quota: 60})
 			for range 10 {
 				if _, err := h.probe(nil, activities.ProbeInput{Content: c}); err != nil {
 					t.Fatalf("probe: %v", err)
@@ -174,10 +174,10 @@ func TestYouTubeQuotaWaitsForPacificMidnight(t *testing.T) {
 
 			h.clock.Advance(ae.NextRetryDelay())
 			res := h.mustSend(in)
-			if res.Uncertain || res.Submission.Channel != platforms.ChannelAPI {
+			if res.Uncertain || res.Submission.Channel != takedown.ChannelAPI {
 				t.Errorf("retry result = %+v, want a certain API submission", res)
 			}
-			if got := h.sim.NoticeCount(platforms.YouTube, c.ID); got != 1 {
+			if got := h.sim.NoticeCount(takedown.YouTube, c.ID); got != 1 {
 				t.Errorf("YouTube holds %d notices, want 1", got)
 			}
 			if q := h.sim.YouTubeQuota(); q.Day != tt.nextDay {
@@ -198,7 +198,7 @@ func TestHalfTheAnswersFailingStillEndsRemoved(t *testing.T) {
 	const maxAttempts = 50
 	h := newHarness(t, harnessConfig{})
 	conf, c := h.takedownFor(telegramURL)
-	h.setBehaviour(platforms.Telegram, c.ID, simulator.Behaviour{FailRate: 0.5, Seed: 74})
+	h.setBehaviour(takedown.Telegram, c.ID, simulator.Behaviour{FailRate: 0.5, Seed: 74})
 
 	// The e-mail: a 451 releases the claim; the next attempt sends.
 	in := noticeInput(conf, c, 1)
@@ -220,7 +220,7 @@ func TestHalfTheAnswersFailingStillEndsRemoved(t *testing.T) {
 			t.Fatalf("attempt %d: notice row is %s, want %s", attempt, n.State, takedown.NoticeFailed)
 		}
 	}
-	notices := h.sim.Notices(platforms.Telegram, c.ID)
+	notices := h.sim.Notices(takedown.Telegram, c.ID)
 	if len(notices) != 1 || notices[0].Duplicate || notices[0].Key != in.Notice.Key {
 		t.Fatalf("Telegram received %+v; want exactly one notice under key %s", notices, in.Notice.Key)
 	}
@@ -263,7 +263,7 @@ func TestHalfTheAnswersFailingStillEndsRemoved(t *testing.T) {
 		}
 		o := probe()
 		after = append(after, o)
-		if o == string(platforms.StateRemoved) {
+		if o == string(takedown.ProbeRemoved) {
 			break
 		}
 		if o != "503" {
@@ -287,7 +287,7 @@ func TestRejectionIsPermanent(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessConfig{})
 	conf, c := h.takedownFor(youtubeURL)
-	h.setBehaviour(platforms.YouTube, c.ID, simulator.Behaviour{OnNotice: simulator.OnNoticeReject})
+	h.setBehaviour(takedown.YouTube, c.ID, simulator.Behaviour{OnNotice: simulator.OnNoticeReject})
 	in := noticeInput(conf, c, 1)
 
 	ae := appError(t, errOnly(h.send(in)))
@@ -300,7 +300,7 @@ func TestRejectionIsPermanent(t *testing.T) {
 	if got := h.sim.Requests(simulator.RouteYouTubeReportAbuse); got != 1 {
 		t.Errorf("reportAbuse received %d requests, want 1", got)
 	}
-	ns := h.sim.Notices(platforms.YouTube, c.ID)
+	ns := h.sim.Notices(takedown.YouTube, c.ID)
 	if len(ns) != 1 || ns[0].Outcome != simulator.OutcomeRejected {
 		t.Errorf("YouTube holds %+v; want one rejected notice", ns)
 	}
@@ -336,7 +336,7 @@ func TestWithheldIsReportedAsWithheld(t *testing.T) {
 			if err != nil {
 				t.Fatalf("probe of withheld content: %v", err)
 			}
-			if res.State != platforms.StateWithheld || !slices.Contains(res.Countries, "KR") {
+			if res.State != takedown.ProbeWithheld || !slices.Contains(res.Countries, "KR") {
 				t.Errorf("probe = %+v, want withheld in KR", res)
 			}
 
@@ -444,8 +444,8 @@ func TestRetryAfterSendReturnsTheRecordedSubmission(t *testing.T) {
 				a.PlatformReference != b.PlatformReference || !a.SentAt.Equal(b.SentAt) || !first.Deadline.Equal(second.Deadline) {
 				t.Errorf("retry returned %+v, want the first send's %+v", second, first)
 			}
-			if a.Reference != platforms.NoticeReference(in.Notice.Key) || !a.SentAt.Equal(t0) || !first.Deadline.Equal(t0.Add(24*time.Hour)) {
-				t.Errorf("first send = %+v; want reference %s sent at %s", first, platforms.NoticeReference(in.Notice.Key), t0)
+			if a.Reference != takedown.NoticeReference(in.Notice.Key) || !a.SentAt.Equal(t0) || !first.Deadline.Equal(t0.Add(24*time.Hour)) {
+				t.Errorf("first send = %+v; want reference %s sent at %s", first, takedown.NoticeReference(in.Notice.Key), t0)
 			}
 			if got := h.sim.NoticeCount(c.Platform, c.ID); got != 1 {
 				t.Errorf("the platform holds %d notices, want 1", got)
@@ -466,7 +466,7 @@ func TestEachAttemptIsItsOwnNotice(t *testing.T) {
 			h := newHarness(t, harnessConfig{})
 			conf, c := h.takedownFor(rawURL)
 			first, second := noticeInput(conf, c, 1), noticeInput(conf, c, 2)
-			second.Notice.Kind = platforms.KindReminder
+			second.Notice.Kind = takedown.KindReminder
 			if first.Notice.Key == second.Notice.Key {
 				t.Fatalf("attempts 1 and 2 share the key %s", first.Notice.Key)
 			}
@@ -515,7 +515,7 @@ func TestMalformedAnswerIsNeverRemoved(t *testing.T) {
 			for _, untilGone := range []bool{false, true} {
 				res, err := h.probe(nil, activities.ProbeInput{Content: c, UntilGone: untilGone})
 				if err == nil {
-					if res.State != platforms.StateUnknown {
+					if res.State != takedown.ProbeUnknown {
 						t.Errorf("until_gone=%v: probe of a garbled answer = %+v, want an error or unknown", untilGone, res)
 					}
 					continue
@@ -572,7 +572,7 @@ func TestHangIsTransient(t *testing.T) {
 			if errors.As(err, &ae) && ae.NonRetryable() {
 				t.Errorf("probe error %v is non-retryable", err)
 			}
-			if res.State == platforms.StateRemoved {
+			if res.State == takedown.ProbeRemoved {
 				t.Errorf("probe of a hanging platform reported %+v", res)
 			}
 		})

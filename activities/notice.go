@@ -16,7 +16,7 @@ import (
 // SendNoticeInput is one notice for one attempt of a takedown.
 type SendNoticeInput struct {
 	Confirm takedown.Confirm `json:"confirm"`
-	Notice  platforms.Notice `json:"notice"`
+	Notice  takedown.Notice  `json:"notice"`
 	// DeadlineAfter, when set, starts the removal deadline: it runs from
 	// the moment the notice actually left, which only the activity knows.
 	DeadlineAfter time.Duration `json:"deadline_after,omitempty"`
@@ -136,7 +136,7 @@ func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res Sen
 		at = a.Now()
 	}
 	detail := map[string]any{
-		"notice_kind": string(cmp.Or(in.Notice.Kind, platforms.KindNotice)),
+		"notice_kind": string(cmp.Or(in.Notice.Kind, takedown.KindNotice)),
 		"attempt":     in.Notice.Attempt,
 		"channel":     string(sub.Channel),
 		"reference":   sub.Reference,
@@ -171,9 +171,9 @@ func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res Sen
 
 // uncertain is the result for a notice whose delivery is unknown. Everything
 // in it is derived from the claim, so every retry returns the same.
-func uncertain(n platforms.Notice, rec takedown.NoticeRecord) SendNoticeResult {
+func uncertain(n takedown.Notice, rec takedown.NoticeRecord) SendNoticeResult {
 	sub := submissionFrom(rec)
-	sub.Reference = cmp.Or(sub.Reference, platforms.NoticeReference(n.Key))
+	sub.Reference = cmp.Or(sub.Reference, takedown.NoticeReference(n.Key))
 	if sub.SentAt.IsZero() {
 		sub.SentAt = rec.CreatedAt // claimed just before the send
 	}
@@ -182,7 +182,7 @@ func uncertain(n platforms.Notice, rec takedown.NoticeRecord) SendNoticeResult {
 
 func submissionFrom(rec takedown.NoticeRecord) platforms.Submission {
 	s := platforms.Submission{
-		Channel:           platforms.Channel(rec.Channel),
+		Channel:           takedown.Channel(rec.Channel),
 		Reference:         rec.Reference,
 		PlatformReference: rec.PlatformReference,
 		AwaitingPortal:    rec.State == takedown.NoticeAwaitingPortal,
@@ -195,6 +195,6 @@ func submissionFrom(rec takedown.NoticeRecord) platforms.Submission {
 
 // NoticeKey is the idempotency key of one attempt's notice: the same
 // takedown, platform and attempt always give the same key.
-func NoticeKey(takedownID uuid.UUID, p platforms.Platform, attempt int) string {
+func NoticeKey(takedownID uuid.UUID, p takedown.Platform, attempt int) string {
 	return fmt.Sprintf("%s:%s:%d", takedownID, p, attempt)
 }

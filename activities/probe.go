@@ -29,7 +29,7 @@ const (
 
 // ProbeInput names the content to probe and what counts as an answer.
 type ProbeInput struct {
-	Content platforms.Content `json:"content"`
+	Content takedown.Content `json:"content"`
 	// UntilGone makes a present (or unknown) answer fail the attempt so that
 	// the retry policy probes again; without it one answer is returned as is.
 	UntilGone bool `json:"until_gone"`
@@ -54,18 +54,18 @@ type ProbeInput struct {
 
 // sighting is carried between attempts in the heartbeat details.
 type sighting struct {
-	State platforms.ProbeState `json:"state"`
-	At    time.Time            `json:"at"`
+	State takedown.ProbeState `json:"state"`
+	At    time.Time           `json:"at"`
 	// Slot is the slot the next attempt was asked for: an attempt that
 	// comes for it probes however late the engine delivers it.
 	Slot time.Time `json:"slot,omitzero"`
 }
 
 // Probe asks the platform whether the content is still reachable.
-func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeResult, error) {
+func (a *Activities) Probe(ctx context.Context, in ProbeInput) (takedown.ProbeResult, error) {
 	ad, err := a.adapter(in.Content.Platform)
 	if err != nil {
-		return platforms.ProbeResult{}, err
+		return takedown.ProbeResult{}, err
 	}
 	var prev sighting
 	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
@@ -75,28 +75,28 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (platforms.ProbeR
 		prev = sighting{}
 	}
 	if err := a.awaitSlot(ctx, in, prev); err != nil {
-		return platforms.ProbeResult{}, err
+		return takedown.ProbeResult{}, err
 	}
 	// The beats during the call carry the sighting this attempt started
 	// with: an attempt lost with its worker must leave the next one the
 	// same first sighting, not an empty one.
-	res, err := heartbeating(ctx, prev, func() (platforms.ProbeResult, error) { return ad.Probe(ctx, in.Content) })
+	res, err := heartbeating(ctx, prev, func() (takedown.ProbeResult, error) { return ad.Probe(ctx, in.Content) })
 	if err != nil {
 		pe := platforms.Classify(err)
 		// A probe the platform refuses (an expired token, a misconfigured
 		// endpoint) is still retried: an operator can fix it while the
 		// takedown waits, and giving up would lose the takedown.
 		if pe.Kind == platforms.KindRateLimited {
-			return platforms.ProbeResult{}, temporal.NewApplicationErrorWithOptions(
+			return takedown.ProbeResult{}, temporal.NewApplicationErrorWithOptions(
 				fmt.Sprintf("probe %s: %v", in.Content.Platform, err), "rate_limited",
 				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, prev, pe.RetryAfter, prev.State != ""), Cause: err})
 		}
-		return platforms.ProbeResult{}, fmt.Errorf("probe %s: %w", in.Content.Platform, err)
+		return takedown.ProbeResult{}, fmt.Errorf("probe %s: %w", in.Content.Platform, err)
 	}
 	if res.CheckedAt.IsZero() {
 		res.CheckedAt = a.Now()
 	}
-	gone := res.State == platforms.StateRemoved || (res.State == platforms.StateWithheld && !in.WithheldIsPresent)
+	gone := res.State == takedown.ProbeRemoved || (res.State == takedown.ProbeWithheld && !in.WithheldIsPresent)
 	if in.UntilGone && !gone {
 		if prev.State != "" && activity.IsActivity(ctx) {
 			// Forget an earlier sighting: removal must be seen twice in a row.

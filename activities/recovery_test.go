@@ -22,7 +22,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // silentListener accepts connections and never says a word: an SMTP relay
@@ -137,7 +136,7 @@ func TestBlockingOrderResentAfterCrash(t *testing.T) {
 	conf, c := h.takedownFor(telegramURL)
 	o := activities.BlockingOrder{
 		Key: conf.TakedownID.String() + ":blocking", TakedownID: conf.TakedownID, Content: c,
-		Category: platforms.DeepfakeSexual, Reference: "KCSC-2026-000123", ApprovedBy: uuid.New(),
+		Category: takedown.DeepfakeSexual, Reference: "KCSC-2026-000123", ApprovedBy: uuid.New(),
 	}
 	send := func() (string, error) {
 		v, err := h.env.ExecuteActivity(h.acts.SendBlockingOrder, o)
@@ -196,13 +195,13 @@ func TestCheckBlockedWithoutAnOrderEnds(t *testing.T) {
 
 // probeWorkflow runs one probe activity with a heartbeat timeout, as the
 // takedown workflow does.
-func probeWorkflow(ctx workflow.Context, in activities.ProbeInput, heartbeat time.Duration) (platforms.ProbeResult, error) {
+func probeWorkflow(ctx workflow.Context, in activities.ProbeInput, heartbeat time.Duration) (takedown.ProbeResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 20 * time.Second,
 		HeartbeatTimeout:    heartbeat,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 4},
 	})
-	var res platforms.ProbeResult
+	var res takedown.ProbeResult
 	err := workflow.ExecuteActivity(ctx, "Probe", in).Get(ctx, &res)
 	return res, err
 }
@@ -210,7 +209,7 @@ func probeWorkflow(ctx workflow.Context, in activities.ProbeInput, heartbeat tim
 // beat is one heartbeat the engine received.
 type beat struct {
 	attempt int32
-	state   platforms.ProbeState
+	state   takedown.ProbeState
 }
 
 // A probe whose platform is slow to answer stays alive by heartbeating
@@ -231,7 +230,7 @@ func TestProbeHeartbeatsCarryTheSighting(t *testing.T) {
 	var beats []beat
 	env.SetOnActivityHeartbeatListener(func(info *activity.Info, details converter.EncodedValues) {
 		var s struct {
-			State platforms.ProbeState `json:"state"`
+			State takedown.ProbeState `json:"state"`
 		}
 		if details.HasValues() {
 			_ = details.Get(&s)
@@ -245,8 +244,8 @@ func TestProbeHeartbeatsCarryTheSighting(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("probe did not finish: %v (beats %v)", err, beats)
 	}
-	var res platforms.ProbeResult
-	if err := env.GetWorkflowResult(&res); err != nil || res.State != platforms.StateRemoved {
+	var res takedown.ProbeResult
+	if err := env.GetWorkflowResult(&res); err != nil || res.State != takedown.ProbeRemoved {
 		t.Fatalf("probe = %+v, %v; want removed", res, err)
 	}
 
@@ -266,8 +265,8 @@ func TestProbeHeartbeatsCarryTheSighting(t *testing.T) {
 		t.Fatalf("the confirming attempt beat %d times during a 1.2 s call, want several (beats %v)", len(during), beats)
 	}
 	for _, b := range during {
-		if b.state != platforms.StateRemoved {
-			t.Errorf("a beat of the confirming attempt carried %q, want the first sighting %q (beats %v)", b.state, platforms.StateRemoved, beats)
+		if b.state != takedown.ProbeRemoved {
+			t.Errorf("a beat of the confirming attempt carried %q, want the first sighting %q (beats %v)", b.state, takedown.ProbeRemoved, beats)
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/simulator"
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // TestScheduledProbeKeepsToItsSlots: a probe on a metered platform asks
@@ -49,7 +49,7 @@ func TestScheduledProbeKeepsToItsSlots(t *testing.T) {
 
 	// Removed: the confirming probe takes the first slot at least the gap
 	// away, and removal needs it.
-	h.setBehaviour(platforms.YouTube, c.ID, simulator.Behaviour{Initial: simulator.StatusRemoved})
+	h.setBehaviour(takedown.YouTube, c.ID, simulator.Behaviour{Initial: simulator.StatusRemoved})
 	h.clock.Advance(10 * time.Minute) // 09:20:05
 	_, err = h.acts.Probe(t.Context(), in)
 	if d := retry(err, activities.ErrUnconfirmed); d != 10*time.Minute-5*time.Second {

@@ -76,10 +76,3 @@ func Classify(err error) *Error {
 	}
 	return &Error{Kind: KindTransient, Code: "unclassified", Err: err}
 }
-
-// ErrUnsupportedURL is returned by ParseURL for a URL on a host or of a shape
-// the system does not handle.
-var ErrUnsupportedURL = errors.New("unsupported URL")
-
-// ErrMalformedURL is returned by ParseURL for input that is not a URL.
-var ErrMalformedURL = errors.New("malformed URL")

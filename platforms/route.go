@@ -8,13 +8,15 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Mailer sends a notice by e-mail and returns its Message-ID; *mail.Sender
 // is one. It is declared here, next to SendRouted, its one user, so that the
 // adapters that e-mail notices share one definition.
 type Mailer interface {
-	SendNotice(ctx context.Context, to string, n Notice, platformLabel string) (string, error)
+	SendNotice(ctx context.Context, to string, n takedown.Notice, platformLabel string) (string, error)
 }
 
 // Route says which channel, and for e-mail which address, carries a
@@ -22,14 +24,14 @@ type Mailer interface {
 type Route struct {
 	// Name is the platform as errors name it: "X", "Meta", "Telegram".
 	Name            string
-	Channel         Channel
+	Channel         takedown.Channel
 	To              string
-	PriorityChannel Channel
+	PriorityChannel takedown.Channel
 	PriorityTo      string
 }
 
 // Pick returns the channel and address for an ordinary or a priority notice.
-func (r Route) Pick(priority bool) (Channel, string) {
+func (r Route) Pick(priority bool) (takedown.Channel, string) {
 	if priority {
 		return r.PriorityChannel, r.PriorityTo
 	}
@@ -40,10 +42,10 @@ func (r Route) Pick(priority bool) (Channel, string) {
 // platform takes, and that an e-mail channel has a mailer and an address it
 // can send to: a mistake here must stop the worker at start, not fail the
 // first notice hours later.
-func (r Route) Validate(m Mailer, allowed ...Channel) error {
+func (r Route) Validate(m Mailer, allowed ...takedown.Channel) error {
 	for _, c := range []struct {
 		name, to string
-		ch       Channel
+		ch       takedown.Channel
 	}{{"Channel", r.To, r.Channel}, {"PriorityChannel", r.PriorityTo, r.PriorityChannel}} {
 		if !slices.Contains(allowed, c.ch) {
 			names := make([]string, len(allowed))
@@ -52,7 +54,7 @@ func (r Route) Validate(m Mailer, allowed ...Channel) error {
 			}
 			return fmt.Errorf("%s %q: %s takes %s", c.name, c.ch, r.Name, strings.Join(names, " or "))
 		}
-		if c.ch != ChannelEmail {
+		if c.ch != takedown.ChannelEmail {
 			continue
 		}
 		if m == nil {
@@ -72,17 +74,17 @@ func (r Route) Validate(m Mailer, allowed ...Channel) error {
 // platform's reference. now stamps SentAt once the notice is out.
 //
 // The mailer's errors come back wrapped, their classification intact.
-func SendRouted(ctx context.Context, r Route, m Mailer, n Notice, label string, now func() time.Time) (Submission, error) {
+func SendRouted(ctx context.Context, r Route, m Mailer, n takedown.Notice, label string, now func() time.Time) (Submission, error) {
 	if n.Key == "" {
 		return Submission{}, Permanent("invalid_notice", errors.New("notice without idempotency key"))
 	}
 	ch, to := r.Pick(n.Priority)
-	sub := Submission{Channel: ch, Reference: NoticeReference(n.Key)}
-	if ch == ChannelPortal {
+	sub := Submission{Channel: ch, Reference: takedown.NoticeReference(n.Key)}
+	if ch == takedown.ChannelPortal {
 		sub.AwaitingPortal, sub.SentAt = true, now()
 		return sub, nil
 	}
-	if ch != ChannelEmail {
+	if ch != takedown.ChannelEmail {
 		// Validate refuses such a route; this keeps a route that skipped it
 		// from handing a notice to a mailer that may not exist.
 		return Submission{}, Permanent("invalid_channel", fmt.Errorf("%s cannot send through channel %q", r.Name, ch))

@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // RefusedType is the error type of every validator refusal, so callers can
@@ -149,7 +148,7 @@ func (r *run) checkReply(ctx workflow.Context, v Reply) error {
 			return refuse("no notice has reached the platform yet")
 		case r.st.Status == takedown.StatusRejected:
 			return refuse("the rejection is already recorded; a supervisor decides what follows")
-		case r.st.Level >= LevelBlocking:
+		case r.st.Level >= takedown.LevelBlocking:
 			return refuse("a blocking order was already sent")
 		}
 	case ReplyActionClaimed, ReplyOther:
@@ -173,12 +172,12 @@ func (r *run) applyReply(ctx workflow.Context, v Reply) {
 		detail["ticket"] = v.Ticket
 		detail["attempt"] = p.Attempt
 		t := takedown.Transition{Kind: takedown.EventPortalSubmitted, Detail: detail}
-		if p.Kind == platforms.KindNotice && r.st.Status == takedown.StatusAwaitingPortal {
+		if p.Kind == takedown.KindNotice && r.st.Status == takedown.StatusAwaitingPortal {
 			// The removal deadline runs from the filing the platform can act on.
 			r.st.Status = takedown.StatusNoticeSent
 			r.startLadder(now.Add(r.in.Policy.Deadline))
 			d := r.st.Deadline.At
-			t.Status, t.NoticeSentAt, t.Deadline, t.EscalationLevel = takedown.StatusNoticeSent, &now, &d, ptr(int(LevelNotice))
+			t.Status, t.NoticeSentAt, t.Deadline, t.EscalationLevel = takedown.StatusNoticeSent, &now, &d, ptr(takedown.LevelNotice)
 		}
 		r.emit(ctx, t)
 	case ReplyClarification:
@@ -212,7 +211,7 @@ func (r *run) checkDecision(ctx workflow.Context, v EscalationDecision) error {
 	asked := r.st.Asked == RequestApproveBlocking || r.st.Asked == RequestDecideRejection
 	// After a refusal a supervisor may still approve before being asked
 	// again.
-	mayApprove := asked || r.st.Level == LevelApproval && r.st.Blocking == BlockingNone
+	mayApprove := asked || r.st.Level == takedown.LevelApproval && r.st.Blocking == BlockingNone
 	if !asked && !(v.Approve && mayApprove) {
 		return refuse("no escalation is waiting for a decision")
 	}
@@ -232,13 +231,13 @@ func (r *run) applyDecision(ctx workflow.Context, v EscalationDecision) {
 	case v.Approve:
 		r.st.Rung.stop()
 		r.st.Asked = RequestNone
-		r.st.Level = LevelBlocking
+		r.st.Level = takedown.LevelBlocking
 		r.st.Status = takedown.StatusBlocking
 		r.st.Blocking = BlockingOrdering
 		r.st.Orders++
 		r.st.ApprovedBy, r.st.ApprovalReason = v.Actor.ID, v.Reason
 		r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingApproved, Status: takedown.StatusBlocking,
-			EscalationLevel: ptr(int(LevelBlocking)), Detail: detail})
+			EscalationLevel: ptr(takedown.LevelBlocking), Detail: detail})
 	case r.st.Asked == RequestDecideRejection:
 		r.finish(ctx, takedown.Transition{Kind: takedown.EventRejectionAccepted, Status: takedown.StatusRejected,
 			Detail: actorDetail(v.Actor, map[string]any{"reason": v.Reason, "within_deadline": !r.st.WasOverdue})})
@@ -286,7 +285,7 @@ func (r *run) applyExtension(ctx workflow.Context, v Extension) {
 	if r.st.Rung.Running() {
 		t.Detail["from"] = r.st.Rung.At
 		r.st.Rung.start(v.Until)
-		if r.st.Level == LevelNotice {
+		if r.st.Level == takedown.LevelNotice {
 			r.st.Deadline.start(v.Until)
 			r.st.Overdue = false
 			d := v.Until
@@ -331,7 +330,7 @@ func (r *run) checkInformation(ctx workflow.Context, v Information) error {
 func (r *run) applyInformation(ctx workflow.Context, v Information) {
 	now := workflow.Now(ctx)
 	detail := actorDetail(v.Actor, nil)
-	priority := r.st.Level >= LevelPriority
+	priority := r.st.Level >= takedown.LevelPriority
 	switch r.st.Status {
 	case takedown.StatusClarification:
 		// The clocks resume with the time they had left.
@@ -347,24 +346,24 @@ func (r *run) applyInformation(ctx workflow.Context, v Information) {
 			detail["deadline"] = d
 		}
 		r.emit(ctx, t)
-		r.queueSend(platforms.KindFollowUp, priority, v.Text)
+		r.queueSend(takedown.KindFollowUp, priority, v.Text)
 	case takedown.StatusRejected:
 		// An appeal: the platform gets more material and a fresh rung.
 		r.st.Status = takedown.StatusNoticeSent
 		r.st.Asked = RequestNone
 		r.st.Rung.start(now.Add(r.rungLength()))
 		t := takedown.Transition{Kind: takedown.EventAppealed, Status: takedown.StatusNoticeSent, Detail: detail}
-		if r.st.Level == LevelNotice {
+		if r.st.Level == takedown.LevelNotice {
 			r.st.Deadline.start(r.st.Rung.At)
 			r.st.Overdue = false
 			d := r.st.Deadline.At
 			t.Deadline = &d
 		}
 		r.emit(ctx, t)
-		r.queueSend(platforms.KindAppeal, priority, v.Text)
+		r.queueSend(takedown.KindAppeal, priority, v.Text)
 	default:
 		r.emit(ctx, takedown.Transition{Kind: takedown.EventInformationAdded, Detail: detail})
-		r.queueSend(platforms.KindFollowUp, priority, v.Text)
+		r.queueSend(takedown.KindFollowUp, priority, v.Text)
 	}
 	r.upsertSearch(ctx)
 }
@@ -389,9 +388,9 @@ func actorDetail(a Actor, d map[string]any) map[string]any {
 // rungLength is how long the current rung of the ladder lasts.
 func (r *run) rungLength() time.Duration {
 	switch r.st.Level {
-	case LevelNotice:
+	case takedown.LevelNotice:
 		return r.in.Policy.Deadline
-	case LevelReminder:
+	case takedown.LevelReminder:
 		return r.in.Policy.ReminderDeadline
 	default:
 		return r.in.Policy.PriorityDeadline

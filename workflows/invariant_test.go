@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -61,20 +60,20 @@ func invariantRun(t *testing.T, seed uint64) (steps, decisions int) {
 	removeAt := time.Duration(rng.IntN(400)) * time.Hour
 	never := rng.IntN(3) == 0
 	withhold := rng.IntN(5) == 0
-	p.state = func(e time.Duration) platforms.ProbeState {
+	p.state = func(e time.Duration) takedown.ProbeState {
 		switch {
 		case never || e < removeAt:
-			return platforms.StatePresent
+			return takedown.ProbePresent
 		case withhold:
-			return platforms.StateWithheld
+			return takedown.ProbeWithheld
 		}
-		return platforms.StateRemoved
+		return takedown.ProbeRemoved
 	}
 	for range rng.IntN(4) {
-		p.rechecks = append(p.rechecks, []platforms.ProbeState{platforms.StatePresent, platforms.StateRemoved}[rng.IntN(2)])
+		p.rechecks = append(p.rechecks, []takedown.ProbeState{takedown.ProbePresent, takedown.ProbeRemoved}[rng.IntN(2)])
 	}
 	sendFate := map[int]int{}
-	p.sendErr = func(n platforms.Notice) error {
+	p.sendErr = func(n takedown.Notice) error {
 		fate, ok := sendFate[n.Attempt]
 		if !ok {
 			fate = rng.IntN(10)
@@ -234,7 +233,7 @@ func randomDecision(rng *rand.Rand, actors []workflows.Actor, now time.Time) (st
 	case 4:
 		ext := workflows.Extension{Actor: actor, Until: now.Add(time.Duration(1+rng.IntN(72)) * time.Hour), Reason: reason}
 		if rng.IntN(2) == 0 {
-			l := workflows.Level(rng.IntN(3))
+			l := takedown.Level(rng.IntN(3))
 			ext.Level = &l
 		}
 		return workflows.UpdateExtendDeadline, ext

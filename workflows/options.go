@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // SendStartToCloseTimeout bounds one attempt at sending a notice or a
@@ -51,7 +51,7 @@ func localBookkeepingOptions() workflow.LocalActivityOptions {
 	}
 }
 
-func sendOptions(p platforms.Platform) workflow.ActivityOptions {
+func sendOptions(p takedown.Platform) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           SendQueue(p),
 		StartToCloseTimeout: SendStartToCloseTimeout,
@@ -69,7 +69,7 @@ func sendOptions(p platforms.Platform) workflow.ActivityOptions {
 // blockingOrderOptions are a send's, on the main queue: blocking orders go
 // to the regulator's own gateway, not to a platform's rate-limited queue.
 // An attempt lost with its worker is re-sent under the same idempotency key.
-func blockingOrderOptions(p platforms.Platform) workflow.ActivityOptions {
+func blockingOrderOptions(p takedown.Platform) workflow.ActivityOptions {
 	opts := sendOptions(p)
 	opts.TaskQueue = TaskQueue
 	return opts
@@ -79,7 +79,7 @@ func blockingOrderOptions(p platforms.Platform) workflow.ActivityOptions {
 // workflow starts a fresh one.
 const probeWindow = 7 * 24 * time.Hour
 
-func probeOptions(p platforms.Platform, pol Policy) workflow.ActivityOptions {
+func probeOptions(p takedown.Platform, pol Policy) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue: ProbeQueue(p),
 		// Above the adapters' 30 s HTTP timeout, so that a slow platform is
@@ -101,7 +101,7 @@ func probeOptions(p platforms.Platform, pol Policy) workflow.ActivityOptions {
 
 // blockedCheckOptions are a probe's, on the main queue, where the blocking
 // channel's activities are registered.
-func blockedCheckOptions(p platforms.Platform, pol Policy) workflow.ActivityOptions {
+func blockedCheckOptions(p takedown.Platform, pol Policy) workflow.ActivityOptions {
 	opts := probeOptions(p, pol)
 	opts.TaskQueue = TaskQueue
 	return opts

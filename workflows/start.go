@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // Search attributes for people browsing the engine in the Temporal UI. Lists
@@ -42,9 +41,9 @@ const (
 	UrgencySingle                // confirmed one by one
 )
 
-func priorityKey(u Urgency, c platforms.Category) int {
+func priorityKey(u Urgency, c takedown.Category) int {
 	switch {
-	case c == platforms.CSAM:
+	case c == takedown.CSAM:
 		return 1
 	case u == UrgencySingle:
 		return 2

@@ -6,18 +6,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
-)
-
-// Level is the rung of the escalation ladder a takedown stands on.
-type Level int
-
-const (
-	LevelNotice   Level = 0 // the notice was sent; the removal deadline runs
-	LevelReminder Level = 1 // the deadline passed; a reminder was sent
-	LevelPriority Level = 2 // a supervisor was alerted; the priority channel was used
-	LevelApproval Level = 3 // an access-blocking order waits for a supervisor
-	LevelBlocking Level = 4 // the blocking order was approved and sent to ISPs
 )
 
 // ClockState says whether a clock runs, is paused with time left, or is
@@ -90,19 +78,19 @@ const (
 // Send is a notice the workflow has decided to send. Its attempt number
 // is fixed when it is queued, so its idempotency key is too.
 type Send struct {
-	Attempt     int                  `json:"attempt"`
-	Kind        platforms.NoticeKind `json:"kind"`
-	Priority    bool                 `json:"priority,omitempty"`
-	Information string               `json:"information,omitempty"`
+	Attempt     int                 `json:"attempt"`
+	Kind        takedown.NoticeKind `json:"kind"`
+	Priority    bool                `json:"priority,omitempty"`
+	Information string              `json:"information,omitempty"`
 }
 
 // PortalTask is a notice that a person must file on the platform's web
 // portal; the ticket number closes it.
 type PortalTask struct {
-	Attempt int                  `json:"attempt"`
-	Kind    platforms.NoticeKind `json:"kind"`
-	Due     Clock                `json:"due"`
-	Overdue bool                 `json:"overdue,omitempty"`
+	Attempt int                 `json:"attempt"`
+	Kind    takedown.NoticeKind `json:"kind"`
+	Due     Clock               `json:"due"`
+	Overdue bool                `json:"overdue,omitempty"`
 }
 
 // Blocking is where an access-blocking order stands.
@@ -129,7 +117,7 @@ const maxDecided = 64
 // carries it whole; the activities in flight are restarted from it.
 type State struct {
 	Status takedown.Status `json:"status"`
-	Level  Level           `json:"level"`
+	Level  takedown.Level  `json:"level"`
 	// Attempt is the number of the last notice queued.
 	Attempt int `json:"attempt"`
 

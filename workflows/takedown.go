@@ -45,7 +45,6 @@ import (
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // TaskQueue is where takedown workflows and their bookkeeping activities run.
@@ -54,11 +53,11 @@ const TaskQueue = "takedown"
 // SendQueue is the task queue for one platform's outbound notices. Each has
 // its own queue so that a platform's global rate limit is enforced by the
 // engine across every worker (TaskQueueActivitiesPerSecond).
-func SendQueue(p platforms.Platform) string { return "takedown-send-" + string(p) }
+func SendQueue(p takedown.Platform) string { return "takedown-send-" + string(p) }
 
 // ProbeQueue is the task queue for one platform's status probes, kept apart
 // from sends so probing never eats the sending budget.
-func ProbeQueue(p platforms.Platform) string { return "takedown-probe-" + string(p) }
+func ProbeQueue(p takedown.Platform) string { return "takedown-probe-" + string(p) }
 
 // continueAfter bounds one run's history well under the engine's limits even
 // if the engine never suggests continuing as new.
@@ -85,7 +84,7 @@ func Takedown(ctx workflow.Context, in Input) (Result, error) {
 		r.in.Resume = nil
 	} else {
 		r.st = State{Status: takedown.StatusPending}
-		r.queueSend(platforms.KindNotice, false, "")
+		r.queueSend(takedown.KindNotice, false, "")
 	}
 	if err := r.register(ctx); err != nil {
 		return Result{}, err
@@ -280,11 +279,11 @@ func (r *run) stopAll() {
 
 func (r *run) rungSummary() string {
 	switch {
-	case r.st.Level == LevelNotice:
+	case r.st.Level == takedown.LevelNotice:
 		return "removal deadline"
-	case r.st.Level == LevelReminder:
+	case r.st.Level == takedown.LevelReminder:
 		return "deadline after reminder"
-	case r.st.Level == LevelPriority:
+	case r.st.Level == takedown.LevelPriority:
 		return "deadline after priority notice"
 	default:
 		return "ask a supervisor again about blocking"
@@ -323,13 +322,13 @@ func (r *run) continueAsNew(ctx workflow.Context) (Result, error) {
 
 // queueSend decides a notice; the loop sends the queue in order, one at a
 // time, so a takedown never has two notices in flight.
-func (r *run) queueSend(kind platforms.NoticeKind, priority bool, information string) {
+func (r *run) queueSend(kind takedown.NoticeKind, priority bool, information string) {
 	r.st.Attempt++
 	r.st.Sending = append(r.st.Sending, Send{Attempt: r.st.Attempt, Kind: kind, Priority: priority, Information: information})
 }
 
 func (r *run) startSend(ctx workflow.Context, s Send) flight {
-	n := platforms.Notice{
+	n := takedown.Notice{
 		Key:         activities.NoticeKey(r.in.TakedownID, r.in.Content.Platform, s.Attempt),
 		Content:     r.in.Content,
 		Category:    r.in.Category,
@@ -342,12 +341,12 @@ func (r *run) startSend(ctx workflow.Context, s Send) flight {
 		Kind:        s.Kind,
 		Information: s.Information,
 	}
-	if s.Kind != platforms.KindNotice {
+	if s.Kind != takedown.KindNotice {
 		// Later notices point at the first, so the platform can find it.
 		n.FirstReference, n.FirstSentAt = r.st.FirstReference, r.st.FirstNotice
 	}
 	in := activities.SendNoticeInput{Confirm: r.confirm(ctx), Notice: n}
-	if s.Kind == platforms.KindNotice && r.st.Status == takedown.StatusPending {
+	if s.Kind == takedown.KindNotice && r.st.Status == takedown.StatusPending {
 		// The removal deadline runs from the moment the notice left, which
 		// only the activity knows; it projects it, unless a decision taken
 		// while the notice waited moved the takedown on.
@@ -376,7 +375,7 @@ func (r *run) onSent(ctx workflow.Context, f workflow.Future) {
 	var sent activities.SendNoticeResult
 	err := f.Get(ctx, &sent)
 	now := workflow.Now(ctx)
-	first := s.Kind == platforms.KindNotice && r.st.Status == takedown.StatusPending
+	first := s.Kind == takedown.KindNotice && r.st.Status == takedown.StatusPending
 	if err != nil {
 		r.sendFailed(ctx, s, err, first)
 		return
@@ -410,7 +409,7 @@ func (r *run) onSent(ctx workflow.Context, f workflow.Future) {
 
 // startLadder starts the removal deadline and the first rung with it.
 func (r *run) startLadder(deadline time.Time) {
-	r.st.Level = LevelNotice
+	r.st.Level = takedown.LevelNotice
 	r.st.Deadline.start(deadline)
 	r.st.Rung.start(deadline)
 	r.st.Overdue = false
@@ -439,7 +438,7 @@ func (r *run) sendFailed(ctx workflow.Context, s Send, err error, first bool) {
 		r.startLadder(now.Add(r.in.Policy.Deadline))
 		d := r.st.Deadline.At
 		r.emit(ctx, takedown.Transition{Kind: takedown.EventLadderStarted, Status: takedown.StatusNoticeSent, Deadline: &d,
-			EscalationLevel: ptr(int(LevelNotice))})
+			EscalationLevel: ptr(takedown.LevelNotice)})
 	}
 }
 
@@ -450,19 +449,19 @@ func (r *run) onRung(ctx workflow.Context) {
 	now := workflow.Now(ctx)
 	r.st.Rung.stop()
 	switch r.st.Level {
-	case LevelNotice:
-		r.st.Level = LevelReminder
+	case takedown.LevelNotice:
+		r.st.Level = takedown.LevelReminder
 		r.st.Overdue, r.st.WasOverdue = true, true
-		r.emit(ctx, takedown.Transition{Kind: takedown.EventDeadlinePassed, EscalationLevel: ptr(int(LevelReminder)),
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventDeadlinePassed, EscalationLevel: ptr(takedown.LevelReminder),
 			Detail: map[string]any{"deadline": r.st.Deadline.At}})
-		r.queueSend(platforms.KindReminder, false, "")
+		r.queueSend(takedown.KindReminder, false, "")
 		r.st.Rung.start(now.Add(r.in.Policy.ReminderDeadline))
 		r.upsertSearch(ctx)
-	case LevelReminder:
-		r.st.Level = LevelPriority
-		r.emit(ctx, takedown.Transition{Kind: takedown.EventSupervisorAlerted, EscalationLevel: ptr(int(LevelPriority)),
+	case takedown.LevelReminder:
+		r.st.Level = takedown.LevelPriority
+		r.emit(ctx, takedown.Transition{Kind: takedown.EventSupervisorAlerted, EscalationLevel: ptr(takedown.LevelPriority),
 			Detail: map[string]any{"reason": "no removal after the reminder"}})
-		r.queueSend(platforms.KindPriority, true, "")
+		r.queueSend(takedown.KindPriority, true, "")
 		r.st.Rung.start(now.Add(r.in.Policy.PriorityDeadline))
 	default: // the priority rung ended, or a refused order's wait
 		r.askBlocking(ctx)
@@ -472,8 +471,8 @@ func (r *run) onRung(ctx workflow.Context) {
 // askBlocking opens the request for a supervisor's approval of an
 // access-blocking order.
 func (r *run) askBlocking(ctx workflow.Context) {
-	again := r.st.Level >= LevelApproval
-	r.st.Level = LevelApproval
+	again := r.st.Level >= takedown.LevelApproval
+	r.st.Level = takedown.LevelApproval
 	r.st.Status = takedown.StatusAwaitingApproval
 	r.st.Asked = RequestApproveBlocking
 	r.st.BlockingAvailable, r.st.BlockingKnown = r.blockingAvailable(ctx), true
@@ -482,7 +481,7 @@ func (r *run) askBlocking(ctx workflow.Context) {
 		detail["asked_again"] = true
 	}
 	r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingApprovalRequested, Status: takedown.StatusAwaitingApproval,
-		EscalationLevel: ptr(int(LevelApproval)), Detail: detail})
+		EscalationLevel: ptr(takedown.LevelApproval), Detail: detail})
 	r.upsertSearch(ctx)
 }
 
@@ -541,7 +540,7 @@ func (r *run) onProbe(ctx workflow.Context, f workflow.Future) {
 	if !r.st.Probing || r.st.Done {
 		return
 	}
-	var res platforms.ProbeResult
+	var res takedown.ProbeResult
 	err := f.Get(ctx, &res)
 	var ce *temporal.CanceledError
 	switch {
@@ -552,7 +551,7 @@ func (r *run) onProbe(ctx workflow.Context, f workflow.Future) {
 		r.probeFailed(ctx, err)
 		return
 	}
-	if res.State == platforms.StateWithheld {
+	if res.State == takedown.ProbeWithheld {
 		r.finishProbe(ctx, takedown.StatusWithheld, takedown.EventWithheld, res)
 		return
 	}
@@ -570,7 +569,7 @@ func (r *run) probeFailed(ctx workflow.Context, err error) {
 
 // removed records confirmed removal; then, if the policy says so, a later
 // re-check looks again and reopens the takedown if the content came back.
-func (r *run) removed(ctx workflow.Context, res platforms.ProbeResult) {
+func (r *run) removed(ctx workflow.Context, res takedown.ProbeResult) {
 	at := res.CheckedAt
 	t := takedown.Transition{Kind: takedown.EventRemoved, Status: takedown.StatusRemoved, RemovedAt: &at, Closed: true,
 		Detail: map[string]any{"reason": res.Reason, "within_deadline": !r.st.WasOverdue, "level": int(r.st.Level)}}
@@ -611,14 +610,14 @@ func (r *run) onRecheck(ctx workflow.Context, f workflow.Future) {
 		return
 	}
 	r.st.Rechecking = false
-	var res platforms.ProbeResult
+	var res takedown.ProbeResult
 	err := f.Get(ctx, &res)
 	now := workflow.Now(ctx)
 	switch {
 	case err != nil:
 		r.st.LastFailure = errorSummary(err)
 		r.st.Recheck.start(now.Add(max(r.in.Policy.ProbeMax, time.Minute)))
-	case res.State != platforms.StatePresent:
+	case res.State != takedown.ProbePresent:
 		r.result = Result{Status: takedown.StatusRemoved, Probe: r.result.Probe}
 		r.st.Done = true
 	case r.st.Sightings == 0:
@@ -633,12 +632,12 @@ func (r *run) reopen(ctx workflow.Context) {
 	r.st.Reopened++
 	r.st.ProbeSince = time.Time{} // the notice sent again starts the dense probes again
 	r.st.Sightings = 0
-	r.st.Level = LevelNotice
+	r.st.Level = takedown.LevelNotice
 	r.st.Status = takedown.StatusPending
 	r.st.Overdue, r.st.WasOverdue = false, false
 	r.emit(ctx, takedown.Transition{Kind: takedown.EventReappeared, Status: takedown.StatusPending, Reopened: true,
-		EscalationLevel: ptr(int(LevelNotice)), Detail: map[string]any{"reopened": r.st.Reopened}})
-	r.queueSend(platforms.KindNotice, false, "")
+		EscalationLevel: ptr(takedown.LevelNotice), Detail: map[string]any{"reopened": r.st.Reopened}})
+	r.queueSend(takedown.KindNotice, false, "")
 	r.upsertSearch(ctx)
 }
 
@@ -671,11 +670,11 @@ func (r *run) onOrdered(ctx workflow.Context, f workflow.Future) {
 	if errors.As(err, &app) && app.Type() == "not_configured" {
 		r.st.BlockingAvailable = false
 	}
-	r.st.Level = LevelApproval
+	r.st.Level = takedown.LevelApproval
 	r.st.Status = takedown.StatusAwaitingApproval
 	r.st.Asked = RequestApproveBlocking
 	r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingOrderFailed, Status: takedown.StatusAwaitingApproval,
-		EscalationLevel: ptr(int(LevelApproval)), Detail: map[string]any{"error": r.st.LastFailure}})
+		EscalationLevel: ptr(takedown.LevelApproval), Detail: map[string]any{"error": r.st.LastFailure}})
 	r.upsertSearch(ctx)
 }
 
@@ -701,12 +700,12 @@ func (r *run) onBlockCheck(ctx workflow.Context, f workflow.Future) {
 		r.st.Blocking = BlockingNone
 		r.st.Asked = RequestApproveBlocking
 		r.st.Status = takedown.StatusAwaitingApproval
-		r.st.Level = LevelApproval
+		r.st.Level = takedown.LevelApproval
 		r.emit(ctx, takedown.Transition{Kind: takedown.EventBlockingApprovalRequested, Status: takedown.StatusAwaitingApproval,
-			EscalationLevel: ptr(int(LevelApproval)), Detail: map[string]any{"reason": "the blocking check failed"}})
+			EscalationLevel: ptr(takedown.LevelApproval), Detail: map[string]any{"reason": "the blocking check failed"}})
 		return
 	}
-	r.finishProbe(ctx, takedown.StatusBlocked, takedown.EventBlocked, platforms.ProbeResult{})
+	r.finishProbe(ctx, takedown.StatusBlocked, takedown.EventBlocked, takedown.ProbeResult{})
 }
 
 // --- endings -------------------------------------------------------------------------
@@ -736,7 +735,7 @@ func (r *run) finish(ctx workflow.Context, t takedown.Transition) {
 	r.upsertSearch(ctx)
 }
 
-func (r *run) finishProbe(ctx workflow.Context, status takedown.Status, kind takedown.EventKind, res platforms.ProbeResult) {
+func (r *run) finishProbe(ctx workflow.Context, status takedown.Status, kind takedown.EventKind, res takedown.ProbeResult) {
 	detail := map[string]any{"within_deadline": !r.st.WasOverdue, "level": int(r.st.Level)}
 	if len(res.Countries) > 0 {
 		detail["countries"] = res.Countries

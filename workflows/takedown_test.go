@@ -45,8 +45,8 @@ func testInput() workflows.Input {
 	return workflows.Input{
 		TakedownID: uuid.MustParse("11111111-2222-3333-4444-555555555555"),
 		ItemID:     uuid.MustParse("aaaaaaaa-2222-3333-4444-555555555555"),
-		Content:    platforms.Content{Platform: platforms.YouTube, ID: "dQw4w9WgXcQ", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
-		Category:   platforms.DeepfakeSexual,
+		Content:    takedown.Content{Platform: takedown.YouTube, ID: "dQw4w9WgXcQ", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
+		Category:   takedown.DeepfakeSexual,
 		Reference:  "TKD-111111112222",
 		Language:   "ko",
 		Policy:     testPolicy(),
@@ -61,13 +61,13 @@ type platform struct {
 	start time.Time
 
 	mu       sync.Mutex
-	notices  []platforms.Notice
+	notices  []takedown.Notice
 	events   []takedown.Transition
 	orders   int
 	portal   bool
-	state    func(elapsed time.Duration) platforms.ProbeState
+	state    func(elapsed time.Duration) takedown.ProbeState
 	blocked  func(elapsed time.Duration) bool
-	sendErr  func(n platforms.Notice) error
+	sendErr  func(n takedown.Notice) error
 	probeIns []activities.ProbeInput
 	noISP    bool
 	// sendIns holds every send as the activity received it.
@@ -78,7 +78,7 @@ type platform struct {
 	recordErr func(tr takedown.Transition) error
 	probeErr  func(elapsed time.Duration) error
 	// rechecks, when set, answers the re-checks after removal in order.
-	rechecks []platforms.ProbeState
+	rechecks []takedown.ProbeState
 	// proj is the status the store would show, applied as the store does.
 	proj takedown.Status
 }
@@ -91,7 +91,7 @@ func newPlatform(t *testing.T) *platform {
 	env.RegisterWorkflow(workflows.Takedown)
 	env.RegisterActivity(a)
 	p := &platform{t: t, env: env, start: env.Now(), proj: takedown.StatusPending,
-		state:   func(time.Duration) platforms.ProbeState { return platforms.StatePresent },
+		state:   func(time.Duration) takedown.ProbeState { return takedown.ProbePresent },
 		blocked: func(time.Duration) bool { return false },
 	}
 	env.OnActivity(a.RecordEvent, mock.Anything, mock.Anything).Return(func(_ context.Context, tr takedown.Transition) error {
@@ -118,9 +118,9 @@ func newPlatform(t *testing.T) *platform {
 			}
 		}
 		p.notices = append(p.notices, in.Notice)
-		sub := platforms.Submission{Channel: platforms.ChannelAPI, Reference: "TKD-1", SentAt: env.Now()}
+		sub := platforms.Submission{Channel: takedown.ChannelAPI, Reference: "TKD-1", SentAt: env.Now()}
 		if p.portal && in.Notice.Attempt == 1 || p.portalAll {
-			sub = platforms.Submission{Channel: platforms.ChannelPortal, Reference: "TKD-1", AwaitingPortal: true}
+			sub = platforms.Submission{Channel: takedown.ChannelPortal, Reference: "TKD-1", AwaitingPortal: true}
 			if in.IfStatus != "" && in.IfStatus == p.proj {
 				p.proj = takedown.StatusAwaitingPortal
 			}
@@ -138,13 +138,13 @@ func newPlatform(t *testing.T) *platform {
 	})
 	// The real Probe activity's contract, driven by the script: until gone
 	// it fails as still present, and a removal must be seen twice.
-	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.ProbeInput) (platforms.ProbeResult, error) {
+	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.ProbeInput) (takedown.ProbeResult, error) {
 		p.mu.Lock()
 		p.probeIns = append(p.probeIns, in)
 		p.mu.Unlock()
 		if p.probeErr != nil {
 			if err := p.probeErr(env.Now().Sub(p.start)); err != nil {
-				return platforms.ProbeResult{}, err
+				return takedown.ProbeResult{}, err
 			}
 		}
 		st := p.state(env.Now().Sub(p.start))
@@ -155,11 +155,11 @@ func newPlatform(t *testing.T) *platform {
 			}
 			p.mu.Unlock()
 		}
-		res := platforms.ProbeResult{State: st, CheckedAt: env.Now()}
-		if st == platforms.StateWithheld {
+		res := takedown.ProbeResult{State: st, CheckedAt: env.Now()}
+		if st == takedown.ProbeWithheld {
 			res.Countries = []string{"KR"}
 		}
-		gone := st == platforms.StateRemoved || st == platforms.StateWithheld && !in.WithheldIsPresent
+		gone := st == takedown.ProbeRemoved || st == takedown.ProbeWithheld && !in.WithheldIsPresent
 		if in.UntilGone && !gone {
 			return res, temporal.NewApplicationError("present", activities.ErrStillPresent)
 		}
@@ -187,7 +187,7 @@ func newPlatform(t *testing.T) *platform {
 	env.OnActivity(a.BlockingConfigured, mock.Anything).Return(func(context.Context) (bool, error) {
 		return !p.noISP, nil
 	})
-	env.OnActivity(a.CheckBlocked, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ platforms.Content) (time.Time, error) {
+	env.OnActivity(a.CheckBlocked, mock.Anything, mock.Anything).Return(func(ctx context.Context, _ takedown.Content) (time.Time, error) {
 		if !p.blocked(env.Now().Sub(p.start)) {
 			return time.Time{}, temporal.NewApplicationError("no", activities.ErrNotYetBlocked)
 		}
@@ -197,12 +197,12 @@ func newPlatform(t *testing.T) *platform {
 }
 
 // removedAfter scripts content that disappears after d.
-func removedAfter(d time.Duration) func(time.Duration) platforms.ProbeState {
-	return func(e time.Duration) platforms.ProbeState {
+func removedAfter(d time.Duration) func(time.Duration) takedown.ProbeState {
+	return func(e time.Duration) takedown.ProbeState {
 		if e >= d {
-			return platforms.StateRemoved
+			return takedown.ProbeRemoved
 		}
-		return platforms.StatePresent
+		return takedown.ProbePresent
 	}
 }
 
@@ -314,8 +314,8 @@ func TestRemovedWithinDeadline(t *testing.T) {
 	if !rm.Closed || rm.RemovedAt == nil || rm.Detail["within_deadline"] != true {
 		t.Errorf("removed = %+v", rm)
 	}
-	if len(p.notices) != 1 || p.notices[0].Kind != platforms.KindNotice || p.notices[0].Attempt != 1 ||
-		p.notices[0].Key != activities.NoticeKey(testInput().TakedownID, platforms.YouTube, 1) {
+	if len(p.notices) != 1 || p.notices[0].Kind != takedown.KindNotice || p.notices[0].Attempt != 1 ||
+		p.notices[0].Key != activities.NoticeKey(testInput().TakedownID, takedown.YouTube, 1) {
 		t.Errorf("notices = %+v", p.notices)
 	}
 	// Removal must be seen twice: the probe is asked to confirm.
@@ -335,13 +335,13 @@ func TestDeadlinePassesReminderWorks(t *testing.T) {
 		t.Fatalf("status %s", res.Status)
 	}
 	wantKinds(t, p.kinds(), "notice_sent", "deadline_passed", "notice_sent", "removed", "rechecked")
-	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindReminder || p.notices[1].Priority || p.notices[1].Attempt != 2 {
+	if len(p.notices) != 2 || p.notices[1].Kind != takedown.KindReminder || p.notices[1].Priority || p.notices[1].Attempt != 2 {
 		t.Fatalf("notices = %+v", p.notices)
 	}
 	if p.event("removed").Detail["within_deadline"] != false {
 		t.Error("removal after the deadline counted as within it")
 	}
-	if lvl := p.event("deadline_passed").EscalationLevel; lvl == nil || workflows.Level(*lvl) != workflows.LevelReminder {
+	if lvl := p.event("deadline_passed").EscalationLevel; lvl == nil || takedown.Level(*lvl) != takedown.LevelReminder {
 		t.Errorf("level = %v", lvl)
 	}
 }
@@ -351,7 +351,7 @@ func TestLadderSupervisorRefusesThenApprovesBlocking(t *testing.T) {
 	p.blocked = func(e time.Duration) bool { return e > 80*time.Hour }
 	// 72h: the third deadline passes; approval requested.
 	p.at(75*time.Hour, func() {
-		if st := p.state_(t); st.Status != takedown.StatusAwaitingApproval || st.Level != workflows.LevelApproval {
+		if st := p.state_(t); st.Status != takedown.StatusAwaitingApproval || st.Level != takedown.LevelApproval {
 			t.Errorf("at 75h state = %+v", st)
 		}
 		// Staff may not decide; a refusal needs a reason.
@@ -368,7 +368,7 @@ func TestLadderSupervisorRefusesThenApprovesBlocking(t *testing.T) {
 	}
 	wantKinds(t, p.kinds(), "notice_sent", "deadline_passed", "notice_sent", "supervisor_alerted", "notice_sent", "blocking_approval_requested",
 		"blocking_refused", "blocking_approved", "blocking_ordered", "blocked")
-	if len(p.notices) != 3 || p.notices[2].Kind != platforms.KindPriority || !p.notices[2].Priority {
+	if len(p.notices) != 3 || p.notices[2].Kind != takedown.KindPriority || !p.notices[2].Priority {
 		t.Fatalf("notices = %+v", p.notices)
 	}
 	if p.orders != 1 {
@@ -415,18 +415,18 @@ func TestPlatformRejectsAppealSucceeds(t *testing.T) {
 		t.Fatalf("status %s", res.Status)
 	}
 	wantKinds(t, p.kinds(), "notice_sent", "rejected", "appealed", "notice_sent", "removed", "rechecked")
-	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindAppeal || p.notices[1].Information != "court order attached" {
+	if len(p.notices) != 2 || p.notices[1].Kind != takedown.KindAppeal || p.notices[1].Information != "court order attached" {
 		t.Fatalf("notices = %+v", p.notices)
 	}
 }
 
 func TestWithheldEnds(t *testing.T) {
 	p := newPlatform(t)
-	p.state = func(e time.Duration) platforms.ProbeState {
+	p.state = func(e time.Duration) takedown.ProbeState {
 		if e > time.Hour {
-			return platforms.StateWithheld
+			return takedown.ProbeWithheld
 		}
-		return platforms.StatePresent
+		return takedown.ProbePresent
 	}
 	res := p.run(testInput())
 	if res.Status != takedown.StatusWithheld {
@@ -441,14 +441,14 @@ func TestWithheldEnds(t *testing.T) {
 
 func TestWithheldEscalatesWhenPolicySays(t *testing.T) {
 	p := newPlatform(t)
-	p.state = func(e time.Duration) platforms.ProbeState {
+	p.state = func(e time.Duration) takedown.ProbeState {
 		switch {
 		case e > 30*time.Hour:
-			return platforms.StateRemoved
+			return takedown.ProbeRemoved
 		case e > time.Hour:
-			return platforms.StateWithheld
+			return takedown.ProbeWithheld
 		}
-		return platforms.StatePresent
+		return takedown.ProbePresent
 	}
 	in := testInput()
 	in.Policy.EscalateWithheld = true
@@ -489,23 +489,23 @@ func TestClarificationPausesAndResumesTheClock(t *testing.T) {
 	if p.event("removed").Detail["within_deadline"] != true {
 		t.Error("paused time counted against the platform")
 	}
-	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindFollowUp {
+	if len(p.notices) != 2 || p.notices[1].Kind != takedown.KindFollowUp {
 		t.Errorf("notices = %+v", p.notices)
 	}
 }
 
 func TestContentReappearsAndTheTakedownReopens(t *testing.T) {
 	p := newPlatform(t)
-	p.state = func(e time.Duration) platforms.ProbeState {
+	p.state = func(e time.Duration) takedown.ProbeState {
 		switch {
 		case e < 2*time.Hour:
-			return platforms.StatePresent
+			return takedown.ProbePresent
 		case e < 5*24*time.Hour:
-			return platforms.StateRemoved
+			return takedown.ProbeRemoved
 		case e < 8*24*time.Hour:
-			return platforms.StatePresent // re-uploaded at the same address
+			return takedown.ProbePresent // re-uploaded at the same address
 		}
-		return platforms.StateRemoved
+		return takedown.ProbeRemoved
 	}
 	res := p.run(testInput())
 	if res.Status != takedown.StatusRemoved {
@@ -515,7 +515,7 @@ func TestContentReappearsAndTheTakedownReopens(t *testing.T) {
 	if re := p.event("reappeared"); !re.Reopened || re.Status != takedown.StatusPending {
 		t.Errorf("reappeared = %+v", re)
 	}
-	if len(p.notices) != 2 || p.notices[1].Kind != platforms.KindNotice || p.notices[1].Attempt != 2 {
+	if len(p.notices) != 2 || p.notices[1].Kind != takedown.KindNotice || p.notices[1].Attempt != 2 {
 		t.Errorf("notices = %+v", p.notices)
 	}
 }
@@ -600,7 +600,7 @@ func TestPortalFilingThenRemoval(t *testing.T) {
 
 func TestPermanentSendFailureEndsFailed(t *testing.T) {
 	p := newPlatform(t)
-	p.sendErr = func(platforms.Notice) error {
+	p.sendErr = func(takedown.Notice) error {
 		return temporal.NewNonRetryableApplicationError("rejected", "permanent:forbidden", errors.New("403"))
 	}
 	if res := p.run(testInput()); res.Status != takedown.StatusFailed {
@@ -616,7 +616,7 @@ func TestTransientSendFailureRetries(t *testing.T) {
 	p := newPlatform(t)
 	p.state = removedAfter(time.Hour)
 	calls := 0
-	p.sendErr = func(platforms.Notice) error {
+	p.sendErr = func(takedown.Notice) error {
 		calls++
 		if calls < 3 {
 			return temporal.NewApplicationError("503", "transient:http_503")

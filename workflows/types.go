@@ -7,7 +7,6 @@ import (
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // Names of the takedown's updates and query. Human decisions are Updates
@@ -76,7 +75,7 @@ type Extension struct {
 	// Level, when set, is the rung the person saw: if the takedown moved
 	// on before the extension took effect, it is refused rather than
 	// applied to a deadline they did not mean.
-	Level *Level `json:"level,omitempty"`
+	Level *takedown.Level `json:"level,omitempty"`
 }
 
 // Withdrawal cancels the takedown.
@@ -94,12 +93,12 @@ type Information struct {
 
 // Input starts one takedown.
 type Input struct {
-	TakedownID  uuid.UUID          `json:"takedown_id"`
-	ItemID      uuid.UUID          `json:"item_id"`
-	Content     platforms.Content  `json:"content"`
-	Category    platforms.Category `json:"category"`
-	Note        string             `json:"note,omitempty"`
-	ConfirmedBy uuid.UUID          `json:"confirmed_by"`
+	TakedownID  uuid.UUID         `json:"takedown_id"`
+	ItemID      uuid.UUID         `json:"item_id"`
+	Content     takedown.Content  `json:"content"`
+	Category    takedown.Category `json:"category"`
+	Note        string            `json:"note,omitempty"`
+	ConfirmedBy uuid.UUID         `json:"confirmed_by"`
 	// Reference is the regulator's own reference for the request.
 	Reference   string `json:"reference"`
 	LegalGround string `json:"legal_ground"`
@@ -146,8 +145,8 @@ type Policy struct {
 
 // Result is how a takedown ended.
 type Result struct {
-	Status takedown.Status       `json:"status"`
-	Probe  platforms.ProbeResult `json:"probe"`
+	Status takedown.Status      `json:"status"`
+	Probe  takedown.ProbeResult `json:"probe"`
 }
 
 // Accepted is what an update answers once the workflow has taken the
@@ -155,7 +154,7 @@ type Result struct {
 // update id had already been taken, and nothing was done again.
 type Accepted struct {
 	Status   takedown.Status `json:"status"`
-	Level    Level           `json:"level"`
+	Level    takedown.Level  `json:"level"`
 	Deadline time.Time       `json:"deadline,omitzero"`
 	Repeat   bool            `json:"repeat,omitempty"`
 }

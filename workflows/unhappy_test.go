@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -42,7 +41,7 @@ func (p *platform) withdrawAt(d time.Duration) {
 // ladder still climbs to the supervisor, who is told of each failure.
 func TestFailedRemindersStillClimb(t *testing.T) {
 	p := newPlatform(t)
-	p.sendErr = func(n platforms.Notice) error {
+	p.sendErr = func(n takedown.Notice) error {
 		if n.Attempt > 1 {
 			return permanent("550 mailbox unavailable")
 		}
@@ -90,14 +89,14 @@ func TestApprovalWithoutISPChannelIsRefused(t *testing.T) {
 // takedown is open, its ladder runs, and decisions are still taken.
 func TestReopenWithAFailedNoticeGoesOn(t *testing.T) {
 	p := newPlatform(t)
-	p.state = func(e time.Duration) platforms.ProbeState {
+	p.state = func(e time.Duration) takedown.ProbeState {
 		if e >= time.Hour && e < 100*time.Hour {
-			return platforms.StateRemoved
+			return takedown.ProbeRemoved
 		}
-		return platforms.StatePresent
+		return takedown.ProbePresent
 	}
-	p.rechecks = []platforms.ProbeState{platforms.StatePresent, platforms.StatePresent}
-	p.sendErr = func(n platforms.Notice) error {
+	p.rechecks = []takedown.ProbeState{takedown.ProbePresent, takedown.ProbePresent}
+	p.sendErr = func(n takedown.Notice) error {
 		if n.Attempt == 2 {
 			return permanent("550")
 		}
@@ -203,7 +202,7 @@ func TestTwoApprovalsAtOnce(t *testing.T) {
 func TestExtensionAtTheDeadline(t *testing.T) {
 	p := newPlatform(t)
 	p.state = removedAfter(60 * time.Hour)
-	level := workflows.LevelNotice
+	level := takedown.LevelNotice
 	var outcome error
 	taken := false
 	p.at(24*time.Hour, func() {
@@ -214,7 +213,7 @@ func TestExtensionAtTheDeadline(t *testing.T) {
 		}, workflows.Extension{Actor: supervisor, Until: p.start.Add(48 * time.Hour), Reason: "holiday", Level: &level})
 	})
 	p.run(testInput())
-	reminded := slices.ContainsFunc(p.notices, func(n platforms.Notice) bool { return n.Kind == platforms.KindReminder })
+	reminded := slices.ContainsFunc(p.notices, func(n takedown.Notice) bool { return n.Kind == takedown.KindReminder })
 	switch {
 	case taken && reminded && p.notices[1].Attempt == 2 && p.event("deadline_passed").At.Before(p.start.Add(48*time.Hour)):
 		t.Errorf("extension taken and the reminder sent anyway: %v", p.kinds())
@@ -236,12 +235,12 @@ func TestFollowUpOnPortalKeepsTheRung(t *testing.T) {
 	})
 	p.at(24*time.Hour, func() {
 		st := p.state_(t)
-		if st.Level != workflows.LevelNotice || st.Portal == nil || !st.Portal.Overdue {
+		if st.Level != takedown.LevelNotice || st.Portal == nil || !st.Portal.Overdue {
 			t.Errorf("at 24h: %+v", st)
 		}
 	})
 	p.at(26*time.Hour, func() {
-		if st := p.state_(t); st.Level != workflows.LevelReminder {
+		if st := p.state_(t); st.Level != takedown.LevelReminder {
 			t.Errorf("at 26h level %d", st.Level)
 		}
 	})
@@ -261,7 +260,7 @@ func TestResumeKeepsStoppedClocks(t *testing.T) {
 	p := newPlatform(t)
 	in := testInput()
 	in.Resume = &workflows.State{
-		Status: takedown.StatusRejected, Level: workflows.LevelReminder, Attempt: 2,
+		Status: takedown.StatusRejected, Level: takedown.LevelReminder, Attempt: 2,
 		Asked: workflows.RequestDecideRejection, Probing: true, FirstNotice: p.start.Add(-30 * time.Hour), Seq: 6,
 		Rung: workflows.Clock{Gen: 3}, Deadline: workflows.Clock{State: workflows.ClockRunning, At: p.start.Add(-6 * time.Hour), Gen: 1},
 	}
@@ -290,12 +289,12 @@ func TestClarificationAfterTheDeadline(t *testing.T) {
 		p.mustUpdate(workflows.UpdateAddInformation, workflows.Information{Actor: staff, Text: "answer"})
 	})
 	p.at(97*time.Hour, func() {
-		if st := p.state_(t); st.Level != workflows.LevelReminder {
+		if st := p.state_(t); st.Level != takedown.LevelReminder {
 			t.Errorf("at 97h level %d", st.Level)
 		}
 	})
 	p.at(99*time.Hour, func() {
-		if st := p.state_(t); st.Level != workflows.LevelPriority {
+		if st := p.state_(t); st.Level != takedown.LevelPriority {
 			t.Errorf("at 99h level %d (the reminder rung had 18h left at 30h)", st.Level)
 		}
 	})
@@ -305,7 +304,7 @@ func TestClarificationAfterTheDeadline(t *testing.T) {
 	if ans.Deadline == nil || !ans.Deadline.Equal(p.start.Add(24*time.Hour)) || ans.Status != takedown.StatusNoticeSent {
 		t.Errorf("clarification answered = %+v; the deadline had passed at 24h and must stay there", ans)
 	}
-	if n := p.notices[len(p.notices)-1]; n.Kind != platforms.KindPriority {
+	if n := p.notices[len(p.notices)-1]; n.Kind != takedown.KindPriority {
 		t.Errorf("last notice %s", n.Kind)
 	}
 }
@@ -346,7 +345,7 @@ func TestRemovalSeenWhileBlocking(t *testing.T) {
 	}
 	// A local activity's argument reaches the mock unencoded (an int), an
 	// activity's through JSON (a float64): compare the number.
-	if r := p.event("removed"); fmt.Sprint(r.Detail["level"]) != fmt.Sprint(int(workflows.LevelBlocking)) {
+	if r := p.event("removed"); fmt.Sprint(r.Detail["level"]) != fmt.Sprint(int(takedown.LevelBlocking)) {
 		t.Errorf("removed = %+v", r)
 	}
 }
@@ -356,7 +355,7 @@ func TestRemovalSeenWhileBlocking(t *testing.T) {
 func TestReopenNeedsTwoSightings(t *testing.T) {
 	p := newPlatform(t)
 	p.state = removedAfter(time.Hour)
-	p.rechecks = []platforms.ProbeState{platforms.StatePresent, platforms.StateRemoved}
+	p.rechecks = []takedown.ProbeState{takedown.ProbePresent, takedown.ProbeRemoved}
 	if res := p.run(testInput()); res.Status != takedown.StatusRemoved {
 		t.Fatalf("status %s", res.Status)
 	}
@@ -442,7 +441,7 @@ func TestProbeFailureStartsAgain(t *testing.T) {
 // the takedown at once.
 func TestWithdrawWhileTheNoticeWaits(t *testing.T) {
 	p := newPlatform(t)
-	p.sendErr = func(platforms.Notice) error {
+	p.sendErr = func(takedown.Notice) error {
 		return temporal.NewApplicationErrorWithOptions("quota", "rate_limited:quotaExceeded",
 			temporal.ApplicationErrorOptions{NextRetryDelay: 20 * time.Hour})
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/mail"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/meta"
 	"github.com/takedown-oss/takedown/platforms/telegram"
@@ -17,13 +18,13 @@ import (
 func loadAdapters(e *env) adapterset.Config {
 	// Channels default to the platforms' own defaults, defined once in
 	// platforms.DefaultChannels.
-	ch := func(key string, p platforms.Platform, priority bool) platforms.Channel {
+	ch := func(key string, p takedown.Platform, priority bool) takedown.Channel {
 		d := platforms.DefaultChannels[p]
 		def := d.Ordinary
 		if priority {
 			def = d.Priority
 		}
-		return platforms.Channel(e.Str(key, string(def)))
+		return takedown.Channel(e.Str(key, string(def)))
 	}
 	return adapterset.Config{
 		Mail: mail.Config{
@@ -39,23 +40,23 @@ func loadAdapters(e *env) adapterset.Config {
 			BaseURL:         e.Str("YOUTUBE_API_BASE", "https://www.googleapis.com/youtube/v3"),
 			AccessToken:     e.Secret("YOUTUBE_ACCESS_TOKEN"),
 			Language:        e.Str("YOUTUBE_LANGUAGE", "ko_KR"),
-			Channel:         ch("YOUTUBE_CHANNEL", platforms.YouTube, false),
-			PriorityChannel: ch("YOUTUBE_PRIORITY_CHANNEL", platforms.YouTube, true),
+			Channel:         ch("YOUTUBE_CHANNEL", takedown.YouTube, false),
+			PriorityChannel: ch("YOUTUBE_PRIORITY_CHANNEL", takedown.YouTube, true),
 		},
 		Telegram: telegram.Config{
 			PreviewBaseURL:  e.Str("TELEGRAM_PREVIEW_BASE", "https://t.me"),
 			To:              e.Str("TELEGRAM_NOTICE_TO", ""),
 			PriorityTo:      e.Str("TELEGRAM_PRIORITY_TO", ""),
-			Channel:         ch("TELEGRAM_CHANNEL", platforms.Telegram, false),
-			PriorityChannel: ch("TELEGRAM_PRIORITY_CHANNEL", platforms.Telegram, true),
+			Channel:         ch("TELEGRAM_CHANNEL", takedown.Telegram, false),
+			PriorityChannel: ch("TELEGRAM_PRIORITY_CHANNEL", takedown.Telegram, true),
 		},
 		X: x.Config{
 			APIBaseURL:      e.Str("X_API_BASE", "https://api.x.com"),
 			BearerToken:     e.Secret("X_BEARER_TOKEN"),
 			To:              e.Str("X_NOTICE_TO", ""),
 			PriorityTo:      e.Str("X_PRIORITY_TO", ""),
-			Channel:         ch("X_CHANNEL", platforms.X, false),
-			PriorityChannel: ch("X_PRIORITY_CHANNEL", platforms.X, true),
+			Channel:         ch("X_CHANNEL", takedown.X, false),
+			PriorityChannel: ch("X_PRIORITY_CHANNEL", takedown.X, true),
 		},
 		Meta: meta.Config{
 			GraphBaseURL:     e.Str("META_GRAPH_BASE", "https://graph.facebook.com/v21.0"),
@@ -64,8 +65,8 @@ func loadAdapters(e *env) adapterset.Config {
 			PublicBaseURL:    e.Str("META_PUBLIC_BASE", ""),
 			To:               e.Str("META_NOTICE_TO", ""),
 			PriorityTo:       e.Str("META_PRIORITY_TO", ""),
-			Channel:          ch("META_CHANNEL", platforms.Meta, false),
-			PriorityChannel:  ch("META_PRIORITY_CHANNEL", platforms.Meta, true),
+			Channel:          ch("META_CHANNEL", takedown.Meta, false),
+			PriorityChannel:  ch("META_PRIORITY_CHANNEL", takedown.Meta, true),
 		},
 	}
 }

@@ -17,8 +17,8 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/config"
 	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/migrations"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // doctorTimeout bounds each check, so that an unreachable part is named
@@ -49,7 +49,7 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 		checkEngine(ctx, c.common, logger, ok, problem)
 	}
 	hc := &http.Client{Timeout: doctorTimeout}
-	for _, p := range platforms.All {
+	for _, p := range takedown.Platforms {
 		enabled := false
 		for _, q := range c.Platforms {
 			enabled = enabled || q == p
@@ -146,11 +146,11 @@ func checkEngine(ctx context.Context, c common, logger *slog.Logger, ok, problem
 
 // endpoints are what a platform's adapter talks to: its API root, and the
 // SMTP relay when its channel is e-mail.
-func endpoints(c workerConfig, p platforms.Platform) []string {
+func endpoints(c workerConfig, p takedown.Platform) []string {
 	var out []string
-	smtp := func(chs ...platforms.Channel) {
+	smtp := func(chs ...takedown.Channel) {
 		for _, ch := range chs {
-			if ch == platforms.ChannelEmail {
+			if ch == takedown.ChannelEmail {
 				port := c.Adapters.Mail.Port
 				if port == 0 {
 					port = map[string]int{"none": 25, "tls": 465}[string(c.Adapters.Mail.TLS)]
@@ -165,16 +165,16 @@ func endpoints(c workerConfig, p platforms.Platform) []string {
 	}
 	a := c.Adapters
 	switch p {
-	case platforms.YouTube:
+	case takedown.YouTube:
 		out = append(out, a.YouTube.BaseURL)
 		smtp(a.YouTube.Channel, a.YouTube.PriorityChannel)
-	case platforms.Telegram:
+	case takedown.Telegram:
 		out = append(out, a.Telegram.PreviewBaseURL)
 		smtp(a.Telegram.Channel, a.Telegram.PriorityChannel)
-	case platforms.X:
+	case takedown.X:
 		out = append(out, a.X.APIBaseURL)
 		smtp(a.X.Channel, a.X.PriorityChannel)
-	case platforms.Meta:
+	case takedown.Meta:
 		out = append(out, a.Meta.GraphBaseURL)
 		smtp(a.Meta.Channel, a.Meta.PriorityChannel)
 	}

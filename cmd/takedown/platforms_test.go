@@ -9,6 +9,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/config"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -30,26 +31,26 @@ func TestPlatformsOffWithReasons(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := buildAdapters(c, http.DefaultClient, slog.New(slog.DiscardHandler))
-	if err := b.Off[platforms.Telegram]; err != nil {
+	if err := b.Off[takedown.Telegram]; err != nil {
 		t.Errorf("telegram off: %v", err)
 	}
-	if err := b.Off[platforms.X]; err != nil {
+	if err := b.Off[takedown.X]; err != nil {
 		t.Errorf("x off: %v", err)
 	}
-	if err := b.Off[platforms.YouTube]; err == nil || !strings.Contains(err.Error(), "YOUTUBE_ACCESS_TOKEN") {
+	if err := b.Off[takedown.YouTube]; err == nil || !strings.Contains(err.Error(), "YOUTUBE_ACCESS_TOKEN") {
 		t.Errorf("youtube: %v, want off for its missing token", err)
 	}
-	if err := b.Off[platforms.Meta]; !errors.Is(err, adapterset.ErrDisabled) {
+	if err := b.Off[takedown.Meta]; !errors.Is(err, adapterset.ErrDisabled) {
 		t.Errorf("meta: %v, want disabled", err)
 	}
-	for _, p := range platforms.All {
+	for _, p := range takedown.Platforms {
 		if b.Adapters[p] == nil {
 			t.Errorf("%s has no adapter: the activities need one for every platform", p)
 		}
 	}
 	// An off platform's adapter fails every call as transient: a takedown
 	// already running for it waits instead of failing.
-	_, err = b.Adapters[platforms.YouTube].Probe(t.Context(), platforms.Content{Platform: platforms.YouTube, ID: "v"})
+	_, err = b.Adapters[takedown.YouTube].Probe(t.Context(), takedown.Content{Platform: takedown.YouTube, ID: "v"})
 	if pe := platforms.Classify(err); pe.Kind != platforms.KindTransient {
 		t.Errorf("off adapter error %v is %s, want transient", err, pe.Kind)
 	}
@@ -58,10 +59,10 @@ func TestPlatformsOffWithReasons(t *testing.T) {
 func TestPlatformsSetting(t *testing.T) {
 	e := &env{Getenv: envOf(map[string]string{"TAKEDOWN_PLATFORMS": "telegram, myspace"})}
 	got := config.LoadPlatforms(e)
-	if len(got) != 1 || got[0] != platforms.Telegram || e.Err() == nil || !strings.Contains(e.Err().Error(), `unknown platform "myspace"`) {
+	if len(got) != 1 || got[0] != takedown.Telegram || e.Err() == nil || !strings.Contains(e.Err().Error(), `unknown platform "myspace"`) {
 		t.Errorf("platforms %v, err %v", got, e.Err())
 	}
-	if got := config.LoadPlatforms(&env{Getenv: envOf(nil)}); len(got) != len(platforms.All) {
+	if got := config.LoadPlatforms(&env{Getenv: envOf(nil)}); len(got) != len(takedown.Platforms) {
 		t.Errorf("default platforms %v", got)
 	}
 }

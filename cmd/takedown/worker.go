@@ -22,8 +22,8 @@ import (
 	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/reports"
 	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/internal/workers"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -33,7 +33,7 @@ type workerConfig struct {
 	Adapters adapterset.Config
 	// Missing names, per platform, the credentials or addresses left unset
 	// (by variable name), which keep it off on this worker.
-	Missing map[platforms.Platform][]string
+	Missing map[takedown.Platform][]string
 	// MetricsAddr serves /metrics, /healthz and /readyz ("" = not served).
 	MetricsAddr string
 	ISP         isp.Config
@@ -54,12 +54,12 @@ func loadWorker(e *env) (workerConfig, error) {
 // missingCredentials names, by environment variable, what each platform
 // needs and does not have, so that an operator reads which variable to set
 // rather than which field of which struct is empty.
-func missingCredentials(a adapterset.Config) map[platforms.Platform][]string {
-	out := map[platforms.Platform][]string{}
-	email := func(p platforms.Platform, prefix string, to string, chs ...platforms.Channel) {
+func missingCredentials(a adapterset.Config) map[takedown.Platform][]string {
+	out := map[takedown.Platform][]string{}
+	email := func(p takedown.Platform, prefix string, to string, chs ...takedown.Channel) {
 		uses := false
 		for _, ch := range chs {
-			uses = uses || ch == platforms.ChannelEmail
+			uses = uses || ch == takedown.ChannelEmail
 		}
 		if !uses {
 			return
@@ -75,25 +75,25 @@ func missingCredentials(a adapterset.Config) map[platforms.Platform][]string {
 		}
 	}
 	if a.YouTube.AccessToken == "" {
-		out[platforms.YouTube] = append(out[platforms.YouTube], "YOUTUBE_ACCESS_TOKEN")
+		out[takedown.YouTube] = append(out[takedown.YouTube], "YOUTUBE_ACCESS_TOKEN")
 	}
-	email(platforms.Telegram, "TELEGRAM", a.Telegram.To, a.Telegram.Channel, a.Telegram.PriorityChannel)
+	email(takedown.Telegram, "TELEGRAM", a.Telegram.To, a.Telegram.Channel, a.Telegram.PriorityChannel)
 	if a.X.BearerToken == "" {
-		out[platforms.X] = append(out[platforms.X], "X_BEARER_TOKEN")
+		out[takedown.X] = append(out[takedown.X], "X_BEARER_TOKEN")
 	}
-	email(platforms.X, "X", a.X.To, a.X.Channel, a.X.PriorityChannel)
+	email(takedown.X, "X", a.X.To, a.X.Channel, a.X.PriorityChannel)
 	if a.Meta.AppAccessToken == "" {
-		out[platforms.Meta] = append(out[platforms.Meta], "META_APP_TOKEN")
+		out[takedown.Meta] = append(out[takedown.Meta], "META_APP_TOKEN")
 	}
-	email(platforms.Meta, "META", a.Meta.To, a.Meta.Channel, a.Meta.PriorityChannel)
+	email(takedown.Meta, "META", a.Meta.To, a.Meta.Channel, a.Meta.PriorityChannel)
 	return out
 }
 
 // buildAdapters builds every platform's adapter; the platforms that are
 // disabled, lack credentials or fail to configure are off, with the reason.
 func buildAdapters(c workerConfig, hc *http.Client, logger *slog.Logger) adapterset.Built {
-	var enabled []platforms.Platform
-	off := map[platforms.Platform]error{}
+	var enabled []takedown.Platform
+	off := map[takedown.Platform]error{}
 	for _, p := range c.Platforms {
 		if miss := c.Missing[p]; len(miss) > 0 {
 			off[p] = fmt.Errorf("no credentials: %s not set", strings.Join(miss, ", "))
@@ -126,7 +126,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	defer stopMetrics()
 
 	built := buildAdapters(c, &http.Client{Timeout: 30 * time.Second}, logger)
-	for _, p := range platforms.All {
+	for _, p := range takedown.Platforms {
 		if err := built.Off[p]; err != nil {
 			logger.Warn("platform off", "platform", string(p), "reason", err.Error())
 			fmt.Fprintf(stdout, "platform %s: off (%v)\n", p, err)
@@ -134,7 +134,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 			fmt.Fprintf(stdout, "platform %s: on\n", p)
 		}
 	}
-	if len(built.Off) == len(platforms.All) {
+	if len(built.Off) == len(takedown.Platforms) {
 		logger.Warn("every platform is off: this worker runs workflows but sends and probes nothing")
 	}
 	blocker, err := newBlocker(c.ISP, logger)

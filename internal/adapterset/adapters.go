@@ -12,6 +12,7 @@ import (
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/mail"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/meta"
 	"github.com/takedown-oss/takedown/platforms/telegram"
@@ -28,9 +29,9 @@ type Config struct {
 	Meta     meta.Config
 }
 
-func usesEmail(chs ...platforms.Channel) bool {
+func usesEmail(chs ...takedown.Channel) bool {
 	for _, c := range chs {
-		if c == platforms.ChannelEmail {
+		if c == takedown.ChannelEmail {
 			return true
 		}
 	}
@@ -38,14 +39,14 @@ func usesEmail(chs ...platforms.Channel) bool {
 }
 
 // Build constructs one adapter per platform.
-func Build(cfg Config, hc *http.Client, logger *slog.Logger) (map[platforms.Platform]platforms.Adapter, error) {
+func Build(cfg Config, hc *http.Client, logger *slog.Logger) (map[takedown.Platform]platforms.Adapter, error) {
 	// Telegram's channel is e-mail unless configured otherwise.
 	tgCh, tgPri := cfg.Telegram.Channel, cfg.Telegram.PriorityChannel
 	if tgCh == "" {
-		tgCh = platforms.ChannelEmail
+		tgCh = takedown.ChannelEmail
 	}
 	if tgPri == "" {
-		tgPri = platforms.ChannelEmail
+		tgPri = takedown.ChannelEmail
 	}
 	if usesEmail(tgCh, tgPri, cfg.X.Channel, cfg.X.PriorityChannel, cfg.Meta.Channel, cfg.Meta.PriorityChannel,
 		cfg.YouTube.Channel, cfg.YouTube.PriorityChannel) {
@@ -71,8 +72,8 @@ func Build(cfg Config, hc *http.Client, logger *slog.Logger) (map[platforms.Plat
 	if err != nil {
 		return nil, fmt.Errorf("meta: %w", err)
 	}
-	return map[platforms.Platform]platforms.Adapter{
-		platforms.YouTube: yt, platforms.Telegram: tg, platforms.X: xc, platforms.Meta: mc,
+	return map[takedown.Platform]platforms.Adapter{
+		takedown.YouTube: yt, takedown.Telegram: tg, takedown.X: xc, takedown.Meta: mc,
 	}, nil
 }
 
@@ -92,17 +93,17 @@ func ForSimulator(simURL, smtpAddr string) Config {
 		YouTube:  youtube.Config{BaseURL: simURL + "/youtube/v3", AccessToken: "dev-oauth-token"},
 		Telegram: telegram.Config{PreviewBaseURL: simURL + "/t.me", To: "abuse@telegram.test", PriorityTo: "hotline@telegram.test"},
 		X: x.Config{APIBaseURL: simURL + "/x", BearerToken: "dev-bearer-token", To: "legal@x.test", PriorityTo: "legal-priority@x.test",
-			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
+			Channel: takedown.ChannelEmail, PriorityChannel: takedown.ChannelEmail},
 		Meta: meta.Config{GraphBaseURL: simURL + "/graph/v21.0", AppAccessToken: "dev-app|dev-secret",
 			ThreadsOEmbedURL: simURL + "/graph/v21.0/threads_oembed", PublicBaseURL: simURL + "/web",
 			To: "government-requests@meta.test", PriorityTo: "government-priority@meta.test",
-			Channel: platforms.ChannelEmail, PriorityChannel: platforms.ChannelEmail},
+			Channel: takedown.ChannelEmail, PriorityChannel: takedown.ChannelEmail},
 	}
 }
 
 // BuildForSimulator builds every adapter, and the blocking-order channel,
 // pointed at a running platform simulator.
-func BuildForSimulator(simURL, smtpAddr string, logger *slog.Logger) (map[platforms.Platform]platforms.Adapter, *isp.Client, error) {
+func BuildForSimulator(simURL, smtpAddr string, logger *slog.Logger) (map[takedown.Platform]platforms.Adapter, *isp.Client, error) {
 	hc := &http.Client{Timeout: 30 * time.Second}
 	ads, err := Build(ForSimulator(simURL, smtpAddr), hc, logger)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/metered"
 	"github.com/takedown-oss/takedown/internal/quota"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/x"
 	"github.com/takedown-oss/takedown/platforms/youtube"
@@ -14,12 +15,12 @@ import (
 
 // meterings are how each metered platform batches and says its allowance
 // is spent.
-var meterings = map[platforms.Platform]struct {
+var meterings = map[takedown.Platform]struct {
 	batch     int
 	exhausted []string
 }{
-	platforms.YouTube: {youtube.BatchSize, []string{"quotaExceeded"}},
-	platforms.X:       {x.BatchSize, []string{"http_429"}},
+	takedown.YouTube: {youtube.BatchSize, []string{"quotaExceeded"}},
+	takedown.X:       {x.BatchSize, []string{"http_429"}},
 }
 
 // Meter wraps the adapter of every platform the ledger has a budget for,
@@ -27,7 +28,7 @@ var meterings = map[platforms.Platform]struct {
 // for from the shared ledger and its probes batched. gather is how long a
 // batch waits for more probes (0: the metered adapter's default, a second;
 // a stack with a scaled policy, whose slots are short, waits less).
-func Meter(ads map[platforms.Platform]platforms.Adapter, ledger *quota.Ledger, skip map[platforms.Platform]error,
+func Meter(ads map[takedown.Platform]platforms.Adapter, ledger *quota.Ledger, skip map[takedown.Platform]error,
 	obs metered.Observer, logger *slog.Logger, gather time.Duration, now func() time.Time) error {
 	for p, m := range meterings {
 		if _, ok := ledger.Budget(p); !ok || ads[p] == nil || skip[p] != nil {

@@ -339,7 +339,7 @@ func TestDecisionsReachTheWorkflowWithTheCaller(t *testing.T) {
 	var calls []call
 	e.engine.update = func(wf, key, name string, arg any) (workflows.Accepted, error) {
 		calls = append(calls, call{wf, key, name, arg})
-		return workflows.Accepted{Status: takedown.StatusNoticeSent, Level: workflows.LevelReminder}, nil
+		return workflows.Accepted{Status: takedown.StatusNoticeSent, Level: takedown.LevelReminder}, nil
 	}
 	cases := []struct {
 		role   takedown.Role

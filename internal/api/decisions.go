@@ -68,7 +68,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, action, update s
 	s.audit(r.Context(), u, action, "takedown", id.String(), detail)
 	writeJSON(w, http.StatusAccepted, decisionResponse{
 		TakedownID: td.ID, IdempotencyKey: key, Repeat: acc.Repeat,
-		Status: acc.Status, EscalationLevel: int(acc.Level), Deadline: acc.Deadline,
+		Status: acc.Status, EscalationLevel: acc.Level, Deadline: acc.Deadline,
 	})
 	return nil
 }
@@ -79,7 +79,7 @@ type decisionResponse struct {
 	IdempotencyKey  string          `json:"idempotency_key"`
 	Repeat          bool            `json:"repeat,omitempty"`
 	Status          takedown.Status `json:"status"`
-	EscalationLevel int             `json:"escalation_level"`
+	EscalationLevel takedown.Level  `json:"escalation_level"`
 	Deadline        time.Time       `json:"deadline,omitzero"`
 }
 
@@ -223,7 +223,7 @@ func (s *Server) extendDeadline(w http.ResponseWriter, r *http.Request) error {
 	return s.decide(w, r, "takedown.extend", workflows.UpdateExtendDeadline, func(a workflows.Actor, td takedown.Takedown) any {
 		// The rung the caller saw: an extension that arrives after the
 		// deadline passed is refused, not applied to the next rung.
-		level := workflows.Level(td.EscalationLevel)
+		level := td.EscalationLevel
 		return workflows.Extension{Actor: a, Until: req.Until, Reason: req.Reason, Level: &level}
 	}, map[string]any{"until": req.Until, "reason": req.Reason})
 }

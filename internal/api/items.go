@@ -12,7 +12,6 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -32,15 +31,15 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(req.URL) == "" {
 		return errorf(http.StatusUnprocessableEntity, "invalid_url", "url is required")
 	}
-	c, err := platforms.ParseURL(req.URL)
+	c, err := takedown.ParseURL(req.URL)
 	if err != nil {
 		code := "unsupported_url"
-		if errors.Is(err, platforms.ErrMalformedURL) {
+		if errors.Is(err, takedown.ErrMalformedURL) {
 			code = "invalid_url"
 		}
 		return errorf(http.StatusUnprocessableEntity, code, err.Error())
 	}
-	cat := platforms.Category(req.Category)
+	cat := takedown.Category(req.Category)
 	if !cat.Valid() {
 		return errorf(http.StatusUnprocessableEntity, "invalid_category",
 			"category must be one of deepfake_sexual, ncii, csam, sextortion, other_illegal")
@@ -147,7 +146,7 @@ func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urg
 	if err := s.engine.Start(ctx, wfID, workflows.Input{
 		TakedownID:  tdID,
 		ItemID:      id,
-		Content:     platforms.Content{Platform: it.Platform, ID: it.ContentID, URL: it.URL},
+		Content:     takedown.Content{Platform: it.Platform, ID: it.ContentID, URL: it.URL},
 		Category:    it.Category,
 		ConfirmedBy: u.ID,
 		Reference:   takedown.Reference(tdID),
@@ -178,7 +177,7 @@ func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urg
 
 // disabledError refuses a takedown for a platform this deployment does not
 // serve (TAKEDOWN_PLATFORMS).
-type disabledError struct{ platform platforms.Platform }
+type disabledError struct{ platform takedown.Platform }
 
 func (e *disabledError) Error() string {
 	return "takedowns on " + string(e.platform) + " are disabled in this deployment"

@@ -14,7 +14,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/metrics"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -59,7 +58,7 @@ func TestConfirmEngineHangingAnswers503Quickly(t *testing.T) {
 
 func TestConfirmRefusesDisabledPlatform(t *testing.T) {
 	e := newEnvWith(t, func(c *api.Config) {
-		c.Platforms = []platforms.Platform{platforms.Telegram, platforms.X, platforms.Meta}
+		c.Platforms = []takedown.Platform{takedown.Telegram, takedown.X, takedown.Meta}
 	})
 	it := e.createItem("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
 	var ae apiErr

@@ -8,7 +8,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/api"
 	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 func TestQuotaStatus(t *testing.T) {
@@ -22,11 +21,11 @@ func TestQuotaStatus(t *testing.T) {
 		ledger, c.Quota = l, l
 	})
 	ctx := context.Background()
-	if g, err := ledger.Spend(ctx, platforms.YouTube, quota.Report, 50, 0); err != nil || !g.OK {
+	if g, err := ledger.Spend(ctx, takedown.YouTube, quota.Report, 50, 0); err != nil || !g.OK {
 		t.Fatalf("report spend: %+v %v", g, err)
 	}
 	for range 3 {
-		if g, err := ledger.Spend(ctx, platforms.YouTube, quota.Probe, 1, 40); err != nil || !g.OK {
+		if g, err := ledger.Spend(ctx, takedown.YouTube, quota.Probe, 1, 40); err != nil || !g.OK {
 			t.Fatalf("probe spend: %+v %v", g, err)
 		}
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/metrics"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -68,7 +67,7 @@ type Histories interface {
 
 // Policy resolves a takedown's timing and the wording of its notice.
 type Policy interface {
-	For(p platforms.Platform, c platforms.Category) workflows.Policy
+	For(p takedown.Platform, c takedown.Category) workflows.Policy
 	Notice() (language, legalGround string)
 }
 
@@ -85,7 +84,7 @@ type Config struct {
 	OIDC *OIDC
 	// Platforms are the platforms takedowns may be confirmed for; confirming
 	// one for another platform is refused. Nil means every platform.
-	Platforms []platforms.Platform
+	Platforms []takedown.Platform
 	// RequestTimeout bounds every request (default 30 s).
 	RequestTimeout time.Duration
 	// EngineTimeout bounds starting a workflow and the engine's health
@@ -108,7 +107,7 @@ type Server struct {
 	now       func() time.Time
 	sessions  SessionConfig
 	oidc      *OIDC
-	enabled   map[platforms.Platform]bool
+	enabled   map[takedown.Platform]bool
 	timeout   time.Duration
 	metrics   *metrics.Metrics
 	quota     Quota
@@ -131,14 +130,14 @@ func New(cfg Config) *Server {
 		oidc:      cfg.OIDC,
 		timeout:   cmp.Or(cfg.RequestTimeout, 30*time.Second),
 		metrics:   cfg.Metrics,
-		enabled:   map[platforms.Platform]bool{},
+		enabled:   map[takedown.Platform]bool{},
 		mux:       http.NewServeMux(),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if cfg.Platforms == nil {
-		cfg.Platforms = platforms.All
+		cfg.Platforms = takedown.Platforms
 	}
 	for _, p := range cfg.Platforms {
 		s.enabled[p] = true

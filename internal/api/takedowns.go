@@ -7,7 +7,6 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 func (s *Server) getTakedown(w http.ResponseWriter, r *http.Request) error {
@@ -44,13 +43,13 @@ func (s *Server) listTakedowns(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if v := q.Get("platform"); v != "" {
-		f.Platform = platforms.Platform(v)
+		f.Platform = takedown.Platform(v)
 		if !f.Platform.Valid() {
 			return errorf(http.StatusBadRequest, "invalid_filter", "unknown platform "+strconv.Quote(v))
 		}
 	}
 	if v := q.Get("category"); v != "" {
-		f.Category = platforms.Category(v)
+		f.Category = takedown.Category(v)
 		if !f.Category.Valid() {
 			return errorf(http.StatusBadRequest, "invalid_filter", "unknown category "+strconv.Quote(v))
 		}

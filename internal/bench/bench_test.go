@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 func TestPercentile(t *testing.T) {
@@ -86,11 +86,11 @@ func TestRate(t *testing.T) {
 // reported and the run would fail.
 func TestContentURLs(t *testing.T) {
 	seen := map[string]bool{}
-	perPlatform := map[platforms.Platform]int{}
+	perPlatform := map[takedown.Platform]int{}
 	for _, run := range []string{"abcd", "zzzz"} {
 		for i := range 2000 {
 			want, raw := contentURL(run, i)
-			c, err := platforms.ParseURL(raw)
+			c, err := takedown.ParseURL(raw)
 			if err != nil {
 				t.Fatalf("contentURL(%q, %d) = %q: %v", run, i, raw, err)
 			}
@@ -105,7 +105,7 @@ func TestContentURLs(t *testing.T) {
 			perPlatform[c.Platform]++
 		}
 	}
-	for _, p := range platforms.All {
+	for _, p := range takedown.Platforms {
 		if perPlatform[p] != 1000 {
 			t.Errorf("%s got %d of 4000 URLs, want an even spread", p, perPlatform[p])
 		}
@@ -126,16 +126,16 @@ func TestNewRunFitsEveryPlatform(t *testing.T) {
 
 func TestCategoriesCoverEveryPlatform(t *testing.T) {
 	pairs := map[string]bool{}
-	for i := range len(platforms.All) * len(benchCategories) {
+	for i := range len(takedown.Platforms) * len(benchCategories) {
 		p, _ := contentURL("abcd", i)
 		c := categoryOf(i)
-		if !c.Valid() || c == platforms.OtherIllegal {
+		if !c.Valid() || c == takedown.OtherIllegal {
 			t.Fatalf("categoryOf(%d) = %q", i, c)
 		}
 		pairs[string(p)+"/"+string(c)] = true
 	}
-	if len(pairs) != len(platforms.All)*len(benchCategories) {
-		t.Errorf("only %d platform/category pairs in one cycle, want all %d", len(pairs), len(platforms.All)*len(benchCategories))
+	if len(pairs) != len(takedown.Platforms)*len(benchCategories) {
+		t.Errorf("only %d platform/category pairs in one cycle, want all %d", len(pairs), len(takedown.Platforms)*len(benchCategories))
 	}
 }
 

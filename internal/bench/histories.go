@@ -181,7 +181,7 @@ const ninetyDays = 90 * 24 * time.Hour
 // and estimates the events from the engine's measured costs.
 func simulateNinetyDays(cfg Config) (*NinetyDays, error) {
 	progress(cfg, "history: 90 simulated days of probing")
-	pol := policy.Default().For(platforms.Telegram, platforms.DeepfakeSexual)
+	pol := policy.Default().For(takedown.Telegram, takedown.DeepfakeSexual)
 	nd := &NinetyDays{
 		Method: "SDK test environment (go.temporal.io/sdk/testsuite) with time skipping and the activities mocked; " +
 			"events estimated as 5 + 6*activities_scheduled + 5*timers",
@@ -218,7 +218,7 @@ func simulateNinetyDays(cfg Config) (*NinetyDays, error) {
 	env.OnActivity(a.SendNotice, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SendNoticeInput) (activities.SendNoticeResult, error) {
 			res := activities.SendNoticeResult{Submission: platforms.Submission{
-				Channel: platforms.ChannelEmail, Reference: in.Notice.Reference, SentAt: env.Now(),
+				Channel: takedown.ChannelEmail, Reference: in.Notice.Reference, SentAt: env.Now(),
 			}}
 			if in.DeadlineAfter > 0 {
 				res.Deadline = env.Now().Add(in.DeadlineAfter)
@@ -228,8 +228,8 @@ func simulateNinetyDays(cfg Config) (*NinetyDays, error) {
 	// The content stays up: every probe until gone fails as still present,
 	// which is what makes the retry policy probe again.
 	env.OnActivity(a.Probe, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ProbeInput) (platforms.ProbeResult, error) {
-			res := platforms.ProbeResult{State: platforms.StatePresent, CheckedAt: env.Now()}
+		func(_ context.Context, in activities.ProbeInput) (takedown.ProbeResult, error) {
+			res := takedown.ProbeResult{State: takedown.ProbePresent, CheckedAt: env.Now()}
 			if in.UntilGone {
 				return res, temporal.NewApplicationError("present", activities.ErrStillPresent)
 			}
@@ -276,8 +276,8 @@ func simulateNinetyDays(cfg Config) (*NinetyDays, error) {
 	in := workflows.Input{
 		TakedownID: td,
 		ItemID:     uuid.MustParse("00000000-0000-0000-0000-0000000000e0"),
-		Content:    platforms.Content{Platform: platforms.Telegram, ID: "benchchannel/1", URL: "https://t.me/benchchannel/1"},
-		Category:   platforms.DeepfakeSexual,
+		Content:    takedown.Content{Platform: takedown.Telegram, ID: "benchchannel/1", URL: "https://t.me/benchchannel/1"},
+		Category:   takedown.DeepfakeSexual,
 		Reference:  "TKD-BENCH",
 		Language:   "ko",
 		Policy:     pol,

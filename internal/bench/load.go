@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -88,7 +87,7 @@ type EngineCeiling struct {
 
 // sample is one measured takedown.
 type sample struct {
-	platform   platforms.Platform
+	platform   takedown.Platform
 	takedownID uuid.UUID
 	workflowID string
 	confirmAt  time.Time
@@ -100,14 +99,14 @@ type sample struct {
 // contentURL is the URL of the i-th piece of content of a run: the four
 // platforms in turn, each id unique to (run, i). run is four lower-case
 // letters, so it fits every platform's id syntax.
-func contentURL(run string, i int) (platforms.Platform, string) {
-	p := platforms.All[i%len(platforms.All)]
+func contentURL(run string, i int) (takedown.Platform, string) {
+	p := takedown.Platforms[i%len(takedown.Platforms)]
 	switch p {
-	case platforms.YouTube:
+	case takedown.YouTube:
 		return p, fmt.Sprintf("https://www.youtube.com/watch?v=%s%07d", run, i)
-	case platforms.Telegram:
+	case takedown.Telegram:
 		return p, fmt.Sprintf("https://t.me/bench%s/%d", run, i+1)
-	case platforms.X:
+	case takedown.X:
 		return p, fmt.Sprintf("https://x.com/bench%s/status/%d", run, 1_700_000_000_000_000_000+runNumber(run)*10_000_000+i)
 	default:
 		return p, fmt.Sprintf("https://www.instagram.com/p/B%s%07d/", run, i)
@@ -127,11 +126,11 @@ func runNumber(run string) int {
 // benchCategories are the categories every platform's development
 // configuration can file: other_illegal needs a YouTube abuse reason id set
 // by the operator, and without one its notice fails for good.
-var benchCategories = []platforms.Category{platforms.DeepfakeSexual, platforms.NCII, platforms.CSAM, platforms.Sextortion}
+var benchCategories = []takedown.Category{takedown.DeepfakeSexual, takedown.NCII, takedown.CSAM, takedown.Sextortion}
 
 // categoryOf spreads the categories over the platforms: every pair occurs.
-func categoryOf(i int) platforms.Category {
-	return benchCategories[(i/len(platforms.All))%len(benchCategories)]
+func categoryOf(i int) takedown.Category {
+	return benchCategories[(i/len(takedown.Platforms))%len(benchCategories)]
 }
 
 // newRun returns four random lower-case letters.

@@ -17,7 +17,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -85,7 +84,7 @@ func startWaiting(ctx context.Context, cfg Config, st *stack) (*waiting, error) 
 		started: make(chan error, 1),
 	}
 	// From now on the platforms take notices and never act on them.
-	for _, p := range platforms.All {
+	for _, p := range takedown.Platforms {
 		if err := st.sim.SetBehaviour(p, "", simulator.Behaviour{OnNotice: simulator.OnNoticeNever}); err != nil {
 			return nil, err
 		}
@@ -214,7 +213,7 @@ func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflow
 	rows := make([]store.SeedItem, n)
 	for i := range n {
 		_, raw := contentURL(run, i)
-		c, err := platforms.ParseURL(raw)
+		c, err := takedown.ParseURL(raw)
 		if err != nil {
 			return nil, fmt.Errorf("waiting content %d: %w", i, err)
 		}

@@ -4,7 +4,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/probesim"
 	"github.com/takedown-oss/takedown/internal/quota"
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // probeSchedules plays the production policy's probe schedules for YouTube
@@ -13,11 +13,11 @@ import (
 func probeSchedules() ([]probesim.Result, error) {
 	var out []probesim.Result
 	budgets := quota.DefaultBudgets()
-	for _, p := range []platforms.Platform{platforms.YouTube, platforms.X} {
-		pol := policy.Default().For(p, platforms.DeepfakeSexual)
+	for _, p := range []takedown.Platform{takedown.YouTube, takedown.X} {
+		pol := policy.Default().For(p, takedown.DeepfakeSexual)
 		c := probesim.YouTube(pol.ProbeSchedule, pol.ConfirmGap, budgets[p])
 		c.Name = string(p)
-		if p == platforms.X {
+		if p == takedown.X {
 			c.BatchSize = 100
 		}
 		r, err := probesim.Run(c)

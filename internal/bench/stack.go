@@ -22,7 +22,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // EngineFile is the name of the engine's SQLite file in Config.Dir.
@@ -198,7 +197,7 @@ func waitingPolicy() policy.Policy {
 	return p
 }
 
-func unlimitedBudgets() map[platforms.Platform]quota.Budget {
+func unlimitedBudgets() map[takedown.Platform]quota.Budget {
 	b := quota.DefaultBudgets()
 	for p, v := range b {
 		v.Units = unlimited

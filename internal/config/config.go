@@ -14,8 +14,8 @@ import (
 	"github.com/takedown-oss/takedown/internal/codec"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/quota"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/internal/workers"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // Env reads configuration through Getenv and collects what is wrong with it,
@@ -116,10 +116,10 @@ type Common struct {
 	Codec      *codec.Codec
 	DB         DBSettings
 	// Platforms are the platforms this deployment serves (TAKEDOWN_PLATFORMS).
-	Platforms []platforms.Platform
+	Platforms []takedown.Platform
 	// Budgets are the metered platforms' allowances, shared by every
 	// worker through the database.
-	Budgets map[platforms.Platform]quota.Budget
+	Budgets map[takedown.Platform]quota.Budget
 }
 
 // LoadCommon reads the Common configuration.
@@ -130,7 +130,7 @@ func LoadCommon(e *Env) Common {
 		DatabaseURL: e.Secret("DATABASE_URL"),
 		Temporal:    e.Str("TEMPORAL_ADDRESS", ""),
 		Namespace:   e.Str("TEMPORAL_NAMESPACE", "default"),
-		Rates:       workers.Rates{Send: map[platforms.Platform]float64{}, Probe: map[platforms.Platform]float64{}},
+		Rates:       workers.Rates{Send: map[takedown.Platform]float64{}, Probe: map[takedown.Platform]float64{}},
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(e.Str("TAKEDOWN_LOG_LEVEL", "info"))); err != nil {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_LOG_LEVEL: %w", err))
@@ -156,7 +156,7 @@ func LoadCommon(e *Env) Common {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_POLICY_FILE: %w", err))
 	}
 	c.Policy = p
-	for _, pl := range platforms.All {
+	for _, pl := range takedown.Platforms {
 		up := strings.ToUpper(string(pl))
 		c.Rates.Send[pl] = e.Float("TAKEDOWN_SEND_RATE_"+up, DefaultSendRate[pl])
 		c.Rates.Probe[pl] = e.Float("TAKEDOWN_PROBE_RATE_"+up, 0)
@@ -166,11 +166,11 @@ func LoadCommon(e *Env) Common {
 
 // DefaultSendRate keeps each platform under its published limits. YouTube's
 // default quota is 10,000 units a day and a report costs 50: 200 a day.
-var DefaultSendRate = map[platforms.Platform]float64{
-	platforms.YouTube:  200.0 / 86400,
-	platforms.Telegram: 1,
-	platforms.X:        1,
-	platforms.Meta:     1,
+var DefaultSendRate = map[takedown.Platform]float64{
+	takedown.YouTube:  200.0 / 86400,
+	takedown.Telegram: 1,
+	takedown.X:        1,
+	takedown.Meta:     1,
 }
 
 // NewLogger writes to w at the configured level and format, naming the

@@ -8,7 +8,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/store"
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Duration reads a Go duration such as 5s or 2m.
@@ -57,19 +57,19 @@ func (s DBSettings) Store(url string) store.Config {
 
 // LoadPlatforms reads TAKEDOWN_PLATFORMS: the platforms this deployment
 // serves, comma-separated, or "all" (the default).
-func LoadPlatforms(e *Env) []platforms.Platform {
+func LoadPlatforms(e *Env) []takedown.Platform {
 	v := strings.ToLower(e.Str("TAKEDOWN_PLATFORMS", "all"))
 	if v == "all" {
-		return slices.Clone(platforms.All)
+		return slices.Clone(takedown.Platforms)
 	}
-	var out []platforms.Platform
+	var out []takedown.Platform
 	for _, f := range strings.Split(v, ",") {
-		p := platforms.Platform(strings.TrimSpace(f))
+		p := takedown.Platform(strings.TrimSpace(f))
 		if p == "" || (p == "none" && len(out) == 0) {
 			continue
 		}
 		if !p.Valid() {
-			e.Fail(fmt.Errorf("TAKEDOWN_PLATFORMS: unknown platform %q (known: %s)", p, JoinPlatforms(platforms.All)))
+			e.Fail(fmt.Errorf("TAKEDOWN_PLATFORMS: unknown platform %q (known: %s)", p, JoinPlatforms(takedown.Platforms)))
 			continue
 		}
 		if !slices.Contains(out, p) {
@@ -77,13 +77,13 @@ func LoadPlatforms(e *Env) []platforms.Platform {
 		}
 	}
 	if out == nil {
-		out = []platforms.Platform{}
+		out = []takedown.Platform{}
 	}
 	return out
 }
 
 // JoinPlatforms lists platforms for a message.
-func JoinPlatforms(ps []platforms.Platform) string {
+func JoinPlatforms(ps []takedown.Platform) string {
 	s := make([]string, len(ps))
 	for i, p := range ps {
 		s[i] = string(p)
@@ -93,16 +93,16 @@ func JoinPlatforms(ps []platforms.Platform) string {
 
 // LoadBudgets reads the metered platforms' allowances; the defaults are the
 // platforms' published ones (quota.DefaultBudgets).
-func LoadBudgets(e *Env) map[platforms.Platform]quota.Budget {
+func LoadBudgets(e *Env) map[takedown.Platform]quota.Budget {
 	b := quota.DefaultBudgets()
-	yt := b[platforms.YouTube]
+	yt := b[takedown.YouTube]
 	yt.Units = e.Int("TAKEDOWN_YOUTUBE_QUOTA_UNITS", yt.Units)
 	yt.ProbeShare = e.Float("TAKEDOWN_YOUTUBE_PROBE_SHARE", yt.ProbeShare)
 	yt.ReportReserve = e.Int("TAKEDOWN_YOUTUBE_REPORT_RESERVE", yt.ReportReserve)
-	b[platforms.YouTube] = yt
-	x := b[platforms.X]
+	b[takedown.YouTube] = yt
+	x := b[takedown.X]
 	x.Units = e.Int("TAKEDOWN_X_LOOKUPS_PER_WINDOW", x.Units)
-	b[platforms.X] = x
+	b[takedown.X] = x
 	for p, v := range b {
 		if err := v.Validate(); err != nil {
 			e.Fail(fmt.Errorf("%s quota: %w", p, err))

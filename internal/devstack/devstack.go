@@ -41,7 +41,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/internal/web"
 	"github.com/takedown-oss/takedown/internal/workers"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -73,7 +72,7 @@ type Config struct {
 	PayloadKey []byte
 	// Budgets are the metered platforms' allowances; nil takes the
 	// platforms' own, with windows scaled like the policy.
-	Budgets map[platforms.Platform]quota.Budget
+	Budgets map[takedown.Platform]quota.Budget
 	// PoolConns sizes the store's pool (0: the store's default).
 	PoolConns int
 	// Simulator, when set, configures the simulator instead of the

@@ -12,7 +12,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // decision is what a decision answers: 202 and where the takedown stands.
@@ -60,7 +59,7 @@ func TestApprovalWithoutISPChannel(t *testing.T) {
 	needStack(t)
 	stack.Blocking.SetEnabled(false)
 	defer stack.Blocking.SetEnabled(true)
-	setBehaviour(t, platforms.Telegram, "noispchan/3", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.Telegram, "noispchan/3", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://t.me/noispchan/3")
 	waitFor(t, id, 60*time.Second, "approval to be requested", func(td takedown.Takedown) bool { return td.Status == takedown.StatusAwaitingApproval })
 	var ae apiError
@@ -80,16 +79,16 @@ func TestApprovalWithoutISPChannel(t *testing.T) {
 func TestRefusedEmailsStillClimb(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.Telegram, "bouncechan/4", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.Telegram, "bouncechan/4", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://t.me/bouncechan/4")
 	waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent })
-	setBehaviour(t, platforms.Telegram, "bouncechan/4", simulator.Behaviour{OnNotice: simulator.OnNoticeBounce})
+	setBehaviour(t, takedown.Telegram, "bouncechan/4", simulator.Behaviour{OnNotice: simulator.OnNoticeBounce})
 	td := waitFor(t, id, 60*time.Second, "approval to be requested", func(td takedown.Takedown) bool { return td.Status == takedown.StatusAwaitingApproval })
 	k := kindsOf(td)
 	if count(k, "notice_failed") != 2 || count(k, "supervisor_alerted") != 3 {
 		t.Errorf("events %v: want two failed notices and three alerts", k)
 	}
-	if n := stack.Simulator.NoticeCount(platforms.Telegram, "bouncechan/4"); n != 1 {
+	if n := stack.Simulator.NoticeCount(takedown.Telegram, "bouncechan/4"); n != 1 {
 		t.Errorf("telegram received %d notices", n)
 	}
 	withdraw(t, id)
@@ -111,13 +110,13 @@ func count(kinds []string, kind string) int {
 func TestClarificationThenRemoval(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.X, "1790000000000000901", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.X, "1790000000000000901", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://x.com/someone/status/1790000000000000901")
 	waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent })
 	if d := decide(t, takedown.RoleStaff, id, "replies", map[string]any{"kind": "clarification_requested"}); d.Status != takedown.StatusClarification {
 		t.Fatalf("after the question: %+v", d)
 	}
-	setBehaviour(t, platforms.X, "1790000000000000901", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
+	setBehaviour(t, takedown.X, "1790000000000000901", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
 	if d := decide(t, takedown.RoleStaff, id, "information", map[string]any{"text": "The post shows a real person without consent."}); d.Status != takedown.StatusNoticeSent {
 		t.Fatalf("after the answer: %+v", d)
 	}
@@ -135,13 +134,13 @@ func TestClarificationThenRemoval(t *testing.T) {
 func TestExtensionThenRemoval(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.Meta, "instagram/ExtendMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.Meta, "instagram/ExtendMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.instagram.com/p/ExtendMe1/")
 	td := waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent && td.Deadline != nil })
 	until := td.Deadline.Add(20 * time.Second)
 	decide(t, takedown.RoleSupervisor, id, "deadline", map[string]any{"until": until, "reason": "platform asked for time"})
 	td = waitFor(t, id, 10*time.Second, "the new deadline", func(td takedown.Takedown) bool { return td.Deadline != nil && td.Deadline.Equal(until) })
-	setBehaviour(t, platforms.Meta, "instagram/ExtendMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
+	setBehaviour(t, takedown.Meta, "instagram/ExtendMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
 	decide(t, takedown.RoleStaff, id, "information", map[string]any{"text": "Court order attached."})
 	td = waitFor(t, id, 30*time.Second, "removal", func(td takedown.Takedown) bool { return td.Status == takedown.StatusRemoved })
 	if td.EscalationLevel != 0 {
@@ -155,18 +154,18 @@ func TestExtensionThenRemoval(t *testing.T) {
 func TestAppealThenRemoval(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.Meta, "instagram/AppealMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.Meta, "instagram/AppealMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.instagram.com/p/AppealMe1/")
 	waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent })
 	decide(t, takedown.RoleStaff, id, "replies", map[string]any{"kind": "rejected"})
-	setBehaviour(t, platforms.Meta, "instagram/AppealMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
+	setBehaviour(t, takedown.Meta, "instagram/AppealMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
 	if d := decide(t, takedown.RoleStaff, id, "information", map[string]any{"text": "The person depicted is a minor."}); d.Status != takedown.StatusNoticeSent {
 		t.Fatalf("after the appeal: %+v", d)
 	}
 	waitFor(t, id, 30*time.Second, "removal", func(td takedown.Takedown) bool { return td.Status == takedown.StatusRemoved })
 	waitClosed(t, wf)
 	checkHistory(t, wf, "appeal")
-	if n := stack.Simulator.NoticeCount(platforms.Meta, "instagram/AppealMe1"); n != 2 {
+	if n := stack.Simulator.NoticeCount(takedown.Meta, "instagram/AppealMe1"); n != 2 {
 		t.Errorf("Meta received %d notices, want the notice and the appeal", n)
 	}
 }
@@ -179,14 +178,14 @@ func TestReappearedContentReopens(t *testing.T) {
 	id, wf := start(t, "https://t.me/comebackchan/5")
 	waitFor(t, id, 30*time.Second, "removal", func(td takedown.Takedown) bool { return td.Status == takedown.StatusRemoved })
 	// The uploader posts it again before the re-check.
-	if err := stack.Simulator.Reupload(platforms.Telegram, "comebackchan/5"); err != nil {
+	if err := stack.Simulator.Reupload(takedown.Telegram, "comebackchan/5"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, id, 30*time.Second, "reappearance", func(td takedown.Takedown) bool { return slices.Contains(kindsOf(td), "reappeared") })
 	td := waitFor(t, id, 30*time.Second, "removal again", func(td takedown.Takedown) bool {
 		return td.Status == takedown.StatusRemoved && count(kindsOf(td), "removed") == 2
 	})
-	if n := stack.Simulator.NoticeCount(platforms.Telegram, "comebackchan/5"); n != 2 {
+	if n := stack.Simulator.NoticeCount(takedown.Telegram, "comebackchan/5"); n != 2 {
 		t.Errorf("telegram received %d notices, want 2; events %v", n, kindsOf(td))
 	}
 	waitClosed(t, wf)
@@ -198,7 +197,7 @@ func TestReappearedContentReopens(t *testing.T) {
 func TestPortalFilingRefusalThenBlocking(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.YouTube, "PortalVid01", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.YouTube, "PortalVid01", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.youtube.com/watch?v=PortalVid01")
 	waitFor(t, id, 60*time.Second, "the priority rung", func(td takedown.Takedown) bool { return td.EscalationLevel >= 2 })
 	// The portal task appears once the priority notice is "sent".
@@ -226,7 +225,7 @@ func TestPortalFilingRefusalThenBlocking(t *testing.T) {
 func TestContinueAsNewCarriesTheTakedown(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.Telegram, "longchan/6", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.Telegram, "longchan/6", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := startAs(t, "https://t.me/longchan/6", "other_illegal")
 	waitFor(t, id, 60*time.Second, "approval to be requested", func(td takedown.Takedown) bool { return td.Status == takedown.StatusAwaitingApproval })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -240,7 +239,7 @@ func TestContinueAsNewCarriesTheTakedown(t *testing.T) {
 	}
 	decide(t, takedown.RoleSupervisor, id, "escalation", map[string]any{"approve": true, "reason": "no response"})
 	waitFor(t, id, 30*time.Second, "blocking", func(td takedown.Takedown) bool { return td.Status == takedown.StatusBlocked })
-	if n := stack.Simulator.NoticeCount(platforms.Telegram, "longchan/6"); n != 3 {
+	if n := stack.Simulator.NoticeCount(takedown.Telegram, "longchan/6"); n != 3 {
 		t.Errorf("telegram received %d notices across runs, want 3", n)
 	}
 	var replay struct {

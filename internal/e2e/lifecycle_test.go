@@ -9,7 +9,6 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // start reports url and confirms it, returning the takedown id and workflow id.
@@ -66,7 +65,7 @@ func overdueIDs(t *testing.T) []string {
 	return ids
 }
 
-func setBehaviour(t *testing.T, p platforms.Platform, id string, b simulator.Behaviour) {
+func setBehaviour(t *testing.T, p takedown.Platform, id string, b simulator.Behaviour) {
 	t.Helper()
 	if err := stack.Simulator.SetBehaviour(p, id, b); err != nil {
 		t.Fatal(err)
@@ -80,7 +79,7 @@ func setBehaviour(t *testing.T, p platforms.Platform, id string, b simulator.Beh
 func TestLadderToBlocking(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.Telegram, "neverchan/1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.Telegram, "neverchan/1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://t.me/neverchan/1")
 
 	waitFor(t, id, 30*time.Second, "the deadline to pass", func(td takedown.Takedown) bool { return td.EscalationLevel >= 1 })
@@ -97,7 +96,7 @@ func TestLadderToBlocking(t *testing.T) {
 		t.Errorf("staff approval: %d", code)
 	}
 	td := waitFor(t, id, 60*time.Second, "approval to be requested", func(td takedown.Takedown) bool { return td.Status == takedown.StatusAwaitingApproval })
-	if n := stack.Simulator.NoticeCount(platforms.Telegram, "neverchan/1"); n != 3 {
+	if n := stack.Simulator.NoticeCount(takedown.Telegram, "neverchan/1"); n != 3 {
 		t.Errorf("telegram received %d notices, want notice, reminder and priority notice", n)
 	}
 	var after takedown.Takedown
@@ -117,7 +116,7 @@ func TestLadderToBlocking(t *testing.T) {
 	if slices.Contains(overdueIDs(t), id) {
 		t.Error("resolved takedown still listed as overdue")
 	}
-	if n := stack.Simulator.BlockingOrderCount(platforms.Telegram, "neverchan/1"); n != 1 {
+	if n := stack.Simulator.BlockingOrderCount(takedown.Telegram, "neverchan/1"); n != 1 {
 		t.Errorf("ISPs received %d blocking orders, want 1", n)
 	}
 	checkHistory(t, wf, "blocked")
@@ -126,7 +125,7 @@ func TestLadderToBlocking(t *testing.T) {
 func TestWithheldOnX(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.X, "1790000000000000777", simulator.Behaviour{OnNotice: simulator.OnNoticeWithhold})
+	setBehaviour(t, takedown.X, "1790000000000000777", simulator.Behaviour{OnNotice: simulator.OnNoticeWithhold})
 	id, wf := start(t, "https://x.com/someone/status/1790000000000000777")
 	td := waitFor(t, id, 30*time.Second, "withheld", func(td takedown.Takedown) bool { return td.ClosedAt != nil })
 	if td.Status != takedown.StatusWithheld || td.RemovedAt != nil {
@@ -138,7 +137,7 @@ func TestWithheldOnX(t *testing.T) {
 func TestRejectedThenAccepted(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.Meta, "instagram/RejectMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.Meta, "instagram/RejectMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.instagram.com/p/RejectMe1/")
 	waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent })
 	var td takedown.Takedown
@@ -168,7 +167,7 @@ func TestRejectedThenAccepted(t *testing.T) {
 func TestWithdrawn(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.YouTube, "WithdrawMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
+	setBehaviour(t, takedown.YouTube, "WithdrawMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://youtu.be/WithdrawMe1")
 	waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent })
 	var ae apiError
@@ -193,7 +192,7 @@ func TestWithdrawn(t *testing.T) {
 func TestPlatformRefusesTheReportEndsFailed(t *testing.T) {
 	needStack(t)
 	t.Parallel()
-	setBehaviour(t, platforms.YouTube, "RefusedVid1", simulator.Behaviour{OnNotice: simulator.OnNoticeReject})
+	setBehaviour(t, takedown.YouTube, "RefusedVid1", simulator.Behaviour{OnNotice: simulator.OnNoticeReject})
 	id, wf := start(t, "https://www.youtube.com/shorts/RefusedVid1")
 	td := waitFor(t, id, 30*time.Second, "closing", func(td takedown.Takedown) bool { return td.ClosedAt != nil })
 	if td.Status != takedown.StatusFailed {

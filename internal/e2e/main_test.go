@@ -22,7 +22,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/devstack"
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 var (
@@ -69,7 +68,7 @@ func runMain(m *testing.M) int {
 	// Takedowns of this category continue as new after a few events, so
 	// that a run carried across continue-as-new is exercised on the engine.
 	events := 40
-	pol.Rules = append(pol.Rules, policy.Rule{Category: platforms.OtherIllegal, MaxEventsPerRun: &events})
+	pol.Rules = append(pol.Rules, policy.Rule{Category: takedown.OtherIllegal, MaxEventsPerRun: &events})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// The stored histories in workflows/testdata are sealed with this key,

@@ -18,7 +18,6 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/history"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -48,13 +47,13 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 	cases := []struct {
 		name     string
 		url      string
-		platform platforms.Platform
+		platform takedown.Platform
 		id       string
 	}{
-		{"youtube watch URL", "https://www.youtube.com/watch?v=e2eYtVid001", platforms.YouTube, "e2eYtVid001"},
-		{"telegram post", "https://t.me/E2EChannel/4242", platforms.Telegram, "e2echannel/4242"},
-		{"x status", "https://x.com/someone/status/1790000000000000001", platforms.X, "1790000000000000001"},
-		{"instagram post", "https://www.instagram.com/p/E2EinstaPost/", platforms.Meta, "instagram/E2EinstaPost"},
+		{"youtube watch URL", "https://www.youtube.com/watch?v=e2eYtVid001", takedown.YouTube, "e2eYtVid001"},
+		{"telegram post", "https://t.me/E2EChannel/4242", takedown.Telegram, "e2echannel/4242"},
+		{"x status", "https://x.com/someone/status/1790000000000000001", takedown.X, "1790000000000000001"},
+		{"instagram post", "https://www.instagram.com/p/E2EinstaPost/", takedown.Meta, "instagram/E2EinstaPost"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,7 +104,7 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 				!strings.HasPrefix(notices.Notices[0].Reference, "TKD-") {
 				t.Errorf("notices = %+v", notices.Notices)
 			}
-			if tc.platform != platforms.YouTube && notices.Notices[0].PlatformReference == "" {
+			if tc.platform != takedown.YouTube && notices.Notices[0].PlatformReference == "" {
 				t.Errorf("e-mailed notice without its Message-ID: %+v", notices.Notices[0])
 			}
 			if n := stack.Simulator.NoticeCount(tc.platform, tc.id); n != 1 {

@@ -139,15 +139,15 @@ func OrderID(key string) string {
 
 // orderRequest is the gateway's order body.
 type orderRequest struct {
-	OrderID    string             `json:"order_id"`
-	Reference  string             `json:"reference"`
-	URL        string             `json:"url"`
-	Platform   platforms.Platform `json:"platform"`
-	ContentID  string             `json:"content_id"`
-	Category   platforms.Category `json:"category"`
-	LegalBasis string             `json:"legal_basis"`
-	ApprovedBy string             `json:"approved_by"`
-	IssuedAt   string             `json:"issued_at"`
+	OrderID    string            `json:"order_id"`
+	Reference  string            `json:"reference"`
+	URL        string            `json:"url"`
+	Platform   takedown.Platform `json:"platform"`
+	ContentID  string            `json:"content_id"`
+	Category   takedown.Category `json:"category"`
+	LegalBasis string            `json:"legal_basis"`
+	ApprovedBy string            `json:"approved_by"`
+	IssuedAt   string            `json:"issued_at"`
 }
 
 // Order sends one blocking order to the gateway. It does not retry: a
@@ -227,7 +227,7 @@ type vantageAnswer struct {
 // Blocked asks the domestic vantage point whether the content's URL is
 // blocked. It is true only on a readable answer about this URL that says so;
 // any failure is an error, never a guess.
-func (c *Client) Blocked(ctx context.Context, content platforms.Content) (bool, error) {
+func (c *Client) Blocked(ctx context.Context, content takedown.Content) (bool, error) {
 	target, err := canonicalURL(content)
 	if err != nil {
 		return false, platforms.Permanent("invalid_content", err)
@@ -268,15 +268,15 @@ func (c *Client) Blocked(ctx context.Context, content platforms.Content) (bool, 
 // canonicalURL is the URL orders and checks name: ParseURL's form of the
 // reported URL, or the one rebuilt from the id when no URL is known. The two
 // differ for Facebook and Threads, where the reported URL is preferred.
-func canonicalURL(c platforms.Content) (string, error) {
+func canonicalURL(c takedown.Content) (string, error) {
 	if c.URL != "" {
-		pc, err := platforms.ParseURL(c.URL)
+		pc, err := takedown.ParseURL(c.URL)
 		if err != nil {
 			return "", fmt.Errorf("canonical URL: %w", err)
 		}
 		return pc.URL, nil
 	}
-	pc, err := platforms.ParseContentID(c.Platform, c.ID)
+	pc, err := takedown.ParseContentID(c.Platform, c.ID)
 	if err != nil {
 		return "", fmt.Errorf("canonical URL: %w", err)
 	}

@@ -22,7 +22,7 @@ import (
 var (
 	now        = time.Date(2025, 3, 10, 1, 0, 0, 0, time.UTC)
 	supervisor = uuid.MustParse("6f1c1f5e-3c1a-4a53-9d8e-2f1b6a0e9c11")
-	content    = platforms.Content{Platform: platforms.Telegram, ID: "leakchan/12", URL: "https://t.me/leakchan/12"}
+	content    = takedown.Content{Platform: takedown.Telegram, ID: "leakchan/12", URL: "https://t.me/leakchan/12"}
 )
 
 func fixedNow() time.Time { return now }
@@ -93,7 +93,7 @@ func order() takedown.BlockingOrder {
 		Key:        "takedown-1:blocking:1",
 		TakedownID: uuid.MustParse("0b6d7a4e-5d0f-4a8a-9a52-2d3c8c0e1f00"),
 		Content:    content,
-		Category:   platforms.DeepfakeSexual,
+		Category:   takedown.DeepfakeSexual,
 		Reference:  "KCSC-2025-000123",
 		ApprovedBy: supervisor,
 		Reason:     "victim Kim asked again on 2025-03-09",
@@ -220,12 +220,12 @@ func TestOrderDefaultsAndCanonicalURL(t *testing.T) {
 	c := newClient(t, Config{OrderURL: gw.srv.URL})
 	o := order()
 	// A non-canonical form of the same post, and a YouTube video with no URL at all.
-	o.Content = platforms.Content{Platform: platforms.Telegram, ID: "leakchan/12", URL: "https://telegram.me/s/leakchan/12?embed=1"}
+	o.Content = takedown.Content{Platform: takedown.Telegram, ID: "leakchan/12", URL: "https://telegram.me/s/leakchan/12?embed=1"}
 	if _, err := c.Order(context.Background(), o); err != nil {
 		t.Fatalf("Order: %v", err)
 	}
 	o.Key = "k-youtube"
-	o.Content = platforms.Content{Platform: platforms.YouTube, ID: "dQw4w9WgXcQ"}
+	o.Content = takedown.Content{Platform: takedown.YouTube, ID: "dQw4w9WgXcQ"}
 	if _, err := c.Order(context.Background(), o); err != nil {
 		t.Fatalf("Order: %v", err)
 	}
@@ -322,10 +322,10 @@ func TestOrderRefusedBeforeSending(t *testing.T) {
 		{name: "not approved", change: func(o *takedown.BlockingOrder) { o.ApprovedBy = uuid.Nil }, code: "invalid_order"},
 		{name: "unknown category", change: func(o *takedown.BlockingOrder) { o.Category = "spam" }, code: "invalid_order"},
 		{name: "unsupported url", change: func(o *takedown.BlockingOrder) {
-			o.Content = platforms.Content{Platform: platforms.Telegram, ID: "x", URL: "https://example.com/a"}
+			o.Content = takedown.Content{Platform: takedown.Telegram, ID: "x", URL: "https://example.com/a"}
 		}, code: "invalid_content"},
 		{name: "no url and a bad id", change: func(o *takedown.BlockingOrder) {
-			o.Content = platforms.Content{Platform: platforms.YouTube, ID: "short"}
+			o.Content = takedown.Content{Platform: takedown.YouTube, ID: "short"}
 		}, code: "invalid_content"},
 	}
 	for _, tt := range tests {
@@ -427,7 +427,7 @@ func TestBlockedAnswers(t *testing.T) {
 func TestBlockedInvalidContent(t *testing.T) {
 	probe := newRecorder(t, http.StatusOK, `{"blocked":true}`)
 	c := newClient(t, Config{VantageURL: probe.srv.URL})
-	got, err := c.Blocked(context.Background(), platforms.Content{Platform: platforms.X, ID: "not-a-number"})
+	got, err := c.Blocked(context.Background(), takedown.Content{Platform: takedown.X, ID: "not-a-number"})
 	if got {
 		t.Error("Blocked = true for content with no URL")
 	}

@@ -54,9 +54,9 @@ func TestAgainstSimulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	content := platforms.Content{Platform: platforms.X, ID: "1880000000000000001", URL: "https://x.com/someone/status/1880000000000000001"}
+	content := takedown.Content{Platform: takedown.X, ID: "1880000000000000001", URL: "https://x.com/someone/status/1880000000000000001"}
 	o := takedown.BlockingOrder{
-		Key: "td-1:blocking:1", TakedownID: uuid.New(), Content: content, Category: platforms.NCII,
+		Key: "td-1:blocking:1", TakedownID: uuid.New(), Content: content, Category: takedown.NCII,
 		Reference: "KCSC-2025-000123", ApprovedBy: uuid.New(),
 	}
 
@@ -88,8 +88,8 @@ func TestAgainstSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Category = platforms.CSAM
-	o.Content = platforms.Content{Platform: platforms.Meta, ID: "instagram/C0ffee12345"}
+	o.Category = takedown.CSAM
+	o.Content = takedown.Content{Platform: takedown.Meta, ID: "instagram/C0ffee12345"}
 	_, err = bad.Order(ctx, o)
 	var pe *platforms.Error
 	if !errors.As(err, &pe) || pe.Kind != platforms.KindPermanent || pe.Code != "http_409" {

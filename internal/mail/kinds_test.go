@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // TestSendNoticeKinds: every kind of notice says what it is, in the subject,
@@ -23,7 +23,7 @@ func TestSendNoticeKinds(t *testing.T) {
 	tests := []struct {
 		name        string
 		golden      string
-		notice      func(platforms.Notice) platforms.Notice
+		notice      func(takedown.Notice) takedown.Notice
 		wantKind    string
 		wantFirst   string
 		wantSubject string
@@ -31,8 +31,8 @@ func TestSendNoticeKinds(t *testing.T) {
 	}{
 		{
 			name: "first notice", golden: "kind-notice",
-			notice: func(n platforms.Notice) platforms.Notice {
-				n.Kind = platforms.KindNotice
+			notice: func(n takedown.Notice) takedown.Notice {
+				n.Kind = takedown.KindNotice
 				n.FirstReference = first
 				return n
 			},
@@ -41,8 +41,8 @@ func TestSendNoticeKinds(t *testing.T) {
 		},
 		{
 			name: "reminder", golden: "kind-reminder",
-			notice: func(n platforms.Notice) platforms.Notice {
-				n.Kind, n.Attempt, n.FirstReference, n.FirstSentAt = platforms.KindReminder, 2, first, firstAt
+			notice: func(n takedown.Notice) takedown.Notice {
+				n.Kind, n.Attempt, n.FirstReference, n.FirstSentAt = takedown.KindReminder, 2, first, firstAt
 				return n
 			},
 			wantKind: "reminder", wantFirst: first,
@@ -56,14 +56,14 @@ func TestSendNoticeKinds(t *testing.T) {
 		},
 		{
 			name: "reminder without the first notice", golden: "kind-reminder-unknown-first",
-			notice:   func(n platforms.Notice) platforms.Notice { n.Kind, n.Attempt = platforms.KindReminder, 2; return n },
+			notice:   func(n takedown.Notice) takedown.Notice { n.Kind, n.Attempt = takedown.KindReminder, 2; return n },
 			wantKind: "reminder", wantSubject: "REMINDER / 재요청: Sexually explicit deepfake / 불법 합성 성적 영상물",
 			wantBody: []string{"[재요청] 앞서 요청드린 아래 콘텐츠", "which we asked you to remove earlier, has not been removed"},
 		},
 		{
 			name: "priority escalation", golden: "kind-priority",
-			notice: func(n platforms.Notice) platforms.Notice {
-				n.Kind, n.Attempt, n.Priority, n.FirstReference, n.FirstSentAt = platforms.KindPriority, 3, true, first, firstAt
+			notice: func(n takedown.Notice) takedown.Notice {
+				n.Kind, n.Attempt, n.Priority, n.FirstReference, n.FirstSentAt = takedown.KindPriority, 3, true, first, firstAt
 				return n
 			},
 			wantKind: "priority", wantFirst: first,
@@ -76,8 +76,8 @@ func TestSendNoticeKinds(t *testing.T) {
 		},
 		{
 			name: "follow-up answering a question", golden: "kind-follow-up",
-			notice: func(n platforms.Notice) platforms.Notice {
-				n.Kind, n.Attempt, n.FirstReference = platforms.KindFollowUp, 2, first
+			notice: func(n takedown.Notice) takedown.Notice {
+				n.Kind, n.Attempt, n.FirstReference = takedown.KindFollowUp, 2, first
 				n.Information = "The person shown did not consent.\r\n\r\n\r\nA police report (2025-0311) is on file;   ask us for it."
 				return n
 			},
@@ -92,8 +92,8 @@ func TestSendNoticeKinds(t *testing.T) {
 		},
 		{
 			name: "appeal of a rejection", golden: "kind-appeal",
-			notice: func(n platforms.Notice) platforms.Notice {
-				n.Kind, n.Attempt = platforms.KindAppeal, 3
+			notice: func(n takedown.Notice) takedown.Notice {
+				n.Kind, n.Attempt = takedown.KindAppeal, 3
 				n.Information = "법원 판결(2025가합123)로 합성물임이 확인되었습니다."
 				return n
 			},
@@ -133,7 +133,7 @@ func TestSendNoticeKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := "[Takedown request " + platforms.NoticeReference(n.Key) + "] " + tt.wantSubject; subj != want {
+			if want := "[Takedown request " + takedown.NoticeReference(n.Key) + "] " + tt.wantSubject; subj != want {
 				t.Errorf("subject = %q, want %q", subj, want)
 			}
 			body, err := io.ReadAll(quotedprintable.NewReader(m.Body))

@@ -22,6 +22,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -154,12 +155,12 @@ func (s *Sender) MessageID(key string) string {
 // else is transient. A failure while connecting, greeting, starting TLS or
 // authenticating is transient whatever its code: it is about our relay, not
 // the notice, and an operator can fix it while the takedown waits.
-func (s *Sender) SendNotice(ctx context.Context, to string, n platforms.Notice, platformLabel string) (string, error) {
+func (s *Sender) SendNotice(ctx context.Context, to string, n takedown.Notice, platformLabel string) (string, error) {
 	msg, id, err := s.message(to, n, platformLabel)
 	if err != nil {
 		return "", platforms.Permanent("invalid_notice", fmt.Errorf("compose notice e-mail: %w", err))
 	}
-	ref := platforms.NoticeReference(n.Key)
+	ref := takedown.NoticeReference(n.Key)
 	err = s.client.DialAndSendWithContext(ctx, msg)
 	if err != nil && msg.IsDelivered() {
 		// The relay accepted the message; only RSET or QUIT failed. Reporting

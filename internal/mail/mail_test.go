@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/takedown-oss/takedown/internal/mail"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -119,11 +120,11 @@ func newSender(t *testing.T, port int) *mail.Sender {
 	return s
 }
 
-func testNotice(key string) platforms.Notice {
-	return platforms.Notice{
+func testNotice(key string) takedown.Notice {
+	return takedown.Notice{
 		Key:            key,
-		Content:        platforms.Content{Platform: platforms.Telegram, ID: "somechannel/123", URL: "https://t.me/somechannel/123"},
-		Category:       platforms.DeepfakeSexual,
+		Content:        takedown.Content{Platform: takedown.Telegram, ID: "somechannel/123", URL: "https://t.me/somechannel/123"},
+		Category:       takedown.DeepfakeSexual,
 		LegalGround:    "정보통신망법 제44조의7 제1항 제1호",
 		Reference:      "KCSC-2025-000123",
 		Language:       "ko",
@@ -187,7 +188,7 @@ func TestSendNoticeMessage(t *testing.T) {
 		"From":                   `"KCSC Takedown" <takedown@kcsc.example>`,
 		"To":                     "<abuse@telegram.example>",
 		"Date":                   "Fri, 14 Mar 2025 09:30:00 +0900",
-		"X-Takedown-Reference":   platforms.NoticeReference(key),
+		"X-Takedown-Reference":   takedown.NoticeReference(key),
 		"X-Takedown-Key":         key,
 		"X-Takedown-Content-Url": "https://t.me/somechannel/123",
 		"X-Takedown-Platform":    "Telegram",
@@ -208,7 +209,7 @@ func TestSendNoticeMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantSubj := "[Takedown request " + platforms.NoticeReference(key) + "] Sexually explicit deepfake / 불법 합성 성적 영상물"
+	wantSubj := "[Takedown request " + takedown.NoticeReference(key) + "] Sexually explicit deepfake / 불법 합성 성적 영상물"
 	if subj != wantSubj {
 		t.Errorf("subject = %q, want %q", subj, wantSubj)
 	}
@@ -220,8 +221,8 @@ func TestSendNoticeMessage(t *testing.T) {
 	// read what a platform receives.
 	golden(t, "notice.txt", body)
 	for _, want := range []string{
-		"접수번호: " + platforms.NoticeReference(key),
-		"Our reference: " + platforms.NoticeReference(key),
+		"접수번호: " + takedown.NoticeReference(key),
+		"Our reference: " + takedown.NoticeReference(key),
 		"사건번호: KCSC-2025-000123",
 		"Case reference: KCSC-2025-000123",
 		"콘텐츠 URL: https://t.me/somechannel/123",
@@ -278,7 +279,7 @@ func TestSendNoticeFailures(t *testing.T) {
 		name     string
 		port     int
 		to       string
-		notice   platforms.Notice
+		notice   takedown.Notice
 		wantKind platforms.ErrorKind
 		wantCode string
 	}{

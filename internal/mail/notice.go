@@ -9,7 +9,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Machine-readable headers a receiving system can route on without parsing
@@ -35,21 +35,21 @@ const (
 
 // kindWords is how the subject names each kind, English then Korean; a
 // first notice needs no label.
-var kindWords = map[platforms.NoticeKind]struct{ en, ko string }{
-	platforms.KindNotice:   {},
-	platforms.KindReminder: {"REMINDER", "재요청"},
-	platforms.KindPriority: {"PRIORITY ESCALATION", "긴급 상향 요청"},
-	platforms.KindFollowUp: {"FURTHER INFORMATION", "추가 정보"},
-	platforms.KindAppeal:   {"APPEAL", "재검토 요청"},
+var kindWords = map[takedown.NoticeKind]struct{ en, ko string }{
+	takedown.KindNotice:   {},
+	takedown.KindReminder: {"REMINDER", "재요청"},
+	takedown.KindPriority: {"PRIORITY ESCALATION", "긴급 상향 요청"},
+	takedown.KindFollowUp: {"FURTHER INFORMATION", "추가 정보"},
+	takedown.KindAppeal:   {"APPEAL", "재검토 요청"},
 }
 
 // categoryWords names each category in the words a platform's reviewer reads.
-var categoryWords = map[platforms.Category]struct{ ko, en string }{
-	platforms.DeepfakeSexual: {"불법 합성 성적 영상물", "Sexually explicit deepfake"},
-	platforms.NCII:           {"비동의 촬영·유포 성적 영상물", "Non-consensual intimate imagery"},
-	platforms.CSAM:           {"아동·청소년 성착취물", "Child sexual abuse material"},
-	platforms.Sextortion:     {"성적 영상물을 이용한 협박", "Sextortion"},
-	platforms.OtherIllegal:   {"기타 불법 정보", "Other illegal content"},
+var categoryWords = map[takedown.Category]struct{ ko, en string }{
+	takedown.DeepfakeSexual: {"불법 합성 성적 영상물", "Sexually explicit deepfake"},
+	takedown.NCII:           {"비동의 촬영·유포 성적 영상물", "Non-consensual intimate imagery"},
+	takedown.CSAM:           {"아동·청소년 성착취물", "Child sexual abuse material"},
+	takedown.Sextortion:     {"성적 영상물을 이용한 협박", "Sextortion"},
+	takedown.OtherIllegal:   {"기타 불법 정보", "Other illegal content"},
 }
 
 // noticeData is what the body template reads.
@@ -63,7 +63,7 @@ type noticeData struct {
 	LegalGround string
 	Evidence    string
 	Priority    bool
-	Kind        platforms.NoticeKind
+	Kind        takedown.NoticeKind
 	// First and FirstDate name the request's first notice, when known.
 	First, FirstDate string
 	// Information is the added text, one string per line.
@@ -156,7 +156,7 @@ This notice was generated automatically; its identifiers are in the X-Takedown-*
 `))
 
 // message composes the e-mail for n and returns it with its Message-ID.
-func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*gomail.Msg, string, error) {
+func (s *Sender) message(to string, n takedown.Notice, platformLabel string) (*gomail.Msg, string, error) {
 	if n.Key == "" {
 		return nil, "", errors.New("notice without idempotency key")
 	}
@@ -188,7 +188,7 @@ func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*
 		}
 	}
 
-	ref := platforms.NoticeReference(n.Key)
+	ref := takedown.NoticeReference(n.Key)
 	data := noticeData{
 		Platform:    platformLabel,
 		Reference:   ref,
@@ -202,7 +202,7 @@ func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*
 		Kind:        kind,
 		Information: paragraphs(n.Information),
 	}
-	if kind != platforms.KindNotice && n.FirstReference != "" {
+	if kind != takedown.KindNotice && n.FirstReference != "" {
 		data.First = n.FirstReference
 		if !n.FirstSentAt.IsZero() {
 			data.FirstDate = n.FirstSentAt.UTC().Format("2006-01-02 15:04 UTC")
@@ -216,7 +216,7 @@ func (s *Sender) message(to string, n platforms.Notice, platformLabel string) (*
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	msg.FromMailAddress(s.from)
 	msg.ToMailAddress(rcpt)
-	msg.Subject(subject(ref, words.en, words.ko, kw.en, kw.ko, n.Priority && kind != platforms.KindPriority))
+	msg.Subject(subject(ref, words.en, words.ko, kw.en, kw.ko, n.Priority && kind != takedown.KindPriority))
 	msg.SetDateWithValue(s.now())
 	id := s.MessageID(n.Key)
 	msg.SetMessageIDWithValue(strings.Trim(id, "<>"))

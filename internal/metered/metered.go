@@ -26,38 +26,39 @@ import (
 	"time"
 
 	"github.com/takedown-oss/takedown/internal/quota"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
 // BatchProber answers the probes of many contents in one platform call;
 // the results come in the order of the contents.
 type BatchProber interface {
-	ProbeMany(ctx context.Context, cs []platforms.Content) ([]platforms.ProbeResult, error)
+	ProbeMany(ctx context.Context, cs []takedown.Content) ([]takedown.ProbeResult, error)
 }
 
 // Coster says what sending a notice costs (YouTube: 50 units through the
 // API, nothing through the portal). Adapters without it send for free.
 type Coster interface {
-	QuotaCost(n platforms.Notice) int
+	QuotaCost(n takedown.Notice) int
 }
 
 // Ledger is the shared allowance.
 type Ledger interface {
-	Spend(ctx context.Context, p platforms.Platform, purpose quota.Purpose, units, ids int) (quota.Grant, error)
-	Exhausted(ctx context.Context, p platforms.Platform) (time.Time, error)
+	Spend(ctx context.Context, p takedown.Platform, purpose quota.Purpose, units, ids int) (quota.Grant, error)
+	Exhausted(ctx context.Context, p takedown.Platform) (time.Time, error)
 }
 
 // Observer is told what the adapter spent and how full its calls were;
 // metrics implement it.
 type Observer interface {
-	Spent(p platforms.Platform, purpose quota.Purpose, units int)
-	Refused(p platforms.Platform, purpose quota.Purpose)
-	Batch(p platforms.Platform, ids int)
+	Spent(p takedown.Platform, purpose quota.Purpose, units int)
+	Refused(p takedown.Platform, purpose quota.Purpose)
+	Batch(p takedown.Platform, ids int)
 }
 
 // Config configures one platform's metered adapter.
 type Config struct {
-	Platform platforms.Platform
+	Platform takedown.Platform
 	Ledger   Ledger
 	// BatchSize is the most ids one call carries (YouTube 50, X 100).
 	BatchSize int
@@ -90,8 +91,8 @@ type Adapter struct {
 }
 
 type waiter struct {
-	content platforms.Content
-	res     platforms.ProbeResult
+	content takedown.Content
+	res     takedown.ProbeResult
 	err     error
 	done    chan struct{}
 }
@@ -125,7 +126,7 @@ func Wrap(inner platforms.Adapter, cfg Config) (*Adapter, error) {
 
 // Send pays for the notice, then sends it. A notice the ledger cannot pay
 // for now is rate-limited until it can; the activity's retry waits.
-func (a *Adapter) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
+func (a *Adapter) Send(ctx context.Context, n takedown.Notice) (platforms.Submission, error) {
 	cost := 0
 	if c, ok := a.inner.(Coster); ok {
 		cost = c.QuotaCost(n)
@@ -151,7 +152,7 @@ func (a *Adapter) Send(ctx context.Context, n platforms.Notice) (platforms.Submi
 }
 
 // Probe joins the next batch call and answers what it said of c.
-func (a *Adapter) Probe(ctx context.Context, c platforms.Content) (platforms.ProbeResult, error) {
+func (a *Adapter) Probe(ctx context.Context, c takedown.Content) (takedown.ProbeResult, error) {
 	w := &waiter{content: c, done: make(chan struct{})}
 	a.enqueue(w)
 	select {
@@ -159,7 +160,7 @@ func (a *Adapter) Probe(ctx context.Context, c platforms.Content) (platforms.Pro
 		return w.res, w.err
 	case <-ctx.Done():
 		a.drop(w)
-		return platforms.ProbeResult{}, fmt.Errorf("wait for a %s probe call: %w", a.cfg.Platform, ctx.Err())
+		return takedown.ProbeResult{}, fmt.Errorf("wait for a %s probe call: %w", a.cfg.Platform, ctx.Err())
 	}
 }
 
@@ -233,7 +234,7 @@ func distinct(ws []*waiter) int {
 func (a *Adapter) call(batch []*waiter) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.CallTimeout)
 	defer cancel()
-	var contents []platforms.Content
+	var contents []takedown.Content
 	index := map[string]int{}
 	for _, w := range batch {
 		if _, ok := index[w.content.ID]; !ok {
@@ -252,7 +253,7 @@ func (a *Adapter) call(batch []*waiter) {
 	}
 }
 
-func (a *Adapter) probe(ctx context.Context, contents []platforms.Content) ([]platforms.ProbeResult, error) {
+func (a *Adapter) probe(ctx context.Context, contents []takedown.Content) ([]takedown.ProbeResult, error) {
 	g, err := a.cfg.Ledger.Spend(ctx, a.cfg.Platform, quota.Probe, a.cfg.ProbeCost, len(contents))
 	if err != nil {
 		return nil, platforms.Transient("quota_ledger", err)
@@ -266,13 +267,13 @@ func (a *Adapter) probe(ctx context.Context, contents []platforms.Content) ([]pl
 	if o := a.cfg.Observer; o != nil {
 		o.Batch(a.cfg.Platform, len(contents))
 	}
-	var results []platforms.ProbeResult
+	var results []takedown.ProbeResult
 	if a.batch != nil {
 		results, err = a.batch.ProbeMany(ctx, contents)
 	} else {
-		var r platforms.ProbeResult
+		var r takedown.ProbeResult
 		r, err = a.inner.Probe(ctx, contents[0])
-		results = []platforms.ProbeResult{r}
+		results = []takedown.ProbeResult{r}
 	}
 	if err != nil {
 		a.noteExhausted(ctx, err)

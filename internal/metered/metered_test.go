@@ -14,6 +14,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/youtube"
 )
@@ -51,17 +52,17 @@ type counts struct {
 	batches []int
 }
 
-func (c *counts) Spent(_ platforms.Platform, p quota.Purpose, u int) {
+func (c *counts) Spent(_ takedown.Platform, p quota.Purpose, u int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.spent[p] += u
 }
-func (c *counts) Refused(_ platforms.Platform, p quota.Purpose) {
+func (c *counts) Refused(_ takedown.Platform, p quota.Purpose) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.refused[p]++
 }
-func (c *counts) Batch(_ platforms.Platform, ids int) {
+func (c *counts) Batch(_ takedown.Platform, ids int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.batches = append(c.batches, ids)
@@ -91,7 +92,7 @@ func newRig(t *testing.T, start time.Time) *rig {
 		t.Fatal(err)
 	}
 	obs := &counts{spent: map[quota.Purpose]int{}, refused: map[quota.Purpose]int{}}
-	yt, err := metered.Wrap(inner, metered.Config{Platform: platforms.YouTube, Ledger: ledger, BatchSize: youtube.BatchSize,
+	yt, err := metered.Wrap(inner, metered.Config{Platform: takedown.YouTube, Ledger: ledger, BatchSize: youtube.BatchSize,
 		Gather: 20 * time.Millisecond, ExhaustedCodes: []string{"quotaExceeded"}, Observer: obs, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -101,10 +102,10 @@ func newRig(t *testing.T, start time.Time) *rig {
 
 func videoID(i int) string { return fmt.Sprintf("vid%08d", i) }
 
-func report(i int) platforms.Notice {
-	return platforms.Notice{Key: fmt.Sprintf("00000000-0000-4000-8000-%012d:youtube:1", i),
-		Content:  platforms.Content{Platform: platforms.YouTube, ID: videoID(i), URL: "https://www.youtube.com/watch?v=" + videoID(i)},
-		Category: platforms.DeepfakeSexual, LegalGround: "test", Reference: "TKD-TEST", Language: "ko", Attempt: 1, Kind: platforms.KindNotice}
+func report(i int) takedown.Notice {
+	return takedown.Notice{Key: fmt.Sprintf("00000000-0000-4000-8000-%012d:youtube:1", i),
+		Content:  takedown.Content{Platform: takedown.YouTube, ID: videoID(i), URL: "https://www.youtube.com/watch?v=" + videoID(i)},
+		Category: takedown.DeepfakeSexual, LegalGround: "test", Reference: "TKD-TEST", Language: "ko", Attempt: 1, Kind: takedown.KindNotice}
 }
 
 // TestADayOfReportsIsNeverDelayedByProbes runs one Pacific day on a fake
@@ -118,7 +119,7 @@ func TestADayOfReportsIsNeverDelayedByProbes(t *testing.T) {
 	pacific, _ := time.LoadLocation("America/Los_Angeles")
 	start := time.Date(2026, 3, 10, 0, 0, 0, 0, pacific).UTC()
 	r := newRig(t, start)
-	budget, _ := r.ledger.Budget(platforms.YouTube)
+	budget, _ := r.ledger.Budget(takedown.YouTube)
 	sched := activities.ProbeSchedule{Slot: 10 * time.Minute, Early: 10 * time.Minute, EarlyFor: 24 * time.Hour, Late: time.Hour}
 
 	const open = 1000
@@ -152,8 +153,8 @@ func TestADayOfReportsIsNeverDelayedByProbes(t *testing.T) {
 			}
 			probed++
 			wg.Go(func() {
-				res, err := r.yt.Probe(ctx, platforms.Content{Platform: platforms.YouTube, ID: videoID(i)})
-				if err == nil && res.State != platforms.StatePresent {
+				res, err := r.yt.Probe(ctx, takedown.Content{Platform: takedown.YouTube, ID: videoID(i)})
+				if err == nil && res.State != takedown.ProbePresent {
 					t.Errorf("video %d: %s, want present", i, res.State)
 				}
 				if pe := platforms.Classify(err); err != nil && pe.Code != "probe_quota" {
@@ -197,7 +198,7 @@ func TestPlatformSaysQuotaSpent(t *testing.T) {
 	pacific, _ := time.LoadLocation("America/Los_Angeles")
 	start := time.Date(2026, 3, 10, 9, 0, 0, 0, pacific).UTC()
 	r := newRig(t, start)
-	if err := r.sim.SetBehaviour(platforms.YouTube, "", simulator.Behaviour{Quota: 60}); err != nil {
+	if err := r.sim.SetBehaviour(takedown.YouTube, "", simulator.Behaviour{Quota: 60}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -208,7 +209,7 @@ func TestPlatformSaysQuotaSpent(t *testing.T) {
 	if pe := platforms.Classify(err); pe.Code != "quotaExceeded" {
 		t.Fatalf("second report: %v, want YouTube's quotaExceeded", err)
 	}
-	_, err = r.yt.Probe(ctx, platforms.Content{Platform: platforms.YouTube, ID: videoID(3)})
+	_, err = r.yt.Probe(ctx, takedown.Content{Platform: takedown.YouTube, ID: videoID(3)})
 	pe := platforms.Classify(err)
 	midnight := time.Date(2026, 3, 11, 0, 0, 0, 0, pacific)
 	if pe.Code != "probe_quota" || pe.RetryAfter != midnight.Sub(start) {
@@ -222,7 +223,7 @@ func TestPlatformSaysQuotaSpent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range st {
-		if s.Platform == platforms.YouTube && (!s.Exhausted || s.Remaining != 0) {
+		if s.Platform == takedown.YouTube && (!s.Exhausted || s.Remaining != 0) {
 			t.Errorf("ledger %+v, want the window exhausted", s)
 		}
 	}

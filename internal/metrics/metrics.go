@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -77,18 +78,18 @@ func (m *Metrics) Handler() http.Handler {
 
 // NoticeSent counts one notice recorded as sent. It is called by the store
 // when a notice changes to sent, once per notice.
-func (m *Metrics) NoticeSent(p platforms.Platform, channel string) {
+func (m *Metrics) NoticeSent(p takedown.Platform, channel string) {
 	m.noticesSent.WithLabelValues(string(p), label(channel)).Inc()
 }
 
 // Removed records the time from a takedown's first notice to its removal.
-func (m *Metrics) Removed(p platforms.Platform, sinceNotice time.Duration) {
+func (m *Metrics) Removed(p takedown.Platform, sinceNotice time.Duration) {
 	m.timeToRemoval.WithLabelValues(string(p)).Observe(sinceNotice.Seconds())
 }
 
 // PlatformCall counts a call to a platform and, when it failed, its kind;
 // a request to wait counts as a wait too.
-func (m *Metrics) PlatformCall(p platforms.Platform, op string, err error) {
+func (m *Metrics) PlatformCall(p takedown.Platform, op string, err error) {
 	m.calls.WithLabelValues(string(p), op).Inc()
 	if err == nil {
 		return

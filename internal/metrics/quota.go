@@ -4,7 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/takedown-oss/takedown/internal/quota"
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Quota counts what the platforms' allowances pay for; it is the metered
@@ -33,14 +33,14 @@ func (m *Metrics) Quota() *Quota {
 	return q
 }
 
-func (q *Quota) Spent(p platforms.Platform, purpose quota.Purpose, units int) {
+func (q *Quota) Spent(p takedown.Platform, purpose quota.Purpose, units int) {
 	q.spent.WithLabelValues(string(p), string(purpose)).Add(float64(units))
 }
 
-func (q *Quota) Refused(p platforms.Platform, purpose quota.Purpose) {
+func (q *Quota) Refused(p takedown.Platform, purpose quota.Purpose) {
 	q.refused.WithLabelValues(string(p), string(purpose)).Inc()
 }
 
-func (q *Quota) Batch(p platforms.Platform, ids int) {
+func (q *Quota) Batch(p takedown.Platform, ids int) {
 	q.ids.WithLabelValues(string(p)).Observe(float64(ids))
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -40,17 +40,17 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // Rule is the timing for one platform and category. Fields left out inherit
 // from less specific rules.
 type Rule struct {
-	Platform         platforms.Platform `json:"platform,omitempty"`
-	Category         platforms.Category `json:"category,omitempty"`
-	Deadline         *Duration          `json:"deadline,omitempty"`
-	ReminderDeadline *Duration          `json:"reminder_deadline,omitempty"`
-	PriorityDeadline *Duration          `json:"priority_deadline,omitempty"`
-	PortalDeadline   *Duration          `json:"portal_deadline,omitempty"`
-	ProbeInitial     *Duration          `json:"probe_initial,omitempty"`
-	ProbeMax         *Duration          `json:"probe_max,omitempty"`
-	ConfirmGap       *Duration          `json:"confirm_gap,omitempty"`
-	RecheckAfter     *Duration          `json:"recheck_after,omitempty"`
-	EscalateWithheld *bool              `json:"escalate_withheld,omitempty"`
+	Platform         takedown.Platform `json:"platform,omitempty"`
+	Category         takedown.Category `json:"category,omitempty"`
+	Deadline         *Duration         `json:"deadline,omitempty"`
+	ReminderDeadline *Duration         `json:"reminder_deadline,omitempty"`
+	PriorityDeadline *Duration         `json:"priority_deadline,omitempty"`
+	PortalDeadline   *Duration         `json:"portal_deadline,omitempty"`
+	ProbeInitial     *Duration         `json:"probe_initial,omitempty"`
+	ProbeMax         *Duration         `json:"probe_max,omitempty"`
+	ConfirmGap       *Duration         `json:"confirm_gap,omitempty"`
+	RecheckAfter     *Duration         `json:"recheck_after,omitempty"`
+	EscalateWithheld *bool             `json:"escalate_withheld,omitempty"`
 	// ProbeSlot puts probes on a grid of slots shared by every takedown of
 	// the platform, so that one call answers many (see
 	// activities.ProbeSchedule): every ProbeEarly for ProbeEarlyFor after
@@ -100,16 +100,16 @@ func Default() Policy {
 			EscalateWithheld: b(false),
 		},
 		Rules: []Rule{
-			{Category: platforms.CSAM, Deadline: d(12 * time.Hour), ReminderDeadline: d(12 * time.Hour), PriorityDeadline: d(12 * time.Hour)},
+			{Category: takedown.CSAM, Deadline: d(12 * time.Hour), ReminderDeadline: d(12 * time.Hour), PriorityDeadline: d(12 * time.Hour)},
 			// YouTube's status call costs a unit of a 10,000-unit day for up
 			// to 50 videos: a slot every 10 minutes keeps the first day's
 			// detection within 10 minutes, hourly after that within the
 			// hour, and 1,000 open takedowns under a tenth of the day.
-			{Platform: platforms.YouTube, ProbeSlot: d(10 * time.Minute), ProbeEarly: d(10 * time.Minute),
+			{Platform: takedown.YouTube, ProbeSlot: d(10 * time.Minute), ProbeEarly: d(10 * time.Minute),
 				ProbeEarlyFor: d(24 * time.Hour), ProbeLate: d(time.Hour)},
 			// X's lookup takes 100 posts for one of 900 requests a quarter
 			// hour: probes can afford to be far more frequent.
-			{Platform: platforms.X, ProbeSlot: d(2 * time.Minute), ProbeEarly: d(2 * time.Minute),
+			{Platform: takedown.X, ProbeSlot: d(2 * time.Minute), ProbeEarly: d(2 * time.Minute),
 				ProbeEarlyFor: d(24 * time.Hour), ProbeLate: d(10 * time.Minute)},
 		},
 		Language:    "ko",
@@ -200,7 +200,7 @@ func (r Rule) validate() error {
 
 // For resolves the timing of one takedown: the default, overridden by rules
 // for the category, then for the platform, then for both together.
-func (p Policy) For(pl platforms.Platform, c platforms.Category) workflows.Policy {
+func (p Policy) For(pl takedown.Platform, c takedown.Category) workflows.Policy {
 	r := p.Default
 	for _, matches := range []func(Rule) bool{
 		func(x Rule) bool { return x.Platform == "" && x.Category == c },

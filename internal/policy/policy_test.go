@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 func writePolicy(t *testing.T, body string) string {
@@ -35,15 +35,15 @@ func TestRulePrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		pl             platforms.Platform
-		cat            platforms.Category
+		pl             takedown.Platform
+		cat            takedown.Category
 		deadline, prob time.Duration
 		maxEvents      int
 	}{
-		{platforms.X, platforms.Sextortion, 24 * time.Hour, 30 * time.Second, 0},       // default only
-		{platforms.X, platforms.NCII, 12 * time.Hour, 30 * time.Second, 500},           // category
-		{platforms.Telegram, platforms.Sextortion, 6 * time.Hour, 10 * time.Second, 0}, // platform
-		{platforms.Telegram, platforms.NCII, 3 * time.Hour, 10 * time.Second, 500},     // both, over platform, over category
+		{takedown.X, takedown.Sextortion, 24 * time.Hour, 30 * time.Second, 0},       // default only
+		{takedown.X, takedown.NCII, 12 * time.Hour, 30 * time.Second, 500},           // category
+		{takedown.Telegram, takedown.Sextortion, 6 * time.Hour, 10 * time.Second, 0}, // platform
+		{takedown.Telegram, takedown.NCII, 3 * time.Hour, 10 * time.Second, 500},     // both, over platform, over category
 	}
 	for _, tc := range cases {
 		got := p.For(tc.pl, tc.cat)
@@ -53,17 +53,17 @@ func TestRulePrecedence(t *testing.T) {
 		}
 	}
 	// Fields the file leaves out keep the built-in defaults.
-	if got := p.For(platforms.X, platforms.NCII); got.ConfirmGap != 5*time.Minute || got.RecheckAfter != 7*24*time.Hour {
+	if got := p.For(takedown.X, takedown.NCII); got.ConfirmGap != 5*time.Minute || got.RecheckAfter != 7*24*time.Hour {
 		t.Errorf("defaults lost: confirm gap %s, recheck %s", got.ConfirmGap, got.RecheckAfter)
 	}
 }
 
 func TestDefaultCSAMIsFaster(t *testing.T) {
 	p := Default()
-	if got := p.For(platforms.Meta, platforms.CSAM).Deadline; got != 12*time.Hour {
+	if got := p.For(takedown.Meta, takedown.CSAM).Deadline; got != 12*time.Hour {
 		t.Errorf("CSAM deadline %s, want 12h", got)
 	}
-	if got := p.For(platforms.Meta, platforms.NCII).Deadline; got != 24*time.Hour {
+	if got := p.For(takedown.Meta, takedown.NCII).Deadline; got != 24*time.Hour {
 		t.Errorf("NCII deadline %s, want 24h", got)
 	}
 }
@@ -75,7 +75,7 @@ func TestScaling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := p.For(platforms.YouTube, platforms.OtherIllegal)
+	got := p.For(takedown.YouTube, takedown.OtherIllegal)
 	if want := time.Duration(float64(24*time.Hour) * 0.0001); got.Deadline != want {
 		t.Errorf("deadline %s, want %s", got.Deadline, want)
 	}

@@ -81,7 +81,7 @@ type Result struct {
 	RecordedLate   Lag `json:"recorded_lag_after_24h"`
 }
 
-type takedown struct {
+type tracked struct {
 	key       string
 	since     time.Time
 	removedAt time.Time
@@ -111,7 +111,7 @@ func Run(c Config) (Result, error) {
 	}
 	slices.SortFunc(arrivals, func(a, b time.Time) int { return a.Compare(b) })
 
-	var open []*takedown
+	var open []*tracked
 	var detE, detL, recE, recL []float64
 	var calls, ids, refused, slots, openSum int
 	var units int
@@ -125,12 +125,12 @@ func Run(c Config) (Result, error) {
 			if rng.Float64() >= c.EarlyRemoval {
 				removal = day + time.Duration(rng.Int64N(int64(c.LateSpan)))
 			}
-			open = append(open, &takedown{key: fmt.Sprintf("content-%d", next), since: at, removedAt: at.Add(removal)})
+			open = append(open, &tracked{key: fmt.Sprintf("content-%d", next), since: at, removedAt: at.Add(removal)})
 			next++
 		}
 		// Which probes this slot carries: every takedown due at it, and
 		// every confirming probe whose gap has passed.
-		var due []*takedown
+		var due []*tracked
 		for _, td := range open {
 			if td.done || td.since.After(t) {
 				continue
@@ -191,7 +191,7 @@ func Run(c Config) (Result, error) {
 				}
 			}
 		}
-		open = slices.DeleteFunc(open, func(td *takedown) bool { return td.done })
+		open = slices.DeleteFunc(open, func(td *tracked) bool { return td.done })
 	}
 	days := float64(c.Days - c.WarmUp)
 	r := Result{Config: c, RefusedCalls: refused,

@@ -5,7 +5,7 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/quota"
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // TestDefaultYouTubeScheduleFitsItsShare holds the production defaults to
@@ -14,8 +14,8 @@ import (
 // within 10 minutes (p95) in the first day after the notice and within the
 // hour after that.
 func TestDefaultYouTubeScheduleFitsItsShare(t *testing.T) {
-	pol := policy.Default().For(platforms.YouTube, platforms.DeepfakeSexual)
-	r, err := Run(YouTube(pol.ProbeSchedule, pol.ConfirmGap, quota.DefaultBudgets()[platforms.YouTube]))
+	pol := policy.Default().For(takedown.YouTube, takedown.DeepfakeSexual)
+	r, err := Run(YouTube(pol.ProbeSchedule, pol.ConfirmGap, quota.DefaultBudgets()[takedown.YouTube]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +43,8 @@ func TestDefaultYouTubeScheduleFitsItsShare(t *testing.T) {
 // schedule, the ledger holds calls back and detection slows, but probes
 // never spend more than their share.
 func TestAShortBudgetSlowsProbesDown(t *testing.T) {
-	pol := policy.Default().For(platforms.YouTube, platforms.DeepfakeSexual)
-	b := quota.DefaultBudgets()[platforms.YouTube]
+	pol := policy.Default().For(takedown.YouTube, takedown.DeepfakeSexual)
+	b := quota.DefaultBudgets()[takedown.YouTube]
 	b.ProbeShare = 0.04
 	c := YouTube(pol.ProbeSchedule, pol.ConfirmGap, b)
 	c.Days, c.WarmUp = 25, 20
@@ -60,8 +60,8 @@ func TestAShortBudgetSlowsProbesDown(t *testing.T) {
 // TestDefaultXScheduleFitsItsWindow: X's lookups take 100 posts a request;
 // the default grid stays far inside 900 requests a quarter hour.
 func TestDefaultXScheduleFitsItsWindow(t *testing.T) {
-	pol := policy.Default().For(platforms.X, platforms.DeepfakeSexual)
-	b := quota.DefaultBudgets()[platforms.X]
+	pol := policy.Default().For(takedown.X, takedown.DeepfakeSexual)
+	b := quota.DefaultBudgets()[takedown.X]
 	c := YouTube(pol.ProbeSchedule, pol.ConfirmGap, b)
 	c.Name, c.BatchSize = "x", 100
 	r, err := Run(c)

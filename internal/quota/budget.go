@@ -9,7 +9,7 @@ import (
 	"time"
 	_ "time/tzdata" // YouTube's day ends at midnight America/Los_Angeles, wherever the worker runs.
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Purpose is what units are spent on.
@@ -45,14 +45,14 @@ type Budget struct {
 // 10,000 units a day (reset at midnight Pacific time), of which probes take
 // at most a tenth; X's 900 post lookups per app per 15 minutes, all of them
 // probes (X takes notices through its portal, not its API).
-func DefaultBudgets() map[platforms.Platform]Budget {
+func DefaultBudgets() map[takedown.Platform]Budget {
 	pacific, err := time.LoadLocation("America/Los_Angeles")
 	if err != nil {
 		panic(fmt.Sprintf("quota: embedded time zone data: %v", err))
 	}
-	return map[platforms.Platform]Budget{
-		platforms.YouTube: {Units: 10_000, Daily: pacific, ProbeShare: 0.10, ReportReserve: 500},
-		platforms.X:       {Units: 900, Window: 15 * time.Minute, ProbeShare: 0.95},
+	return map[takedown.Platform]Budget{
+		takedown.YouTube: {Units: 10_000, Daily: pacific, ProbeShare: 0.10, ReportReserve: 500},
+		takedown.X:       {Units: 900, Window: 15 * time.Minute, ProbeShare: 0.95},
 	}
 }
 
@@ -130,11 +130,11 @@ func (b Budget) RetryAt(p Purpose, units int, w Window, now time.Time) time.Time
 
 // Window is what one window of a platform's allowance holds.
 type Window struct {
-	Platform platforms.Platform `json:"platform"`
-	Start    time.Time          `json:"start"`
-	End      time.Time          `json:"end"`
-	Reports  int                `json:"report_units"`
-	Probes   int                `json:"probe_units"`
+	Platform takedown.Platform `json:"platform"`
+	Start    time.Time         `json:"start"`
+	End      time.Time         `json:"end"`
+	Reports  int               `json:"report_units"`
+	Probes   int               `json:"probe_units"`
 	// Calls counts the probe calls the units paid for; IDs the content
 	// ids they carried.
 	Calls int `json:"probe_calls"`
@@ -151,8 +151,8 @@ type Window struct {
 // Scaled turns the budgets' windows into fixed windows scale times as long,
 // for a stack whose policy is scaled (a demonstration's hours in seconds):
 // the probes' pace then keeps step with the scaled probe schedule.
-func Scaled(budgets map[platforms.Platform]Budget, scale float64) map[platforms.Platform]Budget {
-	out := make(map[platforms.Platform]Budget, len(budgets))
+func Scaled(budgets map[takedown.Platform]Budget, scale float64) map[takedown.Platform]Budget {
+	out := make(map[takedown.Platform]Budget, len(budgets))
 	for p, b := range budgets {
 		if scale > 0 && scale != 1 {
 			length := b.Window

@@ -4,11 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 func TestDailyWindowFollowsPacificMidnight(t *testing.T) {
-	yt := DefaultBudgets()[platforms.YouTube]
+	yt := DefaultBudgets()[takedown.YouTube]
 	pacific := yt.Daily
 	// The day daylight saving time begins is 23 hours long.
 	at := time.Date(2026, 3, 8, 12, 0, 0, 0, pacific)
@@ -16,7 +16,7 @@ func TestDailyWindowFollowsPacificMidnight(t *testing.T) {
 	if !start.Equal(time.Date(2026, 3, 8, 0, 0, 0, 0, pacific)) || end.Sub(start) != 23*time.Hour {
 		t.Errorf("window %s – %s, want Pacific midnight to midnight, 23 h", start, end)
 	}
-	x := DefaultBudgets()[platforms.X]
+	x := DefaultBudgets()[takedown.X]
 	start, end = x.Bounds(time.Date(2026, 3, 8, 12, 7, 30, 0, time.UTC))
 	if !start.Equal(time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)) || end.Sub(start) != 15*time.Minute {
 		t.Errorf("X window %s – %s, want the 15 minutes holding 12:07:30", start, end)

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Spend asks the store to add units to a window, within limits.
 type Spend struct {
-	Platform platforms.Platform
+	Platform takedown.Platform
 	Start    time.Time
 	End      time.Time
 	Purpose  Purpose
@@ -30,7 +30,7 @@ type Store interface {
 	// as it stands and whether the spend was made (a refusal is counted).
 	SpendQuota(ctx context.Context, s Spend) (Window, bool, error)
 	// ExhaustQuota marks a window spent.
-	ExhaustQuota(ctx context.Context, p platforms.Platform, start, end time.Time) error
+	ExhaustQuota(ctx context.Context, p takedown.Platform, start, end time.Time) error
 	// QuotaWindows lists the windows that end after the given time.
 	QuotaWindows(ctx context.Context, after time.Time) ([]Window, error)
 }
@@ -38,12 +38,12 @@ type Store interface {
 // Ledger spends the platforms' allowances.
 type Ledger struct {
 	store   Store
-	budgets map[platforms.Platform]Budget
+	budgets map[takedown.Platform]Budget
 	now     func() time.Time
 }
 
 // NewLedger checks the budgets. A platform without one is not metered.
-func NewLedger(s Store, budgets map[platforms.Platform]Budget, now func() time.Time) (*Ledger, error) {
+func NewLedger(s Store, budgets map[takedown.Platform]Budget, now func() time.Time) (*Ledger, error) {
 	if s == nil {
 		return nil, errors.New("quota: a store is required")
 	}
@@ -59,7 +59,7 @@ func NewLedger(s Store, budgets map[platforms.Platform]Budget, now func() time.T
 }
 
 // Budget is a platform's allowance, if it is metered.
-func (l *Ledger) Budget(p platforms.Platform) (Budget, bool) {
+func (l *Ledger) Budget(p takedown.Platform) (Budget, bool) {
 	b, ok := l.budgets[p]
 	return b, ok
 }
@@ -74,7 +74,7 @@ type Grant struct {
 
 // Spend spends units of a platform's allowance for a purpose. An unmetered
 // platform is always granted.
-func (l *Ledger) Spend(ctx context.Context, p platforms.Platform, purpose Purpose, units, ids int) (Grant, error) {
+func (l *Ledger) Spend(ctx context.Context, p takedown.Platform, purpose Purpose, units, ids int) (Grant, error) {
 	b, ok := l.budgets[p]
 	if !ok {
 		return Grant{OK: true}, nil
@@ -94,7 +94,7 @@ func (l *Ledger) Spend(ctx context.Context, p platforms.Platform, purpose Purpos
 
 // Exhausted records that the platform said its allowance is spent; the
 // ledger refuses everything until the window ends, which it answers.
-func (l *Ledger) Exhausted(ctx context.Context, p platforms.Platform) (time.Time, error) {
+func (l *Ledger) Exhausted(ctx context.Context, p takedown.Platform) (time.Time, error) {
 	b, ok := l.budgets[p]
 	if !ok {
 		return time.Time{}, nil

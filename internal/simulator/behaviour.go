@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // OnNotice is what a platform does when a notice for content reaches it.
@@ -196,17 +196,17 @@ func (b Behaviour) countries() []string {
 //	 "contents": [{"url": "https://t.me/chan/12", "behaviour": {"on_notice": "never"}},
 //	              {"platform": "youtube", "content_id": "dQw4w9WgXcQ", "behaviour": {"initial": "removed"}}]}
 type Script struct {
-	Defaults map[platforms.Platform]Behaviour `json:"defaults,omitempty"`
-	Contents []ScriptContent                  `json:"contents,omitempty"`
+	Defaults map[takedown.Platform]Behaviour `json:"defaults,omitempty"`
+	Contents []ScriptContent                 `json:"contents,omitempty"`
 }
 
 // ScriptContent is one piece of content's behaviour, named either by URL or
 // by platform and normalized content id.
 type ScriptContent struct {
-	Platform  platforms.Platform `json:"platform,omitempty"`
-	ContentID string             `json:"content_id,omitempty"`
-	URL       string             `json:"url,omitempty"`
-	Behaviour Behaviour          `json:"behaviour"`
+	Platform  takedown.Platform `json:"platform,omitempty"`
+	ContentID string            `json:"content_id,omitempty"`
+	URL       string            `json:"url,omitempty"`
+	Behaviour Behaviour         `json:"behaviour"`
 }
 
 // LoadScript reads and validates a behaviour script.
@@ -248,14 +248,14 @@ func (sc *Script) Validate() error {
 	return nil
 }
 
-func (e ScriptContent) content() (platforms.Content, error) {
+func (e ScriptContent) content() (takedown.Content, error) {
 	if e.URL != "" {
-		c, err := platforms.ParseURL(e.URL)
+		c, err := takedown.ParseURL(e.URL)
 		if err != nil {
-			return platforms.Content{}, fmt.Errorf("identify url: %w", err)
+			return takedown.Content{}, fmt.Errorf("identify url: %w", err)
 		}
 		if e.Platform != "" && e.Platform != c.Platform {
-			return platforms.Content{}, fmt.Errorf("url is on %s, not %s", c.Platform, e.Platform)
+			return takedown.Content{}, fmt.Errorf("url is on %s, not %s", c.Platform, e.Platform)
 		}
 		return c, nil
 	}

@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 func TestRemoveAndRestoreAfter(t *testing.T) {
 	e := newEnv(t, Config{})
 	const id = "restorechan/9"
-	mustSet(t, e.sim, platforms.Telegram, id, Behaviour{RemoveAfter: Duration(time.Minute), RestoreAfter: Duration(10 * time.Minute)})
-	if _, err := e.sim.SubmitPortal(platforms.Telegram, id, "T-1"); err != nil {
+	mustSet(t, e.sim, takedown.Telegram, id, Behaviour{RemoveAfter: Duration(time.Minute), RestoreAfter: Duration(10 * time.Minute)})
+	if _, err := e.sim.SubmitPortal(takedown.Telegram, id, "T-1"); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -32,16 +32,16 @@ func TestRemoveAndRestoreAfter(t *testing.T) {
 	}
 	for i, s := range steps {
 		e.clock.Advance(s.advance)
-		if got := e.sim.State(platforms.Telegram, id).Status; got != s.want {
+		if got := e.sim.State(takedown.Telegram, id).Status; got != s.want {
 			t.Fatalf("step %d: status = %s, want %s", i, got, s.want)
 		}
 	}
 	// Back again, so a new notice removes it again.
-	if _, err := e.sim.SubmitPortal(platforms.Telegram, id, "T-2"); err != nil {
+	if _, err := e.sim.SubmitPortal(takedown.Telegram, id, "T-2"); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Minute)
-	if got := e.sim.State(platforms.Telegram, id).Status; got != StatusRemoved {
+	if got := e.sim.State(takedown.Telegram, id).Status; got != StatusRemoved {
 		t.Errorf("after the second notice: %s", got)
 	}
 }
@@ -49,11 +49,11 @@ func TestRemoveAndRestoreAfter(t *testing.T) {
 func TestSecondNoticeDoesNotRestartClock(t *testing.T) {
 	e := newEnv(t, Config{RemoveAfter: time.Minute})
 	const id = "clockchan/1"
-	e.sim.SubmitPortal(platforms.Telegram, id, "")
+	e.sim.SubmitPortal(takedown.Telegram, id, "")
 	e.clock.Advance(50 * time.Second)
-	e.sim.SubmitPortal(platforms.Telegram, id, "")
+	e.sim.SubmitPortal(takedown.Telegram, id, "")
 	e.clock.Advance(10 * time.Second)
-	if got := e.sim.State(platforms.Telegram, id).Status; got != StatusRemoved {
+	if got := e.sim.State(takedown.Telegram, id).Status; got != StatusRemoved {
 		t.Errorf("status = %s, want removed a minute after the first notice", got)
 	}
 }
@@ -61,13 +61,13 @@ func TestSecondNoticeDoesNotRestartClock(t *testing.T) {
 func TestTelegramWithholdByEmail(t *testing.T) {
 	e := newEnv(t, Config{})
 	addr := e.startSMTP(t)
-	mustSet(t, e.sim, platforms.Telegram, "", Behaviour{OnNotice: OnNoticeWithhold, Countries: []string{"KR", "JP"}})
+	mustSet(t, e.sim, takedown.Telegram, "", Behaviour{OnNotice: OnNoticeWithhold, Countries: []string{"KR", "JP"}})
 	msg := "From: a@kcsc.example\nTo: abuse@telegram.example\nSubject: n\nMessage-ID: <w@kcsc.example>\n\nPlease remove https://t.me/WithChan/3\n"
 	if err := sendMail(t, addr, "abuse@telegram.example", msg); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(2 * time.Second)
-	st := e.sim.State(platforms.Telegram, "withchan/3")
+	st := e.sim.State(takedown.Telegram, "withchan/3")
 	if st.Status != StatusWithheld || strings.Join(st.Countries, ",") != "KR,JP" {
 		t.Errorf("state = %+v", st)
 	}
@@ -104,7 +104,7 @@ func TestFailRateDeterministic(t *testing.T) {
 	var runs [][]int
 	for range 2 {
 		e := newEnv(t, Config{})
-		mustSet(t, e.sim, platforms.X, "", b)
+		mustSet(t, e.sim, takedown.X, "", b)
 		runs = append(runs, failures(t, e, n))
 		if got := e.sim.Requests(RouteXTweet); got != n {
 			t.Errorf("Requests = %d, want %d: failed requests must be counted", got, n)
@@ -118,7 +118,7 @@ func TestFailRateDeterministic(t *testing.T) {
 	}
 
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.X, "", Behaviour{FailRate: 0.25, Seed: 8})
+	mustSet(t, e.sim, takedown.X, "", Behaviour{FailRate: 0.25, Seed: 8})
 	if other := failures(t, e, n); fmtInts(other) == fmtInts(runs[0]) {
 		t.Errorf("another seed gave the same failures")
 	}
@@ -131,8 +131,8 @@ func fmtInts(v []int) string {
 
 func TestHang(t *testing.T) {
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.Telegram, "slowchan/1", Behaviour{Hang: Duration(time.Hour)})
-	mustSet(t, e.sim, platforms.Telegram, "slowchan/2", Behaviour{Hang: Duration(20 * time.Millisecond)})
+	mustSet(t, e.sim, takedown.Telegram, "slowchan/1", Behaviour{Hang: Duration(time.Hour)})
+	mustSet(t, e.sim, takedown.Telegram, "slowchan/2", Behaviour{Hang: Duration(20 * time.Millisecond)})
 
 	// The hung handler must return once the client gives up; wrap the
 	// handler to see it return.
@@ -171,7 +171,7 @@ func TestHang(t *testing.T) {
 
 func TestMalformed(t *testing.T) {
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.YouTube, "", Behaviour{Malformed: true})
+	mustSet(t, e.sim, takedown.YouTube, "", Behaviour{Malformed: true})
 	r := e.get(t, "/youtube/v3/videos?part=status&id="+video, auth, bearer)
 	assertStatus(t, r, http.StatusOK)
 	if json.Valid(r.body) || !strings.HasPrefix(string(r.body), `{`) || !strings.Contains(string(r.body), "youtube#videoListResponse") {
@@ -187,15 +187,15 @@ func TestMalformed(t *testing.T) {
 
 func TestBehaviourLayering(t *testing.T) {
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.X, "", Behaviour{OnNotice: OnNoticeWithhold, RemoveAfter: Duration(time.Hour)})
-	mustSet(t, e.sim, platforms.X, "7", Behaviour{RemoveAfter: Duration(time.Minute)})
-	e.sim.SubmitPortal(platforms.X, "7", "")
+	mustSet(t, e.sim, takedown.X, "", Behaviour{OnNotice: OnNoticeWithhold, RemoveAfter: Duration(time.Hour)})
+	mustSet(t, e.sim, takedown.X, "7", Behaviour{RemoveAfter: Duration(time.Minute)})
+	e.sim.SubmitPortal(takedown.X, "7", "")
 	e.clock.Advance(time.Minute)
-	if st := e.sim.State(platforms.X, "7").Status; st != StatusWithheld {
+	if st := e.sim.State(takedown.X, "7").Status; st != StatusWithheld {
 		t.Errorf("status = %s: the content's remove_after and the default's on_notice should both apply", st)
 	}
 	// A zero behaviour clears the setting.
-	mustSet(t, e.sim, platforms.X, "", Behaviour{})
+	mustSet(t, e.sim, takedown.X, "", Behaviour{})
 	if snap := e.sim.Snapshot(); len(snap.Behaviours) != 1 || snap.Behaviours[0].ContentID != "7" {
 		t.Errorf("behaviours = %+v", snap.Behaviours)
 	}
@@ -205,16 +205,16 @@ func TestBehaviourValidation(t *testing.T) {
 	e := newEnv(t, Config{})
 	tests := []struct {
 		name string
-		p    platforms.Platform
+		p    takedown.Platform
 		id   string
 		b    Behaviour
 	}{
-		{"unknown on_notice", platforms.X, "", Behaviour{OnNotice: "delete"}},
-		{"fail rate over 1", platforms.X, "", Behaviour{FailRate: 1.5}},
-		{"bad country", platforms.X, "", Behaviour{Countries: []string{"kr"}}},
-		{"bad status", platforms.X, "", Behaviour{RateLimit: &RateLimit{Status: 200}}},
+		{"unknown on_notice", takedown.X, "", Behaviour{OnNotice: "delete"}},
+		{"fail rate over 1", takedown.X, "", Behaviour{FailRate: 1.5}},
+		{"bad country", takedown.X, "", Behaviour{Countries: []string{"kr"}}},
+		{"bad status", takedown.X, "", Behaviour{RateLimit: &RateLimit{Status: 200}}},
 		{"unknown platform", "myspace", "", Behaviour{OnNotice: OnNoticeNever}},
-		{"id not normalized", platforms.Telegram, "UpperChan/1", Behaviour{OnNotice: OnNoticeNever}},
+		{"id not normalized", takedown.Telegram, "UpperChan/1", Behaviour{OnNotice: OnNoticeNever}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,20 +242,20 @@ func TestLoadScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.Contents[1].Behaviour.Hang != Duration(500*time.Millisecond) || sc.Defaults[platforms.X].RemoveAfter != Duration(5*time.Minute) {
+	if sc.Contents[1].Behaviour.Hang != Duration(500*time.Millisecond) || sc.Defaults[takedown.X].RemoveAfter != Duration(5*time.Minute) {
 		t.Errorf("script = %+v", sc)
 	}
 	e := newEnv(t, Config{Script: sc})
-	if st := e.sim.State(platforms.X, "31").Status; st != StatusRemoved {
+	if st := e.sim.State(takedown.X, "31").Status; st != StatusRemoved {
 		t.Errorf("scripted initial status: %s", st)
 	}
 	if q := e.sim.YouTubeQuota(); q.Limit != 100 {
 		t.Errorf("scripted quota = %d", q.Limit)
 	}
 	// Reset returns to the script.
-	mustSet(t, e.sim, platforms.X, "31", Behaviour{})
+	mustSet(t, e.sim, takedown.X, "31", Behaviour{})
 	e.sim.Reset()
-	if st := e.sim.State(platforms.X, "31").Status; st != StatusRemoved {
+	if st := e.sim.State(takedown.X, "31").Status; st != StatusRemoved {
 		t.Errorf("after reset: %s", st)
 	}
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Snapshot is everything the simulator holds, as GET /_sim/state shows it.
@@ -32,15 +32,15 @@ type Counters struct {
 	// Contents counts requests per content, keyed "<platform>/<content id>".
 	Contents map[string]int `json:"contents"`
 	// Notices counts notices per platform, Unidentified included.
-	Notices map[platforms.Platform]int `json:"notices"`
+	Notices map[takedown.Platform]int `json:"notices"`
 }
 
 // BehaviourSetting is one behaviour as set, with how much of its rate limit is used.
 type BehaviourSetting struct {
-	Platform      platforms.Platform `json:"platform"`
-	ContentID     string             `json:"content_id,omitempty"`
-	Behaviour     Behaviour          `json:"behaviour"`
-	RateLimitUsed int                `json:"rate_limit_used,omitempty"`
+	Platform      takedown.Platform `json:"platform"`
+	ContentID     string            `json:"content_id,omitempty"`
+	Behaviour     Behaviour         `json:"behaviour"`
+	RateLimitUsed int               `json:"rate_limit_used,omitempty"`
 }
 
 // XRateState is X's rate-limit window as it stands.
@@ -76,7 +76,7 @@ func (s *Simulator) Snapshot() Snapshot {
 		sl := s.st.Behaviours[k]
 		p, id, _ := strings.Cut(k, "/")
 		snap.Behaviours = append(snap.Behaviours, BehaviourSetting{
-			Platform: platforms.Platform(p), ContentID: id, Behaviour: sl.Behaviour, RateLimitUsed: sl.RateLimitUsed,
+			Platform: takedown.Platform(p), ContentID: id, Behaviour: sl.Behaviour, RateLimitUsed: sl.RateLimitUsed,
 		})
 	}
 	win := s.st.XWindow
@@ -99,7 +99,7 @@ func (s *Simulator) countersLocked() Counters {
 	c := Counters{
 		Routes:   maps.Clone(s.st.Routes),
 		Contents: map[string]int{},
-		Notices:  map[platforms.Platform]int{},
+		Notices:  map[takedown.Platform]int{},
 	}
 	for k, rec := range s.st.Contents {
 		if rec.Requests > 0 {
@@ -121,7 +121,7 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /_sim/notices", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		ns := s.Notices(platforms.Platform(q.Get("platform")), q.Get("content_id"))
+		ns := s.Notices(takedown.Platform(q.Get("platform")), q.Get("content_id"))
 		if ns == nil {
 			ns = []ReceivedNotice{}
 		}
@@ -129,7 +129,7 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("GET /_sim/content", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		c, err := controlContent(platforms.Platform(q.Get("platform")), q.Get("content_id"), q.Get("url"))
+		c, err := controlContent(takedown.Platform(q.Get("platform")), q.Get("content_id"), q.Get("url"))
 		if err != nil {
 			writeControlError(w, err)
 			return
@@ -138,10 +138,10 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("PUT /_sim/behaviour", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			Platform  platforms.Platform `json:"platform"`
-			ContentID string             `json:"content_id"`
-			URL       string             `json:"url"`
-			Behaviour Behaviour          `json:"behaviour"`
+			Platform  takedown.Platform `json:"platform"`
+			ContentID string            `json:"content_id"`
+			URL       string            `json:"url"`
+			Behaviour Behaviour         `json:"behaviour"`
 		}
 		if err := decodeControl(r, &req); err != nil {
 			writeControlError(w, err)
@@ -164,10 +164,10 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	})
 	mux.HandleFunc("POST /_sim/portal", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			Platform  platforms.Platform `json:"platform"`
-			ContentID string             `json:"content_id"`
-			URL       string             `json:"url"`
-			Ticket    string             `json:"ticket"`
+			Platform  takedown.Platform `json:"platform"`
+			ContentID string            `json:"content_id"`
+			URL       string            `json:"url"`
+			Ticket    string            `json:"ticket"`
 		}
 		if err := decodeControl(r, &req); err != nil {
 			writeControlError(w, err)
@@ -192,19 +192,19 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 }
 
 // controlContent identifies content by URL, or by platform and id.
-func controlContent(p platforms.Platform, id, rawURL string) (platforms.Content, error) {
+func controlContent(p takedown.Platform, id, rawURL string) (takedown.Content, error) {
 	if rawURL != "" {
 		c, ok := identifyURL(rawURL)
 		if !ok {
-			return platforms.Content{}, errors.New("url names no content the simulator knows")
+			return takedown.Content{}, errors.New("url names no content the simulator knows")
 		}
 		if p != "" && c.Platform != p {
-			return platforms.Content{}, fmt.Errorf("url is on %s, not %s", c.Platform, p)
+			return takedown.Content{}, fmt.Errorf("url is on %s, not %s", c.Platform, p)
 		}
 		return c, nil
 	}
 	if !p.Valid() {
-		return platforms.Content{}, fmt.Errorf("platform %q is not one of %v", p, platforms.All)
+		return takedown.Content{}, fmt.Errorf("platform %q is not one of %v", p, takedown.Platforms)
 	}
 	return identifyID(p, id)
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // fakeClock is the injected clock every test drives by hand.
@@ -160,7 +160,7 @@ func assertStatus(t *testing.T, r response, want int) {
 	}
 }
 
-func mustSet(t *testing.T, sim *Simulator, p platforms.Platform, id string, b Behaviour) {
+func mustSet(t *testing.T, sim *Simulator, p takedown.Platform, id string, b Behaviour) {
 	t.Helper()
 	if err := sim.SetBehaviour(p, id, b); err != nil {
 		t.Fatalf("SetBehaviour: %v", err)

@@ -9,15 +9,15 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // identifyFunc names the content a request is about, if any. It must not
 // consume what the handler still needs to read.
-type identifyFunc func(r *http.Request) []platforms.Content
+type identifyFunc func(r *http.Request) []takedown.Content
 
 // handlerFunc answers a request whose scripted faults have been ruled out.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, cs []platforms.Content)
+type handlerFunc func(w http.ResponseWriter, r *http.Request, cs []takedown.Content)
 
 // faults renders scripted failures the way one platform would.
 type faults interface {
@@ -28,24 +28,24 @@ type faults interface {
 func (s *Simulator) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	yt := youtubeFaults{s}
-	s.handle(mux, RouteYouTubeReasons, platforms.YouTube, noContent, yt, s.youtubeReasons)
-	s.handle(mux, RouteYouTubeReportAbuse, platforms.YouTube, s.identifyReportAbuse, yt, s.youtubeReportAbuse)
-	s.handle(mux, RouteYouTubeVideos, platforms.YouTube, identifyVideos, yt, s.youtubeVideos)
+	s.handle(mux, RouteYouTubeReasons, takedown.YouTube, noContent, yt, s.youtubeReasons)
+	s.handle(mux, RouteYouTubeReportAbuse, takedown.YouTube, s.identifyReportAbuse, yt, s.youtubeReportAbuse)
+	s.handle(mux, RouteYouTubeVideos, takedown.YouTube, identifyVideos, yt, s.youtubeVideos)
 
 	tg := telegramFaults{}
-	s.handle(mux, RouteTelegramPost, platforms.Telegram, identifyTelegramPost, tg, s.telegramPost)
-	s.handle(mux, RouteTelegramPrivatePost, platforms.Telegram, identifyTelegramPrivate, tg, s.telegramPost)
-	s.handle(mux, RouteTelegramChannel, platforms.Telegram, noContent, tg, s.telegramChannel)
-	s.handle(mux, RouteTelegramChannelPost, platforms.Telegram, identifyTelegramPost, tg, s.telegramChannel)
+	s.handle(mux, RouteTelegramPost, takedown.Telegram, identifyTelegramPost, tg, s.telegramPost)
+	s.handle(mux, RouteTelegramPrivatePost, takedown.Telegram, identifyTelegramPrivate, tg, s.telegramPost)
+	s.handle(mux, RouteTelegramChannel, takedown.Telegram, noContent, tg, s.telegramChannel)
+	s.handle(mux, RouteTelegramChannelPost, takedown.Telegram, identifyTelegramPost, tg, s.telegramChannel)
 
-	s.handle(mux, RouteXTweet, platforms.X, identifyTweet, xFaults{s}, s.xTweet)
-	s.handle(mux, RouteXTweets, platforms.X, identifyTweets, xFaults{s}, s.xTweets)
+	s.handle(mux, RouteXTweet, takedown.X, identifyTweet, xFaults{s}, s.xTweet)
+	s.handle(mux, RouteXTweets, takedown.X, identifyTweets, xFaults{s}, s.xTweets)
 
 	mf := metaFaults{s}
-	s.handle(mux, RouteMetaInstagramOEmbed, platforms.Meta, identifyOEmbed, mf, s.metaOEmbed(instagramOEmbed))
-	s.handle(mux, RouteMetaOEmbedPost, platforms.Meta, identifyOEmbed, mf, s.metaOEmbed(facebookOEmbed))
-	s.handle(mux, RouteMetaOEmbedVideo, platforms.Meta, identifyOEmbed, mf, s.metaOEmbed(facebookOEmbed))
-	s.handle(mux, RouteWeb, platforms.Meta, identifyWeb, webFaults{}, s.webPage)
+	s.handle(mux, RouteMetaInstagramOEmbed, takedown.Meta, identifyOEmbed, mf, s.metaOEmbed(instagramOEmbed))
+	s.handle(mux, RouteMetaOEmbedPost, takedown.Meta, identifyOEmbed, mf, s.metaOEmbed(facebookOEmbed))
+	s.handle(mux, RouteMetaOEmbedVideo, takedown.Meta, identifyOEmbed, mf, s.metaOEmbed(facebookOEmbed))
+	s.handle(mux, RouteWeb, takedown.Meta, identifyWeb, webFaults{}, s.webPage)
 
 	s.ispRoutes(mux)
 	s.controlRoutes(mux)
@@ -59,12 +59,12 @@ func (s *Simulator) routes() *http.ServeMux {
 	return mux
 }
 
-func noContent(*http.Request) []platforms.Content { return nil }
+func noContent(*http.Request) []takedown.Content { return nil }
 
 // handle registers a platform route. Every request is counted before
 // anything can refuse it, so that tests see exactly what was sent; then the
 // scripted behaviour may hang, rate-limit, fail or garble the answer.
-func (s *Simulator) handle(mux *http.ServeMux, route string, p platforms.Platform, ident identifyFunc, f faults, h handlerFunc) {
+func (s *Simulator) handle(mux *http.ServeMux, route string, p takedown.Platform, ident identifyFunc, f faults, h handlerFunc) {
 	mux.HandleFunc(route, func(w http.ResponseWriter, r *http.Request) {
 		cs := ident(r)
 		s.mu.Lock()
@@ -113,7 +113,7 @@ type decision struct {
 // decideLocked draws the scripted fault for one request. A content's own
 // behaviour wins over its platform's default, field by field; the slot that
 // supplied a rate limit or a fail rate keeps the count or the PRNG state.
-func (s *Simulator) decideLocked(p platforms.Platform, id string) decision {
+func (s *Simulator) decideLocked(p takedown.Platform, id string) decision {
 	def := s.st.Defaults[p]
 	var own *slot
 	if id != "" {

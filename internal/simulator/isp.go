@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Routes of the blocking-order gateway and the domestic vantage point that
@@ -32,19 +32,19 @@ const blockPage = "warning.or.kr"
 // receipt, whatever the platform's behaviour: ISPs are not the platform, and
 // a platform that never acts on notices is exactly the case blocking is for.
 type BlockingOrder struct {
-	Seq            int64              `json:"seq"`
-	OrderID        string             `json:"order_id"`
-	IdempotencyKey string             `json:"idempotency_key"`
-	Reference      string             `json:"reference,omitempty"`
-	URL            string             `json:"url"`
-	Platform       platforms.Platform `json:"platform"`
-	ContentID      string             `json:"content_id"`
-	Category       platforms.Category `json:"category"`
-	LegalBasis     string             `json:"legal_basis"`
-	ApprovedBy     string             `json:"approved_by"`
-	IssuedAt       time.Time          `json:"issued_at"`
-	ReceivedAt     time.Time          `json:"received_at"`
-	EffectiveAt    time.Time          `json:"effective_at"`
+	Seq            int64             `json:"seq"`
+	OrderID        string            `json:"order_id"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	Reference      string            `json:"reference,omitempty"`
+	URL            string            `json:"url"`
+	Platform       takedown.Platform `json:"platform"`
+	ContentID      string            `json:"content_id"`
+	Category       takedown.Category `json:"category"`
+	LegalBasis     string            `json:"legal_basis"`
+	ApprovedBy     string            `json:"approved_by"`
+	IssuedAt       time.Time         `json:"issued_at"`
+	ReceivedAt     time.Time         `json:"received_at"`
+	EffectiveAt    time.Time         `json:"effective_at"`
 	// Requests counts how often the order was sent, repeats included.
 	Requests int `json:"requests"`
 }
@@ -178,7 +178,7 @@ func (s *Simulator) ispOrder(w http.ResponseWriter, r *http.Request) {
 func readOrder(b orderBody) (BlockingOrder, error) {
 	o := BlockingOrder{
 		OrderID: strings.TrimSpace(b.OrderID), Reference: b.Reference, URL: b.URL,
-		Category: platforms.Category(b.Category), LegalBasis: strings.TrimSpace(b.LegalBasis),
+		Category: takedown.Category(b.Category), LegalBasis: strings.TrimSpace(b.LegalBasis),
 	}
 	if o.OrderID == "" {
 		return o, errors.New("order_id is required")
@@ -187,12 +187,12 @@ func readOrder(b orderBody) (BlockingOrder, error) {
 	if !ok {
 		return o, errors.New("url is missing or names no content the simulator knows")
 	}
-	if (b.Platform != "" && platforms.Platform(b.Platform) != c.Platform) || (b.ContentID != "" && b.ContentID != c.ID) {
+	if (b.Platform != "" && takedown.Platform(b.Platform) != c.Platform) || (b.ContentID != "" && b.ContentID != c.ID) {
 		return o, fmt.Errorf("platform and content_id (%s/%s) are not those of url (%s/%s)", b.Platform, b.ContentID, c.Platform, c.ID)
 	}
 	o.Platform, o.ContentID = c.Platform, c.ID
 	if !o.Category.Valid() {
-		return o, fmt.Errorf("category %q is not one of %v", b.Category, platforms.Categories)
+		return o, fmt.Errorf("category %q is not one of %v", b.Category, takedown.Categories)
 	}
 	if o.LegalBasis == "" {
 		return o, errors.New("legal_basis is required")
@@ -217,7 +217,7 @@ func (s *Simulator) orderViewLocked(o BlockingOrder) orderView {
 }
 
 // blockedLocked reports whether an order for the content has taken effect.
-func (s *Simulator) blockedLocked(p platforms.Platform, id string) bool {
+func (s *Simulator) blockedLocked(p takedown.Platform, id string) bool {
 	now := s.now()
 	for _, o := range s.st.BlockingOrders {
 		if o.Platform == p && o.ContentID == id && !o.EffectiveAt.After(now) {
@@ -232,7 +232,7 @@ func writeISPError(w http.ResponseWriter, status int, msg string) {
 }
 
 // ispContent names content by URL, or by platform and id as NoticeCount does.
-func ispContent(p platforms.Platform, contentID string) (platforms.Platform, string) {
+func ispContent(p takedown.Platform, contentID string) (takedown.Platform, string) {
 	if strings.Contains(contentID, "://") {
 		if c, ok := identifyURL(contentID); ok {
 			return c.Platform, c.ID
@@ -255,7 +255,7 @@ func (s *Simulator) BlockingOrders() []BlockingOrder {
 // a platform and normalized id). An empty contentID counts the platform's,
 // and an empty platform too counts all. Repeats of an order count once here
 // and every time in Requests.
-func (s *Simulator) BlockingOrderCount(p platforms.Platform, contentID string) int {
+func (s *Simulator) BlockingOrderCount(p takedown.Platform, contentID string) int {
 	id := ""
 	if contentID != "" {
 		p, id = ispContent(p, contentID)
@@ -273,7 +273,7 @@ func (s *Simulator) BlockingOrderCount(p platforms.Platform, contentID string) i
 
 // Blocked reports whether the vantage point now sees content (a URL, or a
 // platform and normalized id) blocked.
-func (s *Simulator) Blocked(p platforms.Platform, contentID string) bool {
+func (s *Simulator) Blocked(p takedown.Platform, contentID string) bool {
 	p, id := ispContent(p, contentID)
 	s.mu.Lock()
 	defer s.mu.Unlock()

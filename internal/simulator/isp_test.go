@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 const (
@@ -54,7 +54,7 @@ func TestISPOrderTakesEffectAfterRemoveAfter(t *testing.T) {
 
 	e.clock.Advance(time.Minute - time.Nanosecond)
 	assertJSON(t, e.checkBlocked(t, ispPost).body, `{"url":"`+ispPost+`","blocked":false,"checked_at":"*"}`)
-	if e.sim.Blocked(platforms.Telegram, "leakchan/12") {
+	if e.sim.Blocked(takedown.Telegram, "leakchan/12") {
 		t.Fatal("Blocked before RemoveAfter passed")
 	}
 
@@ -70,7 +70,7 @@ func TestISPOrderTakesEffectAfterRemoveAfter(t *testing.T) {
 		t.Errorf("Requests(check) = %d, want 3", got)
 	}
 	// The platform itself still shows the post: blocking is not removal.
-	if st := e.sim.State(platforms.Telegram, "leakchan/12").Status; st != StatusPresent {
+	if st := e.sim.State(takedown.Telegram, "leakchan/12").Status; st != StatusPresent {
 		t.Errorf("platform status = %s, want present", st)
 	}
 }
@@ -99,17 +99,17 @@ func TestISPOrderIdempotency(t *testing.T) {
 	if got := e.sim.BlockingOrderCount("", ispPost); got != 2 {
 		t.Errorf("BlockingOrderCount(url) = %d, want 2", got)
 	}
-	if got := e.sim.BlockingOrderCount(platforms.Telegram, "leakchan/12"); got != 2 {
+	if got := e.sim.BlockingOrderCount(takedown.Telegram, "leakchan/12"); got != 2 {
 		t.Errorf("BlockingOrderCount(id) = %d, want 2", got)
 	}
-	if got := e.sim.BlockingOrderCount(platforms.YouTube, ""); got != 0 {
+	if got := e.sim.BlockingOrderCount(takedown.YouTube, ""); got != 0 {
 		t.Errorf("BlockingOrderCount(youtube) = %d, want 0", got)
 	}
 	if got := e.sim.Requests(RouteISPOrder); got != 3 {
 		t.Errorf("Requests(order) = %d, want 3", got)
 	}
 	e.clock.Advance(30 * time.Second)
-	if !e.sim.Blocked(platforms.Telegram, "leakchan/12") {
+	if !e.sim.Blocked(takedown.Telegram, "leakchan/12") {
 		t.Error("the second order delayed the block of the first")
 	}
 
@@ -125,7 +125,7 @@ func TestISPOrderIdempotency(t *testing.T) {
 
 func TestISPNeverRemovingPlatformIsStillBlocked(t *testing.T) {
 	e := newEnv(t, Config{RemoveAfter: time.Second, Script: &Script{
-		Defaults: map[platforms.Platform]Behaviour{platforms.Telegram: {OnNotice: OnNoticeNever, FailRate: 1}},
+		Defaults: map[takedown.Platform]Behaviour{takedown.Telegram: {OnNotice: OnNoticeNever, FailRate: 1}},
 	}})
 	assertStatus(t, e.postOrder(t, "BLK-000000000001", ispPost), http.StatusAccepted)
 	e.clock.Advance(time.Second)

@@ -9,32 +9,32 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // identifyURL identifies content from a URL a client sent. Besides what
 // ParseURL accepts, it takes https://www.facebook.com/<id>, the URL that
 // ParseContentID builds for a Facebook id, which a probe may well send.
-func identifyURL(raw string) (platforms.Content, bool) {
-	if c, err := platforms.ParseURL(raw); err == nil {
+func identifyURL(raw string) (takedown.Content, bool) {
+	if c, err := takedown.ParseURL(raw); err == nil {
 		return c, true
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return platforms.Content{}, false
+		return takedown.Content{}, false
 	}
 	switch strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.") {
 	case "facebook.com", "m.facebook.com", "web.facebook.com":
-		if c, err := platforms.ParseContentID(platforms.Meta, "facebook/"+strings.Trim(u.Path, "/")); err == nil {
+		if c, err := takedown.ParseContentID(takedown.Meta, "facebook/"+strings.Trim(u.Path, "/")); err == nil {
 			return c, true
 		}
 	}
-	return platforms.Content{}, false
+	return takedown.Content{}, false
 }
 
-func identifyOEmbed(r *http.Request) []platforms.Content {
+func identifyOEmbed(r *http.Request) []takedown.Content {
 	if c, ok := identifyURL(r.URL.Query().Get("url")); ok {
-		return []platforms.Content{c}
+		return []takedown.Content{c}
 	}
 	return nil
 }
@@ -67,14 +67,14 @@ func (f metaFaults) unavailable(w http.ResponseWriter) {
 // and how.
 type oembedKind struct {
 	accepts func(id string) bool
-	render  func(c platforms.Content, width int) map[string]any
+	render  func(c takedown.Content, width int) map[string]any
 	width   int
 }
 
 var instagramOEmbed = oembedKind{
 	accepts: func(id string) bool { return strings.HasPrefix(id, "instagram/") },
 	width:   658,
-	render: func(c platforms.Content, width int) map[string]any {
+	render: func(c takedown.Content, width int) map[string]any {
 		permalink := html.EscapeString(c.URL + "?utm_source=ig_embed&utm_campaign=loading")
 		return map[string]any{
 			"version":       "1.0",
@@ -98,7 +98,7 @@ var instagramOEmbed = oembedKind{
 var facebookOEmbed = oembedKind{
 	accepts: func(id string) bool { return strings.HasPrefix(id, "facebook/") || strings.HasPrefix(id, "fbwatch/") },
 	width:   552,
-	render: func(c platforms.Content, width int) map[string]any {
+	render: func(c takedown.Content, width int) map[string]any {
 		href := html.EscapeString(c.URL)
 		class := "fb-post"
 		if strings.HasPrefix(c.ID, "fbwatch/") {
@@ -128,7 +128,7 @@ var facebookOEmbed = oembedKind{
 // viewer's location, and whether Meta applies a geo-restriction to oEmbed is
 // unverified. The public page (/web) shows the restriction.
 func (s *Simulator) metaOEmbed(kind oembedKind) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, cs []platforms.Content) {
+	return func(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
 		q := r.URL.Query()
 		if q.Get("access_token") == "" && bearerToken(r) == "" {
 			s.writeMetaError(w, http.StatusBadRequest, 104, "An access token is required to request this resource.", false)
@@ -202,22 +202,22 @@ var webWithheld = template.Must(template.New("web-withheld").Parse(`<!DOCTYPE ht
 
 type webPage struct{ Site, Title, Description, URL string }
 
-func identifyWeb(r *http.Request) []platforms.Content {
+func identifyWeb(r *http.Request) []takedown.Content {
 	raw := "https://" + r.PathValue("host") + "/" + r.PathValue("path")
 	if r.URL.RawQuery != "" {
 		raw += "?" + r.URL.RawQuery
 	}
 	if c, ok := identifyURL(raw); ok {
-		return []platforms.Content{c}
+		return []takedown.Content{c}
 	}
 	return nil
 }
 
 // siteName is the brand a public page is served under.
-func siteName(host string, cs []platforms.Content) string {
+func siteName(host string, cs []takedown.Content) string {
 	if len(cs) > 0 {
 		c := cs[0]
-		if c.Platform == platforms.Meta {
+		if c.Platform == takedown.Meta {
 			switch kind, _, _ := strings.Cut(c.ID, "/"); kind {
 			case "instagram":
 				return "Instagram"
@@ -254,7 +254,7 @@ func (webFaults) unavailable(w http.ResponseWriter) {
 
 // webPage stands in for a platform's public page (https://{host}/{path}),
 // the Meta adapter's fallback when oEmbed cannot tell.
-func (s *Simulator) webPage(w http.ResponseWriter, r *http.Request, cs []platforms.Content) {
+func (s *Simulator) webPage(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
 	p := webPage{Site: siteName(r.PathValue("host"), cs)}
 	if len(cs) == 0 {
 		renderHTML(w, http.StatusNotFound, webRemoved, p)

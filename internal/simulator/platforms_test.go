@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 func TestTelegramPreview(t *testing.T) {
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.Telegram, "gonechan/7", Behaviour{Initial: StatusRemoved})
-	mustSet(t, e.sim, platforms.Telegram, "blockedchan/8", Behaviour{Initial: StatusWithheld})
+	mustSet(t, e.sim, takedown.Telegram, "gonechan/7", Behaviour{Initial: StatusRemoved})
+	mustSet(t, e.sim, takedown.Telegram, "blockedchan/8", Behaviour{Initial: StatusWithheld})
 	tests := []struct {
 		name    string
 		path    string
@@ -85,7 +85,7 @@ func TestTelegramPreview(t *testing.T) {
 	if got := e.sim.Requests(RouteTelegramPost); got != 5 {
 		t.Errorf("Requests(post) = %d, want 5", got)
 	}
-	if got := e.sim.ContentRequests(platforms.Telegram, "gonechan/7"); got != 2 {
+	if got := e.sim.ContentRequests(takedown.Telegram, "gonechan/7"); got != 2 {
 		t.Errorf("ContentRequests(gonechan/7) = %d, want 2", got)
 	}
 }
@@ -95,7 +95,7 @@ func TestTelegramChannelListing(t *testing.T) {
 	for _, id := range []string{"12", "3"} {
 		e.get(t, "/t.me/listchan/"+id+"?embed=1")
 	}
-	mustSet(t, e.sim, platforms.Telegram, "listchan/5", Behaviour{Initial: StatusRemoved})
+	mustSet(t, e.sim, takedown.Telegram, "listchan/5", Behaviour{Initial: StatusRemoved})
 	r := e.get(t, "/t.me/s/ListChan")
 	assertStatus(t, r, http.StatusOK)
 	body := string(r.body)
@@ -152,9 +152,9 @@ func TestXTweet(t *testing.T) {
 func TestXWithheldAndRemoved(t *testing.T) {
 	e := newEnv(t, Config{})
 	const kept, gone = "111", "222"
-	mustSet(t, e.sim, platforms.X, kept, Behaviour{OnNotice: OnNoticeWithhold})
+	mustSet(t, e.sim, takedown.X, kept, Behaviour{OnNotice: OnNoticeWithhold})
 	for _, id := range []string{kept, gone} {
-		if _, err := e.sim.SubmitPortal(platforms.X, id, ""); err != nil {
+		if _, err := e.sim.SubmitPortal(takedown.X, id, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -170,7 +170,7 @@ func TestXWithheldAndRemoved(t *testing.T) {
 	assertStatus(t, r, http.StatusOK)
 	assertJSON(t, r.body, `{"errors":[{"value":"222","detail":"Could not find tweet with id: [222].","title":"Not Found Error",
 		"resource_type":"tweet","parameter":"id","resource_id":"222","type":"https://api.twitter.com/2/problems/resource-not-found"}]}`)
-	if st := e.sim.State(platforms.X, kept); st.Status != StatusWithheld || len(st.Countries) != 1 || st.Countries[0] != "KR" {
+	if st := e.sim.State(takedown.X, kept); st.Status != StatusWithheld || len(st.Countries) != 1 || st.Countries[0] != "KR" {
 		t.Errorf("state = %+v", st)
 	}
 }
@@ -205,7 +205,7 @@ func TestXRateLimitWindow(t *testing.T) {
 
 func TestXScriptedRateLimit(t *testing.T) {
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.X, "", Behaviour{RateLimit: &RateLimit{RetryAfterSeconds: 90, Count: 2}})
+	mustSet(t, e.sim, takedown.X, "", Behaviour{RateLimit: &RateLimit{RetryAfterSeconds: 90, Count: 2}})
 	for range 2 {
 		r := xGet(e, t, "/x/2/tweets/5")
 		assertStatus(t, r, http.StatusTooManyRequests)
@@ -227,7 +227,7 @@ func TestMetaOEmbed(t *testing.T) {
 	e := newEnv(t, Config{})
 	const ig = "https://www.instagram.com/p/CxYz123abc/"
 	const fb = "https://www.facebook.com/somepage/posts/1234567890"
-	mustSet(t, e.sim, platforms.Meta, "instagram/GoneCode1", Behaviour{Initial: StatusRemoved})
+	mustSet(t, e.sim, takedown.Meta, "instagram/GoneCode1", Behaviour{Initial: StatusRemoved})
 	tests := []struct {
 		name   string
 		path   string
@@ -273,15 +273,15 @@ func TestMetaOEmbed(t *testing.T) {
 	if !strings.Contains(string(r.body), `<blockquote class=\"instagram-media\"`) || !strings.Contains(string(r.body), `//www.instagram.com/embed.js`) {
 		t.Errorf("instagram html = %s", r.body)
 	}
-	if got := e.sim.ContentRequests(platforms.Meta, "instagram/CxYz123abc"); got != 4 {
+	if got := e.sim.ContentRequests(takedown.Meta, "instagram/CxYz123abc"); got != 4 {
 		t.Errorf("ContentRequests = %d, want 4", got)
 	}
 }
 
 func TestMetaWebPage(t *testing.T) {
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.Meta, "instagram/Removed1", Behaviour{Initial: StatusRemoved})
-	mustSet(t, e.sim, platforms.Meta, "threads/Blocked1", Behaviour{Initial: StatusWithheld})
+	mustSet(t, e.sim, takedown.Meta, "instagram/Removed1", Behaviour{Initial: StatusRemoved})
+	mustSet(t, e.sim, takedown.Meta, "threads/Blocked1", Behaviour{Initial: StatusWithheld})
 	tests := []struct {
 		name, path string
 		status     int

@@ -29,7 +29,7 @@ import (
 
 	smtp "github.com/emersion/go-smtp"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Route names, as counted by Requests: the HTTP method and path pattern, or
@@ -191,27 +191,27 @@ func (s *Simulator) Reset() {
 }
 
 // identifyID reads a normalized content id, or a URL where an id was expected.
-func identifyID(p platforms.Platform, id string) (platforms.Content, error) {
+func identifyID(p takedown.Platform, id string) (takedown.Content, error) {
 	if strings.Contains(id, "://") {
-		c, err := platforms.ParseURL(id)
+		c, err := takedown.ParseURL(id)
 		if err != nil {
-			return platforms.Content{}, fmt.Errorf("identify content: %w", err)
+			return takedown.Content{}, fmt.Errorf("identify content: %w", err)
 		}
 		if p != "" && c.Platform != p {
-			return platforms.Content{}, fmt.Errorf("identify content: url is on %s, not %s", c.Platform, p)
+			return takedown.Content{}, fmt.Errorf("identify content: url is on %s, not %s", c.Platform, p)
 		}
 		return c, nil
 	}
-	c, err := platforms.ParseContentID(p, id)
+	c, err := takedown.ParseContentID(p, id)
 	if err != nil {
-		return platforms.Content{}, fmt.Errorf("identify content: %w", err)
+		return takedown.Content{}, fmt.Errorf("identify content: %w", err)
 	}
 	return c, nil
 }
 
 // normID returns the normalized id of content named by id or URL, or id
 // itself when it names nothing: the read-only accessors accept either.
-func normID(p platforms.Platform, id string) string {
+func normID(p takedown.Platform, id string) string {
 	if c, err := identifyID(p, id); err == nil {
 		return c.ID
 	}
@@ -221,14 +221,14 @@ func normID(p platforms.Platform, id string) string {
 // SetBehaviour sets the behaviour of one content, or with an empty contentID
 // the platform's default. It restarts the behaviour's rate-limit count and
 // PRNG; a zero Behaviour removes the setting.
-func (s *Simulator) SetBehaviour(p platforms.Platform, contentID string, b Behaviour) error {
+func (s *Simulator) SetBehaviour(p takedown.Platform, contentID string, b Behaviour) error {
 	if !p.Valid() {
 		return fmt.Errorf("set behaviour: unknown platform %q", p)
 	}
 	if err := b.Validate(); err != nil {
 		return fmt.Errorf("set behaviour: %w", err)
 	}
-	var c platforms.Content
+	var c takedown.Content
 	if contentID != "" {
 		var err error
 		if c, err = identifyID(p, contentID); err != nil {
@@ -262,7 +262,7 @@ func isZero(b Behaviour) bool {
 // SubmitPortal records that a person submitted the platform's web form for
 // content: a notice through the portal channel. An empty ticket gets a case
 // number made up the way a portal would.
-func (s *Simulator) SubmitPortal(p platforms.Platform, contentID, ticket string) (ReceivedNotice, error) {
+func (s *Simulator) SubmitPortal(p takedown.Platform, contentID, ticket string) (ReceivedNotice, error) {
 	c, err := identifyID(p, contentID)
 	if err != nil {
 		return ReceivedNotice{}, fmt.Errorf("submit portal: %w", err)
@@ -272,7 +272,7 @@ func (s *Simulator) SubmitPortal(p platforms.Platform, contentID, ticket string)
 	if ticket == "" {
 		ticket = fmt.Sprintf("SIM-%s-%06d", strings.ToUpper(string(c.Platform)), s.st.Seq+1)
 	}
-	n := s.noticeLocked(ReceivedNotice{Channel: platforms.ChannelPortal, Ticket: ticket}, &c)
+	n := s.noticeLocked(ReceivedNotice{Channel: takedown.ChannelPortal, Ticket: ticket}, &c)
 	s.saveLocked()
 	return n, nil
 }
@@ -280,7 +280,7 @@ func (s *Simulator) SubmitPortal(p platforms.Platform, contentID, ticket string)
 // Notices lists the notices received for content (a normalized id or a
 // URL), oldest first. An empty contentID lists the platform's; an empty
 // platform lists all.
-func (s *Simulator) Notices(p platforms.Platform, contentID string) []ReceivedNotice {
+func (s *Simulator) Notices(p takedown.Platform, contentID string) []ReceivedNotice {
 	if p != "" && contentID != "" {
 		contentID = normID(p, contentID)
 	}
@@ -297,7 +297,7 @@ func (s *Simulator) Notices(p platforms.Platform, contentID string) []ReceivedNo
 }
 
 // NoticeCount is len(Notices(p, contentID)).
-func (s *Simulator) NoticeCount(p platforms.Platform, contentID string) int {
+func (s *Simulator) NoticeCount(p takedown.Platform, contentID string) int {
 	return len(s.Notices(p, contentID))
 }
 
@@ -310,7 +310,7 @@ func (s *Simulator) Requests(route string) int {
 }
 
 // ContentRequests is how many requests (probes, reports, e-mails) named content.
-func (s *Simulator) ContentRequests(p platforms.Platform, contentID string) int {
+func (s *Simulator) ContentRequests(p takedown.Platform, contentID string) int {
 	contentID = normID(p, contentID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,7 +322,7 @@ func (s *Simulator) ContentRequests(p platforms.Platform, contentID string) int 
 
 // State is the content's state now. Content never seen is reported as its
 // behaviour's initial status (present by default).
-func (s *Simulator) State(p platforms.Platform, contentID string) ContentState {
+func (s *Simulator) State(p takedown.Platform, contentID string) ContentState {
 	contentID = normID(p, contentID)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -22,7 +22,7 @@ import (
 	"github.com/emersion/go-sasl"
 	smtp "github.com/emersion/go-smtp"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 const maxMessageBytes = 25 << 20
@@ -138,8 +138,8 @@ func (ss *smtpSession) Logout() error { return nil }
 // content platform's scripted faults apply: a rate limit or a failure is a
 // temporary SMTP error and the message is not filed.
 func (s *Simulator) receiveMail(from string, rcpts []string, raw []byte) error {
-	n := ReceivedNotice{Channel: platforms.ChannelEmail, From: from, Recipients: slices.Clone(rcpts)}
-	var content *platforms.Content
+	n := ReceivedNotice{Channel: takedown.ChannelEmail, From: from, Recipients: slices.Clone(rcpts)}
+	var content *takedown.Content
 	if msg, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		n.MessageID = strings.TrimSpace(msg.Header.Get("Message-Id"))
 		n.Key = strings.TrimSpace(msg.Header.Get("X-Takedown-Key"))
@@ -192,7 +192,7 @@ func decodeHeader(v string) string {
 
 // identifyMail finds the content a notice is about: the X-Takedown-Content-Url
 // header, or else the first URL in the text that names content.
-func identifyMail(msg *mail.Message) (platforms.Content, bool) {
+func identifyMail(msg *mail.Message) (takedown.Content, bool) {
 	if c, ok := identifyURL(strings.TrimSpace(msg.Header.Get("X-Takedown-Content-Url"))); ok {
 		return c, true
 	}
@@ -203,7 +203,7 @@ func identifyMail(msg *mail.Message) (platforms.Content, bool) {
 			return c, true
 		}
 	}
-	return platforms.Content{}, false
+	return takedown.Content{}, false
 }
 
 var urlPattern = regexp.MustCompile("https?://[^\\s<>\"'`]+")

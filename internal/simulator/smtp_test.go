@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // startSMTP serves the simulator's SMTP on a free local port.
@@ -73,13 +73,13 @@ func TestSMTPNotices(t *testing.T) {
 	addr := e.startSMTP(t)
 	tests := []struct {
 		name, msg, to    string
-		platform         platforms.Platform
+		platform         takedown.Platform
 		id, key, subject string
 		messageID        string
 		outcome          Outcome
 	}{
-		{"from header", headerMail, "abuse@telegram.example", platforms.Telegram, "somechannel/42", "td-1/telegram/1", "시정 요구", "<notice-1@kcsc.example>", OutcomeAccepted},
-		{"from body", bodyMail, "legal@x.example", platforms.X, "1234567890", "", "Removal request", "<notice-2@kcsc.example>", OutcomeAccepted},
+		{"from header", headerMail, "abuse@telegram.example", takedown.Telegram, "somechannel/42", "td-1/telegram/1", "시정 요구", "<notice-1@kcsc.example>", OutcomeAccepted},
+		{"from body", bodyMail, "legal@x.example", takedown.X, "1234567890", "", "Removal request", "<notice-2@kcsc.example>", OutcomeAccepted},
 		{"unidentified", noURLMail, "abuse@telegram.example", Unidentified, "", "", "Hello", "<notice-3@kcsc.example>", OutcomeUnidentified},
 	}
 	for _, tt := range tests {
@@ -92,7 +92,7 @@ func TestSMTPNotices(t *testing.T) {
 				t.Fatalf("notices = %+v", ns)
 			}
 			n := ns[0]
-			if n.Channel != platforms.ChannelEmail || n.MessageID != tt.messageID || n.Key != tt.key || n.Subject != tt.subject ||
+			if n.Channel != takedown.ChannelEmail || n.MessageID != tt.messageID || n.Key != tt.key || n.Subject != tt.subject ||
 				n.From != "notices@kcsc.example" || len(n.Recipients) != 1 || n.Recipients[0] != tt.to || n.Outcome != tt.outcome {
 				t.Errorf("notice = %+v", n)
 			}
@@ -104,18 +104,18 @@ func TestSMTPNotices(t *testing.T) {
 	if got := e.sim.Counters().Notices[Unidentified]; got != 1 {
 		t.Errorf("unidentified count = %d", got)
 	}
-	if got := e.sim.NoticeCount(platforms.Telegram, "https://t.me/SomeChannel/42"); got != 1 {
+	if got := e.sim.NoticeCount(takedown.Telegram, "https://t.me/SomeChannel/42"); got != 1 {
 		t.Errorf("NoticeCount by URL = %d, want 1", got)
 	}
-	if e.sim.NoticeCount(platforms.X, "999") != 0 {
+	if e.sim.NoticeCount(takedown.X, "999") != 0 {
 		t.Errorf("a URL in the body won over the header")
 	}
 
 	e.clock.Advance(2 * time.Second)
 	for _, c := range []struct {
-		p  platforms.Platform
+		p  takedown.Platform
 		id string
-	}{{platforms.Telegram, "somechannel/42"}, {platforms.X, "1234567890"}} {
+	}{{takedown.Telegram, "somechannel/42"}, {takedown.X, "1234567890"}} {
 		if st := e.sim.State(c.p, c.id).Status; st != StatusRemoved {
 			t.Errorf("%s %s is %s after the notice", c.p, c.id, st)
 		}
@@ -133,21 +133,21 @@ func TestSMTPBehaviours(t *testing.T) {
 		return "From: a@kcsc.example\nTo: b@platform.example\nSubject: n\nMessage-ID: <" + key + "@kcsc.example>\nX-Takedown-Key: " + key +
 			"\nX-Takedown-Content-Url: " + url + "\n\nbody\n"
 	}
-	mustSet(t, e.sim, platforms.Telegram, "rejectchan/1", Behaviour{OnNotice: OnNoticeReject})
-	mustSet(t, e.sim, platforms.Telegram, "neverchan/1", Behaviour{OnNotice: OnNoticeNever})
-	mustSet(t, e.sim, platforms.Meta, "", Behaviour{OnNotice: OnNoticePortal})
-	mustSet(t, e.sim, platforms.X, "", Behaviour{FailRate: 1})
+	mustSet(t, e.sim, takedown.Telegram, "rejectchan/1", Behaviour{OnNotice: OnNoticeReject})
+	mustSet(t, e.sim, takedown.Telegram, "neverchan/1", Behaviour{OnNotice: OnNoticeNever})
+	mustSet(t, e.sim, takedown.Meta, "", Behaviour{OnNotice: OnNoticePortal})
+	mustSet(t, e.sim, takedown.X, "", Behaviour{FailRate: 1})
 
 	tests := []struct {
 		name, key, url string
-		p              platforms.Platform
+		p              takedown.Platform
 		id             string
 		outcome        Outcome
 		status         Status
 	}{
-		{"reject", "k1", "https://t.me/rejectchan/1", platforms.Telegram, "rejectchan/1", OutcomeRejected, StatusPresent},
-		{"never", "k2", "https://t.me/neverchan/1", platforms.Telegram, "neverchan/1", OutcomeNoAction, StatusPresent},
-		{"portal ignores e-mail", "k3", "https://www.instagram.com/p/Portal1/", platforms.Meta, "instagram/Portal1", OutcomeIgnored, StatusPresent},
+		{"reject", "k1", "https://t.me/rejectchan/1", takedown.Telegram, "rejectchan/1", OutcomeRejected, StatusPresent},
+		{"never", "k2", "https://t.me/neverchan/1", takedown.Telegram, "neverchan/1", OutcomeNoAction, StatusPresent},
+		{"portal ignores e-mail", "k3", "https://www.instagram.com/p/Portal1/", takedown.Meta, "instagram/Portal1", OutcomeIgnored, StatusPresent},
 	}
 	for _, tt := range tests {
 		if err := sendMail(t, addr, "b@platform.example", mail(tt.key, tt.url)); err != nil {
@@ -171,22 +171,22 @@ func TestSMTPBehaviours(t *testing.T) {
 	}
 
 	// A bounced address refuses the message for good and records nothing.
-	mustSet(t, e.sim, platforms.Telegram, "bouncechan/1", Behaviour{OnNotice: OnNoticeBounce})
+	mustSet(t, e.sim, takedown.Telegram, "bouncechan/1", Behaviour{OnNotice: OnNoticeBounce})
 	err := sendMail(t, addr, "b@platform.example", mail("k9", "https://t.me/bouncechan/1"))
 	if err == nil || !strings.Contains(err.Error(), "550") {
 		t.Errorf("bounce: %v, want a 550", err)
 	}
-	if ns := e.sim.Notices(platforms.Telegram, "bouncechan/1"); len(ns) != 0 {
+	if ns := e.sim.Notices(takedown.Telegram, "bouncechan/1"); len(ns) != 0 {
 		t.Errorf("bounced notice recorded: %+v", ns)
 	}
 
 	// A portal submission is what removes Meta content under "portal".
-	n, err := e.sim.SubmitPortal(platforms.Meta, "instagram/Portal1", "")
+	n, err := e.sim.SubmitPortal(takedown.Meta, "instagram/Portal1", "")
 	if err != nil || n.Outcome != OutcomeAccepted || !strings.HasPrefix(n.Ticket, "SIM-META-") {
 		t.Fatalf("portal = %+v, %v", n, err)
 	}
 	e.clock.Advance(2 * time.Second)
-	if st := e.sim.State(platforms.Meta, "instagram/Portal1").Status; st != StatusRemoved {
+	if st := e.sim.State(takedown.Meta, "instagram/Portal1").Status; st != StatusRemoved {
 		t.Errorf("after portal: %s", st)
 	}
 
@@ -194,7 +194,7 @@ func TestSMTPBehaviours(t *testing.T) {
 	if err := sendMail(t, addr, "b@platform.example", mail("k2", "https://t.me/neverchan/1")); err != nil {
 		t.Fatal(err)
 	}
-	if ns := e.sim.Notices(platforms.Telegram, "neverchan/1"); len(ns) != 2 || ns[0].Duplicate || !ns[1].Duplicate {
+	if ns := e.sim.Notices(takedown.Telegram, "neverchan/1"); len(ns) != 2 || ns[0].Duplicate || !ns[1].Duplicate {
 		t.Errorf("duplicate flags = %+v", ns)
 	}
 
@@ -204,8 +204,8 @@ func TestSMTPBehaviours(t *testing.T) {
 	if !errors.As(err, &perr) || perr.Code != 451 {
 		t.Fatalf("send to failing platform: %v", err)
 	}
-	if e.sim.NoticeCount(platforms.X, "77") != 0 || e.sim.ContentRequests(platforms.X, "77") != 1 {
-		t.Errorf("failed e-mail: notices %d, requests %d", e.sim.NoticeCount(platforms.X, "77"), e.sim.ContentRequests(platforms.X, "77"))
+	if e.sim.NoticeCount(takedown.X, "77") != 0 || e.sim.ContentRequests(takedown.X, "77") != 1 {
+		t.Errorf("failed e-mail: notices %d, requests %d", e.sim.NoticeCount(takedown.X, "77"), e.sim.ContentRequests(takedown.X, "77"))
 	}
 	if got := e.sim.Requests(RouteSMTP); got != 6 {
 		t.Errorf("Requests(SMTP) = %d, want 6", got)

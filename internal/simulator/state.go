@@ -11,12 +11,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Unidentified is the platform an e-mail is filed under when no content URL
 // could be found in it.
-const Unidentified platforms.Platform = "unidentified"
+const Unidentified takedown.Platform = "unidentified"
 
 // Outcome is what the simulated platform did with a notice.
 type Outcome string
@@ -31,12 +31,12 @@ const (
 
 // ReceivedNotice is one notice as the simulated platform received it.
 type ReceivedNotice struct {
-	Seq        int64              `json:"seq"`
-	Platform   platforms.Platform `json:"platform"`
-	ContentID  string             `json:"content_id,omitempty"`
-	Channel    platforms.Channel  `json:"channel"`
-	ReceivedAt time.Time          `json:"received_at"`
-	Outcome    Outcome            `json:"outcome"`
+	Seq        int64             `json:"seq"`
+	Platform   takedown.Platform `json:"platform"`
+	ContentID  string            `json:"content_id,omitempty"`
+	Channel    takedown.Channel  `json:"channel"`
+	ReceivedAt time.Time         `json:"received_at"`
+	Outcome    Outcome           `json:"outcome"`
 	// Reply is the platform's answer to a rejected notice.
 	Reply string `json:"reply,omitempty"`
 	// Duplicate is set when a notice with the same Key reached the same
@@ -62,11 +62,11 @@ type ReceivedNotice struct {
 
 // ContentState is what the simulator knows of one piece of content.
 type ContentState struct {
-	Platform  platforms.Platform `json:"platform"`
-	ContentID string             `json:"content_id"`
-	URL       string             `json:"url,omitempty"`
-	Status    Status             `json:"status"`
-	Countries []string           `json:"countries,omitempty"`
+	Platform  takedown.Platform `json:"platform"`
+	ContentID string            `json:"content_id"`
+	URL       string            `json:"url,omitempty"`
+	Status    Status            `json:"status"`
+	Countries []string          `json:"countries,omitempty"`
 	// ChangesAt is when a pending removal, withholding or restoration takes effect.
 	ChangesAt *time.Time `json:"changes_at,omitempty"`
 	ChangesTo Status     `json:"changes_to,omitempty"`
@@ -84,12 +84,12 @@ type transition struct {
 }
 
 type contentRecord struct {
-	Platform    platforms.Platform `json:"platform"`
-	ID          string             `json:"content_id"`
-	URL         string             `json:"url"`
-	FirstSeen   time.Time          `json:"first_seen"`
-	Requests    int                `json:"requests"`
-	Transitions []transition       `json:"transitions,omitempty"`
+	Platform    takedown.Platform `json:"platform"`
+	ID          string            `json:"content_id"`
+	URL         string            `json:"url"`
+	FirstSeen   time.Time         `json:"first_seen"`
+	Requests    int               `json:"requests"`
+	Transitions []transition      `json:"transitions,omitempty"`
 }
 
 // statusAt applies the transitions due by now over the initial status.
@@ -132,15 +132,15 @@ const stateVersion = 1
 
 // state is everything the simulator holds; it is saved whole after every change.
 type state struct {
-	Version    int                          `json:"version"`
-	Seq        int64                        `json:"seq"`
-	Contents   map[string]*contentRecord    `json:"contents"`
-	Notices    []ReceivedNotice             `json:"notices"`
-	Routes     map[string]int               `json:"routes"`
-	Defaults   map[platforms.Platform]*slot `json:"defaults"`
-	Behaviours map[string]*slot             `json:"behaviours"`
-	Quota      quotaUsage                   `json:"youtube_quota"`
-	XWindow    xWindow                      `json:"x_window"`
+	Version    int                         `json:"version"`
+	Seq        int64                       `json:"seq"`
+	Contents   map[string]*contentRecord   `json:"contents"`
+	Notices    []ReceivedNotice            `json:"notices"`
+	Routes     map[string]int              `json:"routes"`
+	Defaults   map[takedown.Platform]*slot `json:"defaults"`
+	Behaviours map[string]*slot            `json:"behaviours"`
+	Quota      quotaUsage                  `json:"youtube_quota"`
+	XWindow    xWindow                     `json:"x_window"`
 	// BlockingOrders are the orders the ISP gateway received (isp.go).
 	BlockingOrders []BlockingOrder `json:"blocking_orders,omitempty"`
 }
@@ -150,12 +150,12 @@ func newState() *state {
 		Version:    stateVersion,
 		Contents:   map[string]*contentRecord{},
 		Routes:     map[string]int{},
-		Defaults:   map[platforms.Platform]*slot{},
+		Defaults:   map[takedown.Platform]*slot{},
 		Behaviours: map[string]*slot{},
 	}
 }
 
-func contentKey(p platforms.Platform, id string) string { return string(p) + "/" + id }
+func contentKey(p takedown.Platform, id string) string { return string(p) + "/" + id }
 
 func loadState(path string) (*state, bool, error) {
 	data, err := os.ReadFile(path)
@@ -180,7 +180,7 @@ func loadState(path string) (*state, bool, error) {
 		st.Routes = map[string]int{}
 	}
 	if st.Defaults == nil {
-		st.Defaults = map[platforms.Platform]*slot{}
+		st.Defaults = map[takedown.Platform]*slot{}
 	}
 	if st.Behaviours == nil {
 		st.Behaviours = map[string]*slot{}
@@ -226,7 +226,7 @@ func (s *Simulator) saveLocked() {
 }
 
 // recordLocked returns the content's record, creating it on first sight.
-func (s *Simulator) recordLocked(c platforms.Content) *contentRecord {
+func (s *Simulator) recordLocked(c takedown.Content) *contentRecord {
 	k := contentKey(c.Platform, c.ID)
 	rec, ok := s.st.Contents[k]
 	if !ok {
@@ -238,7 +238,7 @@ func (s *Simulator) recordLocked(c platforms.Content) *contentRecord {
 
 // behaviourLocked is the effective behaviour for content: its own laid over
 // its platform's default.
-func (s *Simulator) behaviourLocked(p platforms.Platform, id string) Behaviour {
+func (s *Simulator) behaviourLocked(p takedown.Platform, id string) Behaviour {
 	var b Behaviour
 	if d := s.st.Defaults[p]; d != nil {
 		b = d.Behaviour
@@ -252,7 +252,7 @@ func (s *Simulator) behaviourLocked(p platforms.Platform, id string) Behaviour {
 }
 
 // statusLocked is the content's status now.
-func (s *Simulator) statusLocked(c platforms.Content) (Status, []string) {
+func (s *Simulator) statusLocked(c takedown.Content) (Status, []string) {
 	b := s.behaviourLocked(c.Platform, c.ID)
 	rec, ok := s.st.Contents[contentKey(c.Platform, c.ID)]
 	if !ok {
@@ -292,7 +292,7 @@ func (s *Simulator) contentStateLocked(rec *contentRecord) ContentState {
 // noticeLocked files a notice for content (nil for an unidentified e-mail)
 // and applies the platform's behaviour to it. Under OnNoticePortal only a
 // notice whose Channel is the portal leads anywhere.
-func (s *Simulator) noticeLocked(n ReceivedNotice, c *platforms.Content) ReceivedNotice {
+func (s *Simulator) noticeLocked(n ReceivedNotice, c *takedown.Content) ReceivedNotice {
 	now := s.now()
 	s.st.Seq++
 	n.Seq = s.st.Seq
@@ -319,7 +319,7 @@ func (s *Simulator) noticeLocked(n ReceivedNotice, c *platforms.Content) Receive
 		n.Outcome, n.Reply = OutcomeRejected, rejectionReply(c.Platform)
 	case OnNoticePortal:
 		n.Outcome = OutcomeIgnored
-		if n.Channel == platforms.ChannelPortal {
+		if n.Channel == takedown.ChannelPortal {
 			n.Outcome = OutcomeAccepted
 		}
 	case OnNoticeWithhold:
@@ -353,34 +353,34 @@ func (s *Simulator) scheduleLocked(rec *contentRecord, b Behaviour, target Statu
 	}
 }
 
-func rejectionReply(p platforms.Platform) string {
+func rejectionReply(p takedown.Platform) string {
 	return fmt.Sprintf("Thank you for your report. We reviewed the reported content against the %s policies and "+
 		"the local law you cited, and we will not take action on it at this time.", platformName(p))
 }
 
-func platformName(p platforms.Platform) string {
+func platformName(p takedown.Platform) string {
 	switch p {
-	case platforms.YouTube:
+	case takedown.YouTube:
 		return "YouTube"
-	case platforms.Telegram:
+	case takedown.Telegram:
 		return "Telegram"
-	case platforms.X:
+	case takedown.X:
 		return "X"
-	case platforms.Meta:
+	case takedown.Meta:
 		return "Meta"
 	}
 	return string(p)
 }
 
 // onNoticeLocked is what the content's platform does with a notice.
-func (s *Simulator) onNoticeLocked(p platforms.Platform, id string) OnNotice {
+func (s *Simulator) onNoticeLocked(p takedown.Platform, id string) OnNotice {
 	return s.behaviourLocked(p, id).OnNotice
 }
 
 // Reupload brings content back at once, as when the uploader posts it
 // again: it is present until a notice removes it anew. Later scheduled
 // changes are dropped.
-func (s *Simulator) Reupload(p platforms.Platform, contentID string) error {
+func (s *Simulator) Reupload(p takedown.Platform, contentID string) error {
 	c, err := identifyID(p, contentID)
 	if err != nil {
 		return fmt.Errorf("reupload: %w", err)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // TestStatePersisted plays a process that is killed (never closed) and
@@ -21,8 +21,8 @@ func TestStatePersisted(t *testing.T) {
 
 	first := newEnv(t, Config{StatePath: path, Now: clock.Now})
 	addr := first.startSMTP(t)
-	mustSet(t, first.sim, platforms.X, "", Behaviour{RateLimit: &RateLimit{RetryAfterSeconds: 5, Count: 2}})
-	mustSet(t, first.sim, platforms.Telegram, "keepchan/1", Behaviour{OnNotice: OnNoticeNever})
+	mustSet(t, first.sim, takedown.X, "", Behaviour{RateLimit: &RateLimit{RetryAfterSeconds: 5, Count: 2}})
+	mustSet(t, first.sim, takedown.Telegram, "keepchan/1", Behaviour{OnNotice: OnNoticeNever})
 	assertStatus(t, first.report(t, `{"videoId":"`+video+`","reasonId":"N"}`, auth, bearer), http.StatusNoContent)
 	assertStatus(t, xGet(first, t, "/x/2/tweets/9"), http.StatusTooManyRequests)
 	msg := "From: a@kcsc.example\nTo: abuse@telegram.example\nSubject: n\nMessage-ID: <p1@kcsc.example>\nX-Takedown-Key: td-9\n\nhttps://t.me/keepchan/1\n"
@@ -36,7 +36,7 @@ func TestStatePersisted(t *testing.T) {
 	}
 
 	second := newEnv(t, Config{StatePath: path, Now: clock.Now})
-	if ns := second.sim.Notices(platforms.Telegram, "keepchan/1"); len(ns) != 1 || ns[0].MessageID != "<p1@kcsc.example>" || ns[0].Key != "td-9" {
+	if ns := second.sim.Notices(takedown.Telegram, "keepchan/1"); len(ns) != 1 || ns[0].MessageID != "<p1@kcsc.example>" || ns[0].Key != "td-9" {
 		t.Errorf("notices after restart = %+v", ns)
 	}
 	for route, want := range map[string]int{RouteYouTubeReportAbuse: 1, RouteXTweet: 1, RouteSMTP: 1} {
@@ -49,7 +49,7 @@ func TestStatePersisted(t *testing.T) {
 	}
 	// The removal scheduled before the restart still happens, by the clock.
 	clock.Advance(2 * time.Second)
-	if st := second.sim.State(platforms.YouTube, video).Status; st != StatusRemoved {
+	if st := second.sim.State(takedown.YouTube, video).Status; st != StatusRemoved {
 		t.Errorf("video after restart = %s", st)
 	}
 	// The rate limit continues where it was: one limited answer left.
@@ -118,7 +118,7 @@ func TestControlAPI(t *testing.T) {
 
 	assertStatus(t, e.do(t, http.MethodPost, "/_sim/reset", ""), http.StatusNoContent)
 	assertJSON(t, e.get(t, "/_sim/counters").body, `{"routes":{},"contents":{},"notices":{}}`)
-	if st := e.sim.State(platforms.Meta, "instagram/Ctl1").Status; st != StatusPresent {
+	if st := e.sim.State(takedown.Meta, "instagram/Ctl1").Status; st != StatusPresent {
 		t.Errorf("after reset: %s", st)
 	}
 }
@@ -145,8 +145,8 @@ func TestStart(t *testing.T) {
 	if err := sendMail(t, run.SMTPAddr(), "abuse@telegram.example", msg); err != nil {
 		t.Fatal(err)
 	}
-	if sim.NoticeCount(platforms.Telegram, "startchan/1") != 1 || sim.Requests(RouteTelegramPost) != 1 {
-		t.Errorf("notices %d, requests %d", sim.NoticeCount(platforms.Telegram, "startchan/1"), sim.Requests(RouteTelegramPost))
+	if sim.NoticeCount(takedown.Telegram, "startchan/1") != 1 || sim.Requests(RouteTelegramPost) != 1 {
+		t.Errorf("notices %d, requests %d", sim.NoticeCount(takedown.Telegram, "startchan/1"), sim.Requests(RouteTelegramPost))
 	}
 	if err := run.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -158,18 +158,18 @@ func TestStart(t *testing.T) {
 
 func TestReupload(t *testing.T) {
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.Telegram, "gonechan/1", Behaviour{Initial: StatusRemoved})
-	if st := e.sim.State(platforms.Telegram, "gonechan/1").Status; st != StatusRemoved {
+	mustSet(t, e.sim, takedown.Telegram, "gonechan/1", Behaviour{Initial: StatusRemoved})
+	if st := e.sim.State(takedown.Telegram, "gonechan/1").Status; st != StatusRemoved {
 		t.Fatalf("before: %s", st)
 	}
-	if err := e.sim.Reupload(platforms.Telegram, "gonechan/1"); err != nil {
+	if err := e.sim.Reupload(takedown.Telegram, "gonechan/1"); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Second)
-	if st := e.sim.State(platforms.Telegram, "gonechan/1").Status; st != StatusPresent {
+	if st := e.sim.State(takedown.Telegram, "gonechan/1").Status; st != StatusPresent {
 		t.Errorf("after reupload: %s", st)
 	}
-	if err := e.sim.Reupload(platforms.Telegram, "not an id"); err == nil {
+	if err := e.sim.Reupload(takedown.Telegram, "not an id"); err == nil {
 		t.Error("reupload of a malformed id accepted")
 	}
 }

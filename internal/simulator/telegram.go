@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Telegram's widget markup, as served by https://t.me/<channel>/<id>?embed=1&mode=tme.
@@ -148,25 +148,25 @@ func renderHTML(w http.ResponseWriter, status int, t *template.Template, data an
 	writeHTML(w, status, buf.Bytes())
 }
 
-func identifyTelegramPost(r *http.Request) []platforms.Content {
-	c, err := platforms.ParseURL("https://t.me/" + r.PathValue("channel") + "/" + r.PathValue("id"))
+func identifyTelegramPost(r *http.Request) []takedown.Content {
+	c, err := takedown.ParseURL("https://t.me/" + r.PathValue("channel") + "/" + r.PathValue("id"))
 	if err != nil {
 		return nil
 	}
-	return []platforms.Content{c}
+	return []takedown.Content{c}
 }
 
-func identifyTelegramPrivate(r *http.Request) []platforms.Content {
-	c, err := platforms.ParseURL("https://t.me/c/" + r.PathValue("internal") + "/" + r.PathValue("id"))
+func identifyTelegramPrivate(r *http.Request) []takedown.Content {
+	c, err := takedown.ParseURL("https://t.me/c/" + r.PathValue("internal") + "/" + r.PathValue("id"))
 	if err != nil {
 		return nil
 	}
-	return []platforms.Content{c}
+	return []takedown.Content{c}
 }
 
 // telegramPost serves the post preview. Deleted posts, posts of private
 // channels and posts that never existed all read "Post not found".
-func (s *Simulator) telegramPost(w http.ResponseWriter, r *http.Request, cs []platforms.Content) {
+func (s *Simulator) telegramPost(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
 	channel := r.PathValue("channel")
 	if channel == "" {
 		channel = "c/" + r.PathValue("internal")
@@ -195,14 +195,14 @@ func (s *Simulator) telegramPost(w http.ResponseWriter, r *http.Request, cs []pl
 
 // telegramChannel lists the channel's present posts that the simulator has
 // seen, oldest first.
-func (s *Simulator) telegramChannel(w http.ResponseWriter, r *http.Request, _ []platforms.Content) {
+func (s *Simulator) telegramChannel(w http.ResponseWriter, r *http.Request, _ []takedown.Content) {
 	channel := r.PathValue("channel")
 	lower := strings.ToLower(channel)
 	var ids []int64
 	s.mu.Lock()
 	for _, rec := range s.st.Contents {
 		ch, post, ok := strings.Cut(rec.ID, "/")
-		if rec.Platform != platforms.Telegram || !ok || ch != lower {
+		if rec.Platform != takedown.Telegram || !ok || ch != lower {
 			continue
 		}
 		n, err := strconv.ParseInt(post, 10, 64)

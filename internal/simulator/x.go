@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // xTweetFields are the values X accepts in tweet.fields.
@@ -74,12 +74,12 @@ func (s *Simulator) xRateHeaders(w http.ResponseWriter, consume bool) bool {
 	return ok
 }
 
-func identifyTweet(r *http.Request) []platforms.Content {
-	c, err := platforms.ParseContentID(platforms.X, r.PathValue("id"))
+func identifyTweet(r *http.Request) []takedown.Content {
+	c, err := takedown.ParseContentID(takedown.X, r.PathValue("id"))
 	if err != nil {
 		return nil
 	}
-	return []platforms.Content{c}
+	return []takedown.Content{c}
 }
 
 func writeXInvalid(w http.ResponseWriter, param, value, message string) {
@@ -96,7 +96,7 @@ func writeXInvalid(w http.ResponseWriter, param, value, message string) {
 
 // xTweet answers GET /2/tweets/:id. A post that is gone comes back as
 // HTTP 200 with an errors array, not as a 404.
-func (s *Simulator) xTweet(w http.ResponseWriter, r *http.Request, cs []platforms.Content) {
+func (s *Simulator) xTweet(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
 	if bearerToken(r) == "" {
 		s.xRateHeaders(w, false)
 		writeJSON(w, http.StatusUnauthorized, xProblem{Title: "Unauthorized", Type: "about:blank", Status: http.StatusUnauthorized, Detail: "Unauthorized"})
@@ -163,10 +163,10 @@ func (s *Simulator) xTweet(w http.ResponseWriter, r *http.Request, cs []platform
 	writeJSON(w, http.StatusOK, map[string]any{"data": data})
 }
 
-func identifyTweets(r *http.Request) []platforms.Content {
-	var cs []platforms.Content
+func identifyTweets(r *http.Request) []takedown.Content {
+	var cs []takedown.Content
 	for _, id := range strings.Split(r.URL.Query().Get("ids"), ",") {
-		if c, err := platforms.ParseContentID(platforms.X, strings.TrimSpace(id)); err == nil {
+		if c, err := takedown.ParseContentID(takedown.X, strings.TrimSpace(id)); err == nil {
 			cs = append(cs, c)
 		}
 	}
@@ -175,7 +175,7 @@ func identifyTweets(r *http.Request) []platforms.Content {
 
 // xTweets answers GET /2/tweets?ids=: the posts found under data, one
 // error each for those that are gone, one request of the window for all.
-func (s *Simulator) xTweets(w http.ResponseWriter, r *http.Request, cs []platforms.Content) {
+func (s *Simulator) xTweets(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
 	if bearerToken(r) == "" {
 		s.xRateHeaders(w, false)
 		writeJSON(w, http.StatusUnauthorized, xProblem{Title: "Unauthorized", Type: "about:blank", Status: http.StatusUnauthorized, Detail: "Unauthorized"})

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // YouTube Data API v3 costs, in quota units.
@@ -237,7 +237,7 @@ func (s *Simulator) quotaLocked() QuotaState {
 		s.st.Quota = quotaUsage{Day: day}
 	}
 	limit := s.cfg.YouTubeQuota
-	if d := s.st.Defaults[platforms.YouTube]; d != nil && d.Behaviour.Quota > 0 {
+	if d := s.st.Defaults[takedown.YouTube]; d != nil && d.Behaviour.Quota > 0 {
 		limit = d.Behaviour.Quota
 	}
 	y, m, dd := now.Date()
@@ -256,7 +256,7 @@ func etag(parts ...string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])[:27]
 }
 
-func (s *Simulator) youtubeReasons(w http.ResponseWriter, r *http.Request, _ []platforms.Content) {
+func (s *Simulator) youtubeReasons(w http.ResponseWriter, r *http.Request, _ []takedown.Content) {
 	if !youtubeCaller(w, r) {
 		return
 	}
@@ -314,7 +314,7 @@ type reportAbuseBody struct {
 
 // identifyReportAbuse reads the video id out of the JSON body and puts the
 // body back for the handler.
-func (s *Simulator) identifyReportAbuse(r *http.Request) []platforms.Content {
+func (s *Simulator) identifyReportAbuse(r *http.Request) []takedown.Content {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -325,13 +325,13 @@ func (s *Simulator) identifyReportAbuse(r *http.Request) []platforms.Content {
 	if json.Unmarshal(body, &b) != nil {
 		return nil
 	}
-	if c, err := platforms.ParseContentID(platforms.YouTube, b.VideoID); err == nil {
-		return []platforms.Content{c}
+	if c, err := takedown.ParseContentID(takedown.YouTube, b.VideoID); err == nil {
+		return []takedown.Content{c}
 	}
 	return nil
 }
 
-func (s *Simulator) youtubeReportAbuse(w http.ResponseWriter, r *http.Request, cs []platforms.Content) {
+func (s *Simulator) youtubeReportAbuse(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
 	if googleOAuth(r) == "" {
 		writeGoogleUnauthenticated(w)
 		return
@@ -372,7 +372,7 @@ func (s *Simulator) youtubeReportAbuse(w http.ResponseWriter, r *http.Request, c
 		return
 	}
 	n := s.noticeLocked(ReceivedNotice{
-		Channel:           platforms.ChannelAPI,
+		Channel:           takedown.ChannelAPI,
 		ReasonID:          b.ReasonID,
 		SecondaryReasonID: b.SecondaryReasonID,
 		Comments:          b.Comments,
@@ -390,10 +390,10 @@ func (s *Simulator) youtubeReportAbuse(w http.ResponseWriter, r *http.Request, c
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func identifyVideos(r *http.Request) []platforms.Content {
-	var cs []platforms.Content
+func identifyVideos(r *http.Request) []takedown.Content {
+	var cs []takedown.Content
 	for _, id := range strings.Split(r.URL.Query().Get("id"), ",") {
-		if c, err := platforms.ParseContentID(platforms.YouTube, strings.TrimSpace(id)); err == nil {
+		if c, err := takedown.ParseContentID(takedown.YouTube, strings.TrimSpace(id)); err == nil {
 			cs = append(cs, c)
 		}
 	}
@@ -404,7 +404,7 @@ func identifyVideos(r *http.Request) []platforms.Content {
 // out of items, which is how YouTube answers for a video it no longer
 // serves. YouTube has no per-country flag in status, so withheld videos stay
 // listed as processed and public: the API cannot see a geo-restriction.
-func (s *Simulator) youtubeVideos(w http.ResponseWriter, r *http.Request, cs []platforms.Content) {
+func (s *Simulator) youtubeVideos(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
 	if !youtubeCaller(w, r) {
 		return
 	}

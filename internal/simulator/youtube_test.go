@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 const (
@@ -132,7 +132,7 @@ func TestYouTubeReportAbuseErrors(t *testing.T) {
 			assertJSON(t, r.body, tt.want)
 		})
 	}
-	if n := e.sim.NoticeCount(platforms.YouTube, video); n != 0 {
+	if n := e.sim.NoticeCount(takedown.YouTube, video); n != 0 {
 		t.Errorf("a refused report was filed as a notice: %d", n)
 	}
 	if got := e.sim.Requests(RouteYouTubeReportAbuse); got != len(tests) {
@@ -158,7 +158,7 @@ func TestYouTubeNoticeRemovesVideo(t *testing.T) {
 
 	e.clock.Advance(2*time.Second - time.Millisecond)
 	assertJSON(t, status().body, videoStatus(video))
-	if st := e.sim.State(platforms.YouTube, video); st.Status != StatusPresent || st.ChangesTo != StatusRemoved {
+	if st := e.sim.State(takedown.YouTube, video); st.Status != StatusPresent || st.ChangesTo != StatusRemoved {
 		t.Errorf("state before removal = %+v", st)
 	}
 
@@ -171,19 +171,19 @@ func TestYouTubeNoticeRemovesVideo(t *testing.T) {
 	r = e.report(t, `{"videoId":"`+video+`","reasonId":"N"}`, auth, bearer)
 	assertStatus(t, r, http.StatusNotFound)
 
-	ns := e.sim.Notices(platforms.YouTube, video)
+	ns := e.sim.Notices(takedown.YouTube, video)
 	if len(ns) != 1 {
 		t.Fatalf("notices = %+v", ns)
 	}
 	n := ns[0]
-	if n.Channel != platforms.ChannelAPI || n.ReasonID != "N" || n.SecondaryReasonID != "2" || n.Comments != "deepfake" ||
+	if n.Channel != takedown.ChannelAPI || n.ReasonID != "N" || n.SecondaryReasonID != "2" || n.Comments != "deepfake" ||
 		n.Language != "ko" || n.Outcome != OutcomeAccepted || !n.ReceivedAt.Equal(t0) {
 		t.Errorf("notice = %+v", n)
 	}
 	if got := e.sim.Requests(RouteYouTubeVideos); got != 3 {
 		t.Errorf("Requests(videos) = %d, want 3", got)
 	}
-	if got := e.sim.ContentRequests(platforms.YouTube, video); got != 5 {
+	if got := e.sim.ContentRequests(takedown.YouTube, video); got != 5 {
 		t.Errorf("ContentRequests = %d, want 5", got)
 	}
 	if q := e.sim.YouTubeQuota(); q.Used != 50+50+3 {
@@ -246,7 +246,7 @@ func TestYouTubeQuota(t *testing.T) {
 			r = e.get(t, "/youtube/v3/videos?part=status&id="+video, auth, bearer)
 			assertStatus(t, r, http.StatusForbidden)
 			assertJSON(t, r.body, quotaExceeded)
-			if n := e.sim.NoticeCount(platforms.YouTube, video); n != 2 {
+			if n := e.sim.NoticeCount(takedown.YouTube, video); n != 2 {
 				t.Errorf("notices = %d, want 2: a report over quota must not be filed", n)
 			}
 
@@ -263,7 +263,7 @@ func TestYouTubeQuota(t *testing.T) {
 
 func TestYouTubeQuotaBehaviour(t *testing.T) {
 	e := newEnv(t, Config{})
-	mustSet(t, e.sim, platforms.YouTube, "", Behaviour{Quota: 60})
+	mustSet(t, e.sim, takedown.YouTube, "", Behaviour{Quota: 60})
 	body := `{"videoId":"` + video + `","reasonId":"N"}`
 	assertStatus(t, e.report(t, body, auth, bearer), http.StatusNoContent)
 	assertStatus(t, e.report(t, body, auth, bearer), http.StatusForbidden)
@@ -272,17 +272,17 @@ func TestYouTubeQuotaBehaviour(t *testing.T) {
 func TestYouTubeRejectAndRateLimit(t *testing.T) {
 	e := newEnv(t, Config{})
 	other := "abcdefghijk"
-	mustSet(t, e.sim, platforms.YouTube, video, Behaviour{OnNotice: OnNoticeReject})
-	mustSet(t, e.sim, platforms.YouTube, other, Behaviour{RateLimit: &RateLimit{Status: 403, RetryAfterSeconds: 30, Count: 1}})
+	mustSet(t, e.sim, takedown.YouTube, video, Behaviour{OnNotice: OnNoticeReject})
+	mustSet(t, e.sim, takedown.YouTube, other, Behaviour{RateLimit: &RateLimit{Status: 403, RetryAfterSeconds: 30, Count: 1}})
 
 	r := e.report(t, `{"videoId":"`+video+`","reasonId":"N"}`, auth, bearer)
 	assertStatus(t, r, http.StatusForbidden)
 	assertJSON(t, r.body, `{"error":{"code":403,"message":"*","errors":[{"message":"*","domain":"youtube.video","reason":"forbidden"}]}}`)
-	if ns := e.sim.Notices(platforms.YouTube, video); len(ns) != 1 || ns[0].Outcome != OutcomeRejected {
+	if ns := e.sim.Notices(takedown.YouTube, video); len(ns) != 1 || ns[0].Outcome != OutcomeRejected {
 		t.Errorf("rejected notice = %+v", ns)
 	}
 	e.clock.Advance(time.Hour)
-	if st := e.sim.State(platforms.YouTube, video).Status; st != StatusPresent {
+	if st := e.sim.State(takedown.YouTube, video).Status; st != StatusPresent {
 		t.Errorf("rejected video is %s", st)
 	}
 
@@ -292,12 +292,12 @@ func TestYouTubeRejectAndRateLimit(t *testing.T) {
 	if got := r.header.Get("Retry-After"); got != "30" {
 		t.Errorf("Retry-After = %q", got)
 	}
-	if n := e.sim.NoticeCount(platforms.YouTube, other); n != 0 {
+	if n := e.sim.NoticeCount(takedown.YouTube, other); n != 0 {
 		t.Errorf("a rate-limited report was filed")
 	}
 	assertStatus(t, e.report(t, `{"videoId":"`+other+`","reasonId":"N"}`, auth, bearer), http.StatusNoContent)
 
-	mustSet(t, e.sim, platforms.YouTube, "", Behaviour{RateLimit: &RateLimit{RetryAfterSeconds: 5}})
+	mustSet(t, e.sim, takedown.YouTube, "", Behaviour{RateLimit: &RateLimit{RetryAfterSeconds: 5}})
 	for range 3 {
 		r = e.get(t, "/youtube/v3/videos?part=status&id="+video, auth, bearer)
 		assertStatus(t, r, http.StatusTooManyRequests)

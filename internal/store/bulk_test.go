@@ -8,7 +8,6 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 func TestCopyItems(t *testing.T) {
@@ -19,8 +18,8 @@ func TestCopyItems(t *testing.T) {
 	for i := range items {
 		id := "seedchan/" + string(rune('1'+i))
 		items[i] = store.SeedItem{ID: uuid.New(), NewItem: store.NewItem{
-			URL: "https://t.me/" + id, Platform: platforms.Telegram, ContentID: id,
-			Category: platforms.NCII, CreatedBy: u.ID}}
+			URL: "https://t.me/" + id, Platform: takedown.Telegram, ContentID: id,
+			Category: takedown.NCII, CreatedBy: u.ID}}
 	}
 	if err := s.CopyItems(ctx, items); err != nil {
 		t.Fatal(err)
@@ -29,7 +28,7 @@ func TestCopyItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ContentID != "seedchan/3" || got.Platform != platforms.Telegram || got.CreatedBy != u.ID {
+	if got.ContentID != "seedchan/3" || got.Platform != takedown.Telegram || got.CreatedBy != u.ID {
 		t.Errorf("item = %+v", got)
 	}
 	// A duplicate fails the whole batch, as COPY does.

@@ -10,15 +10,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // NewItem is a reported URL, already normalized by the platform's parser.
 type NewItem struct {
 	URL       string
-	Platform  platforms.Platform
+	Platform  takedown.Platform
 	ContentID string
-	Category  platforms.Category
+	Category  takedown.Category
 	Note      string
 	CreatedBy uuid.UUID
 }

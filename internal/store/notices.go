@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // Notices are sent at most once per idempotency key: the key is claimed
@@ -91,7 +90,7 @@ func (s *Store) MarkNoticeSent(ctx context.Context, key, channel, reference, pla
 	type marked struct {
 		Before   takedown.NoticeState
 		Channel  string
-		Platform platforms.Platform
+		Platform takedown.Platform
 	}
 	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[marked])
 	if err != nil {
@@ -165,7 +164,7 @@ func scanNotice(r row) (takedown.NoticeRecord, error) {
 
 // BlockingOrderSent reports whether a blocking order for the content was
 // accepted by the gateway, under any takedown of it.
-func (s *Store) BlockingOrderSent(ctx context.Context, c platforms.Content) (bool, error) {
+func (s *Store) BlockingOrderSent(ctx context.Context, c takedown.Content) (bool, error) {
 	var sent bool
 	err := s.pool.QueryRow(ctx, `
 		SELECT EXISTS (

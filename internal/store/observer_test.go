@@ -8,7 +8,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/pgtest"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 type recordingObserver struct {
@@ -17,13 +16,13 @@ type recordingObserver struct {
 	removed []time.Duration
 }
 
-func (o *recordingObserver) NoticeSent(p platforms.Platform, channel string) {
+func (o *recordingObserver) NoticeSent(p takedown.Platform, channel string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.sent = append(o.sent, string(p)+"/"+channel)
 }
 
-func (o *recordingObserver) Removed(_ platforms.Platform, d time.Duration) {
+func (o *recordingObserver) Removed(_ takedown.Platform, d time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.removed = append(o.removed, d)

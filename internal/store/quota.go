@@ -10,7 +10,6 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 const quotaColumns = `platform, window_start, window_end, report_units, probe_units, probe_calls, probe_ids,
@@ -21,7 +20,7 @@ func scanWindow(row pgx.Row) (quota.Window, error) {
 	var p string
 	err := row.Scan(&p, &w.Start, &w.End, &w.Reports, &w.Probes, &w.Calls, &w.IDs,
 		&w.Exhausted, &w.RefusedReports, &w.RefusedProbes)
-	w.Platform = platforms.Platform(p)
+	w.Platform = takedown.Platform(p)
 	w.Start, w.End = w.Start.UTC(), w.End.UTC()
 	return w, err
 }
@@ -73,7 +72,7 @@ func (s *Store) SpendQuota(ctx context.Context, sp quota.Spend) (quota.Window, b
 }
 
 // ExhaustQuota marks a platform's window spent: the platform said so.
-func (s *Store) ExhaustQuota(ctx context.Context, p platforms.Platform, start, end time.Time) error {
+func (s *Store) ExhaustQuota(ctx context.Context, p takedown.Platform, start, end time.Time) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO quota_windows (platform, window_start, window_end, exhausted)
 		VALUES ($1, $2, $3, true) ON CONFLICT (platform, window_start) DO UPDATE SET exhausted = true`,
 		string(p), start, end)

@@ -8,15 +8,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // ComplianceRow is what became of the takedowns of one platform and
 // category: the figures regulators publish.
 type ComplianceRow struct {
-	Platform platforms.Platform `json:"platform"`
-	Category platforms.Category `json:"category"`
-	Total    int                `json:"total"`
+	Platform takedown.Platform `json:"platform"`
+	Category takedown.Category `json:"category"`
+	Total    int               `json:"total"`
 	// Open counts takedowns not yet closed.
 	Open int `json:"open"`
 	// Outcomes counts takedowns by their current status.

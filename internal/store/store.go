@@ -23,7 +23,6 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/migrations"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // Config says which database to use.
@@ -55,14 +54,14 @@ type Config struct {
 // Observer is told of what the store records that operators count. Calls
 // happen after the write committed, once per notice and per removal.
 type Observer interface {
-	NoticeSent(p platforms.Platform, channel string)
-	Removed(p platforms.Platform, sinceNotice time.Duration)
+	NoticeSent(p takedown.Platform, channel string)
+	Removed(p takedown.Platform, sinceNotice time.Duration)
 }
 
 type noObserver struct{}
 
-func (noObserver) NoticeSent(platforms.Platform, string)     {}
-func (noObserver) Removed(platforms.Platform, time.Duration) {}
+func (noObserver) NoticeSent(takedown.Platform, string)     {}
+func (noObserver) Removed(takedown.Platform, time.Duration) {}
 
 // Store is a pool of connections to the database.
 type Store struct {

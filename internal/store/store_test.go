@@ -17,7 +17,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/migrations"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -45,13 +44,13 @@ func newUser(t *testing.T, s *store.Store, name string, role takedown.Role) take
 	return u
 }
 
-func newItem(t *testing.T, s *store.Store, by uuid.UUID, p platforms.Platform, contentID string) takedown.Item {
+func newItem(t *testing.T, s *store.Store, by uuid.UUID, p takedown.Platform, contentID string) takedown.Item {
 	t.Helper()
 	it, err := s.CreateItem(t.Context(), store.NewItem{
 		URL:       "https://example.test/" + contentID,
 		Platform:  p,
 		ContentID: contentID,
-		Category:  platforms.DeepfakeSexual,
+		Category:  takedown.DeepfakeSexual,
 		Note:      "reported by victim",
 		CreatedBy: by,
 	})
@@ -65,7 +64,7 @@ func newItem(t *testing.T, s *store.Store, by uuid.UUID, p platforms.Platform, c
 func newTakedown(t *testing.T, s *store.Store) takedown.Takedown {
 	t.Helper()
 	u := newUser(t, s, "staff-"+uuid.NewString()[:8], takedown.RoleStaff)
-	it := newItem(t, s, u.ID, platforms.Telegram, "chan/"+uuid.NewString()[:8])
+	it := newItem(t, s, u.ID, takedown.Telegram, "chan/"+uuid.NewString()[:8])
 	id := uuid.New()
 	td, err := s.ConfirmItem(t.Context(), takedown.Confirm{ItemID: it.ID, TakedownID: id, ConfirmedBy: u.ID}, nil)
 	if err != nil {
@@ -218,8 +217,8 @@ func TestItems(t *testing.T) {
 	u := newUser(t, s, "alice", takedown.RoleStaff)
 
 	in := store.NewItem{
-		URL: "https://t.me/somechan/42", Platform: platforms.Telegram, ContentID: "somechan/42",
-		Category: platforms.NCII, Note: "victim's note", CreatedBy: u.ID,
+		URL: "https://t.me/somechan/42", Platform: takedown.Telegram, ContentID: "somechan/42",
+		Category: takedown.NCII, Note: "victim's note", CreatedBy: u.ID,
 	}
 	it, err := s.CreateItem(ctx, in)
 	if err != nil {
@@ -249,7 +248,7 @@ func TestItems(t *testing.T) {
 	})
 	t.Run("same content id on another platform", func(t *testing.T) {
 		other := in
-		other.Platform = platforms.X
+		other.Platform = takedown.X
 		if _, err := s.CreateItem(ctx, other); err != nil {
 			t.Errorf("CreateItem: %v", err)
 		}
@@ -277,7 +276,7 @@ func TestConfirmItem(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t)
 	u := newUser(t, s, "alice", takedown.RoleStaff)
-	it := newItem(t, s, u.ID, platforms.YouTube, "dQw4w9WgXcQ")
+	it := newItem(t, s, u.ID, takedown.YouTube, "dQw4w9WgXcQ")
 	deadline := base.Add(24 * time.Hour)
 	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID, Deadline: &deadline}
 
@@ -348,7 +347,7 @@ func TestConfirmItemStartFails(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t)
 	u := newUser(t, s, "alice", takedown.RoleStaff)
-	it := newItem(t, s, u.ID, platforms.Meta, "fb/123")
+	it := newItem(t, s, u.ID, takedown.Meta, "fb/123")
 	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
 
 	errEngine := errors.New("workflow engine unavailable")
@@ -378,7 +377,7 @@ func TestEnsureTakedown(t *testing.T) {
 	ctx := t.Context()
 	s := newStore(t)
 	u := newUser(t, s, "alice", takedown.RoleStaff)
-	it := newItem(t, s, u.ID, platforms.X, "1234567890")
+	it := newItem(t, s, u.ID, takedown.X, "1234567890")
 	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
 
 	for i := range 2 {
@@ -426,7 +425,7 @@ func TestRecordTransition(t *testing.T) {
 	s := newStore(t)
 	td := newTakedown(t, s)
 	ptr := func(tm time.Time) *time.Time { return &tm }
-	one := 1
+	one := takedown.LevelReminder
 
 	steps := []struct {
 		name        string
@@ -493,7 +492,7 @@ func TestRecordTransition(t *testing.T) {
 		{
 			name: "content came back",
 			tr: takedown.Transition{EventKey: "reappeared:1", Kind: "reappeared", At: base.Add(40 * time.Hour),
-				Status: takedown.StatusNoticeSent, Reopened: true, EscalationLevel: new(int)},
+				Status: takedown.StatusNoticeSent, Reopened: true, EscalationLevel: new(takedown.Level)},
 			wantApplied: true,
 			check: func(t *testing.T, got takedown.Takedown) {
 				if got.Status != takedown.StatusNoticeSent || got.RemovedAt != nil || got.ClosedAt != nil ||
@@ -733,9 +732,9 @@ func TestAppendOnly(t *testing.T) {
 // and filter on.
 type seed struct {
 	created    time.Time
-	platform   platforms.Platform
-	category   platforms.Category // default ncii
-	status     takedown.Status    // default pending
+	platform   takedown.Platform
+	category   takedown.Category // default ncii
+	status     takedown.Status   // default pending
 	deadline   *time.Time
 	noticeSent *time.Time
 	removed    *time.Time
@@ -764,7 +763,7 @@ func seedTakedowns(t *testing.T, s *store.Store, seeds []seed) []takedown.Takedo
 				deadline, confirmed_by, created_at, closed_at, notice_sent_at, removed_at)
 			VALUES ($2, $1, $10, $3, $4, 'https://example.test/'||$4, $11, $7, $8, $5, $6, $9, $12, $13)`,
 			itemID, id, sd.platform, content, u.ID, sd.created, cmp.Or(sd.status, takedown.StatusPending), sd.deadline,
-			closedAt, takedown.WorkflowID(id), cmp.Or(sd.category, platforms.NCII), sd.noticeSent, sd.removed)
+			closedAt, takedown.WorkflowID(id), cmp.Or(sd.category, takedown.NCII), sd.noticeSent, sd.removed)
 		if err != nil {
 			t.Fatalf("seed takedown %d: %v", i, err)
 		}
@@ -811,7 +810,7 @@ func TestListTakedowns(t *testing.T) {
 		sd := seed{
 			// Five distinct times: ties that only the id can order.
 			created:  base.Add(time.Duration(i%5) * time.Hour),
-			platform: platforms.All[i%len(platforms.All)],
+			platform: takedown.Platforms[i%len(takedown.Platforms)],
 		}
 		if i%3 == 0 {
 			sd.status = takedown.StatusNoticeSent
@@ -866,13 +865,13 @@ func TestListTakedowns(t *testing.T) {
 		{"all, one page", store.TakedownFilter{}, newestFirst(func(int) bool { return true })},
 		{"by status", store.TakedownFilter{Status: takedown.StatusNoticeSent, Limit: 2},
 			newestFirst(func(i int) bool { return seeds[i].status == takedown.StatusNoticeSent })},
-		{"by platform", store.TakedownFilter{Platform: platforms.X, Limit: 3},
-			newestFirst(func(i int) bool { return seeds[i].platform == platforms.X })},
-		{"by status and platform", store.TakedownFilter{Status: takedown.StatusNoticeSent, Platform: platforms.YouTube, Limit: 1},
+		{"by platform", store.TakedownFilter{Platform: takedown.X, Limit: 3},
+			newestFirst(func(i int) bool { return seeds[i].platform == takedown.X })},
+		{"by status and platform", store.TakedownFilter{Status: takedown.StatusNoticeSent, Platform: takedown.YouTube, Limit: 1},
 			newestFirst(func(i int) bool {
-				return seeds[i].status == takedown.StatusNoticeSent && seeds[i].platform == platforms.YouTube
+				return seeds[i].status == takedown.StatusNoticeSent && seeds[i].platform == takedown.YouTube
 			})},
-		{"by category", store.TakedownFilter{Category: platforms.CSAM}, nil},
+		{"by category", store.TakedownFilter{Category: takedown.CSAM}, nil},
 		{"overdue, pages of 2", store.TakedownFilter{Overdue: true, Now: now, Limit: 2}, idsOf(all, overdueIdx)},
 	}
 	for _, tt := range tests {
@@ -892,7 +891,7 @@ func TestListTakedowns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seedTakedowns(t, s, []seed{{created: base.Add(time.Hour * 50), platform: platforms.X}})
+		seedTakedowns(t, s, []seed{{created: base.Add(time.Hour * 50), platform: takedown.X}})
 		rest := listAll(t, s, store.TakedownFilter{Limit: 5, Cursor: next})
 		want := newestFirst(func(int) bool { return true })
 		if got := append(idsOf(first, []int{0, 1, 2, 3, 4}), rest...); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -1015,19 +1014,19 @@ func TestComplianceStats(t *testing.T) {
 	ptr := func(d time.Duration) *time.Time { tm := base.Add(d); return &tm }
 	seedTakedowns(t, s, []seed{
 		// Removed an hour after the notice, within its 24-hour deadline.
-		{created: base, platform: platforms.Telegram, status: takedown.StatusRemoved, closed: true,
+		{created: base, platform: takedown.Telegram, status: takedown.StatusRemoved, closed: true,
 			noticeSent: ptr(0), removed: ptr(time.Hour), deadline: ptr(24 * time.Hour)},
 		// Removed after three hours, past its two-hour deadline.
-		{created: base, platform: platforms.Telegram, status: takedown.StatusRemoved, closed: true,
+		{created: base, platform: takedown.Telegram, status: takedown.StatusRemoved, closed: true,
 			noticeSent: ptr(0), removed: ptr(3 * time.Hour), deadline: ptr(2 * time.Hour)},
 		// Still waiting.
-		{created: base.Add(time.Hour), platform: platforms.Telegram, status: takedown.StatusNoticeSent,
+		{created: base.Add(time.Hour), platform: takedown.Telegram, status: takedown.StatusNoticeSent,
 			noticeSent: ptr(time.Hour), deadline: ptr(25 * time.Hour)},
 		// Geo-restricted, not removed.
-		{created: base, platform: platforms.X, category: platforms.CSAM, status: takedown.StatusWithheld, closed: true,
+		{created: base, platform: takedown.X, category: takedown.CSAM, status: takedown.StatusWithheld, closed: true,
 			noticeSent: ptr(0)},
 		// Confirmed before the period: not counted.
-		{created: base.Add(-time.Hour), platform: platforms.Telegram, status: takedown.StatusRemoved, closed: true,
+		{created: base.Add(-time.Hour), platform: takedown.Telegram, status: takedown.StatusRemoved, closed: true,
 			noticeSent: ptr(-time.Hour), removed: ptr(0)},
 	})
 	rows, err := s.ComplianceStats(t.Context(), base, base.Add(24*time.Hour))
@@ -1038,7 +1037,7 @@ func TestComplianceStats(t *testing.T) {
 		t.Fatalf("got %d rows, want telegram/ncii and x/csam: %+v", len(rows), rows)
 	}
 	tg, x := rows[0], rows[1]
-	if tg.Platform != platforms.Telegram || tg.Category != platforms.NCII || tg.Total != 3 || tg.Open != 1 ||
+	if tg.Platform != takedown.Telegram || tg.Category != takedown.NCII || tg.Total != 3 || tg.Open != 1 ||
 		tg.Removed != 2 || tg.RemovedWithinDeadline != 1 || tg.WithinDeadlineShare != 1.0/3 ||
 		tg.Outcomes[takedown.StatusRemoved] != 2 || tg.Outcomes[takedown.StatusNoticeSent] != 1 {
 		t.Errorf("telegram row = %+v", tg)
@@ -1049,7 +1048,7 @@ func TestComplianceStats(t *testing.T) {
 		tg.P90RemovalSeconds == nil || *tg.P90RemovalSeconds != 10080 {
 		t.Errorf("removal times = %v, %v; want 7200, 10080", deref(tg.MedianRemovalSeconds), deref(tg.P90RemovalSeconds))
 	}
-	if x.Platform != platforms.X || x.Total != 1 || x.Open != 0 || x.Removed != 0 || x.Outcomes[takedown.StatusWithheld] != 1 ||
+	if x.Platform != takedown.X || x.Total != 1 || x.Open != 0 || x.Removed != 0 || x.Outcomes[takedown.StatusWithheld] != 1 ||
 		x.MedianRemovalSeconds != nil || x.WithinDeadlineShare != 0 {
 		t.Errorf("x row = %+v", x)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // ErrBadCursor is returned for a pagination cursor this store did not make
@@ -48,8 +47,8 @@ func (s *Store) GetTakedown(ctx context.Context, id uuid.UUID) (takedown.Takedow
 // TakedownFilter selects takedowns to list. Zero fields select everything.
 type TakedownFilter struct {
 	Status   takedown.Status
-	Platform platforms.Platform
-	Category platforms.Category
+	Platform takedown.Platform
+	Category takedown.Category
 	// Level, when set, keeps takedowns at that rung of the escalation ladder.
 	Level *int
 	// Overdue lists open takedowns whose deadline is before Now, most
@@ -167,7 +166,7 @@ func (s *Store) RecordTransition(ctx context.Context, t takedown.Transition) (ap
 	if t.Status != "" && !t.Status.Valid() {
 		return false, fmt.Errorf("record transition: unknown status %q: %w", t.Status, takedown.ErrInvalid)
 	}
-	var platform platforms.Platform
+	var platform takedown.Platform
 	var noticeSentAt *time.Time
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// One step of a takedown at a time, so that two retries of the same

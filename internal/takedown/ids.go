@@ -2,8 +2,6 @@ package takedown
 
 import (
 	"github.com/google/uuid"
-
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // takedownNamespace derives a takedown's id from its item's, so that a
@@ -17,5 +15,5 @@ func IDFor(itemID uuid.UUID) uuid.UUID { return uuid.NewSHA1(takedownNamespace, 
 // Reference is the regulator's reference for a takedown, quoted in notices
 // and replies (TKD- and the id's first twelve hex digits). Each notice
 // also has its own reference, derived from its idempotency key
-// (platforms.NoticeReference), so that a platform's reply names the notice.
-func Reference(takedownID uuid.UUID) string { return platforms.FormatReference(takedownID[:]) }
+// (NoticeReference), so that a platform's reply names the notice.
+func Reference(takedownID uuid.UUID) string { return FormatReference(takedownID[:]) }

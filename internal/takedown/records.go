@@ -32,7 +32,7 @@ type Transition struct {
 	Detail          map[string]any
 	Deadline        *time.Time
 	ClearDeadline   bool
-	EscalationLevel *int
+	EscalationLevel *Level
 	NoticeSentAt    *time.Time
 	RemovedAt       *time.Time
 	Closed          bool
@@ -61,7 +61,7 @@ type NoticeClaim struct {
 }
 
 // NoticeRecord is the record of one outbound notice: what was claimed,
-// sent and answered (the notice itself is platforms.Notice).
+// sent and answered (the notice itself is a Notice).
 type NoticeRecord struct {
 	Key               string      `json:"key"`
 	TakedownID        uuid.UUID   `json:"takedown_id"`

@@ -1,6 +1,13 @@
-// Package takedown holds the domain types shared by the store, the HTTP API,
-// the activities and the workflows: reported items, the takedowns that follow
-// them, what happened to each, and who may do what.
+// Package takedown is the domain every other package speaks: reported
+// items and the takedowns that follow them, what happened to each (events,
+// transitions, the escalation level), who may do what, the platforms and
+// legal categories, the content a URL names (ParseURL, ParseContentID),
+// the notices sent and the probes' observations, the regulator's ids and
+// references, and the blocking order.
+//
+// It imports no other package of the project, so that the store, the API,
+// the activities, the workflows and the platform adapters can all depend on
+// it without depending on one another.
 package takedown
 
 import (
@@ -8,8 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // Role is what a user may do.
@@ -51,16 +56,16 @@ const (
 
 // Item is one reported URL.
 type Item struct {
-	ID        uuid.UUID          `json:"id"`
-	URL       string             `json:"url"`
-	Platform  platforms.Platform `json:"platform"`
-	ContentID string             `json:"content_id"`
-	Category  platforms.Category `json:"category"`
-	Note      string             `json:"note,omitempty"`
-	Status    ItemStatus         `json:"status"`
-	CreatedBy uuid.UUID          `json:"created_by"`
-	CreatedAt time.Time          `json:"created_at"`
-	UpdatedAt time.Time          `json:"updated_at"`
+	ID        uuid.UUID  `json:"id"`
+	URL       string     `json:"url"`
+	Platform  Platform   `json:"platform"`
+	ContentID string     `json:"content_id"`
+	Category  Category   `json:"category"`
+	Note      string     `json:"note,omitempty"`
+	Status    ItemStatus `json:"status"`
+	CreatedBy uuid.UUID  `json:"created_by"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 	// TakedownID is set once the item is confirmed.
 	TakedownID *uuid.UUID `json:"takedown_id,omitempty"`
 }
@@ -109,23 +114,23 @@ func (s Status) Valid() bool {
 
 // Takedown follows one confirmed item until its content is gone.
 type Takedown struct {
-	ID              uuid.UUID          `json:"id"`
-	ItemID          uuid.UUID          `json:"item_id"`
-	WorkflowID      string             `json:"workflow_id"`
-	Platform        platforms.Platform `json:"platform"`
-	ContentID       string             `json:"content_id"`
-	URL             string             `json:"url"`
-	Category        platforms.Category `json:"category"`
-	Status          Status             `json:"status"`
-	EscalationLevel int                `json:"escalation_level"`
-	Deadline        *time.Time         `json:"deadline,omitempty"`
-	ConfirmedBy     uuid.UUID          `json:"confirmed_by"`
-	CreatedAt       time.Time          `json:"created_at"`
-	UpdatedAt       time.Time          `json:"updated_at"`
-	NoticeSentAt    *time.Time         `json:"notice_sent_at,omitempty"`
-	RemovedAt       *time.Time         `json:"removed_at,omitempty"`
-	ClosedAt        *time.Time         `json:"closed_at,omitempty"`
-	Events          []Event            `json:"events,omitempty"`
+	ID              uuid.UUID  `json:"id"`
+	ItemID          uuid.UUID  `json:"item_id"`
+	WorkflowID      string     `json:"workflow_id"`
+	Platform        Platform   `json:"platform"`
+	ContentID       string     `json:"content_id"`
+	URL             string     `json:"url"`
+	Category        Category   `json:"category"`
+	Status          Status     `json:"status"`
+	EscalationLevel Level      `json:"escalation_level"`
+	Deadline        *time.Time `json:"deadline,omitempty"`
+	ConfirmedBy     uuid.UUID  `json:"confirmed_by"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	NoticeSentAt    *time.Time `json:"notice_sent_at,omitempty"`
+	RemovedAt       *time.Time `json:"removed_at,omitempty"`
+	ClosedAt        *time.Time `json:"closed_at,omitempty"`
+	Events          []Event    `json:"events,omitempty"`
 }
 
 // Event is one thing that happened to a takedown. Events are append-only.
@@ -153,11 +158,11 @@ func WorkflowID(takedownID uuid.UUID) string { return "takedown-" + takedownID.S
 
 // BlockingOrder asks domestic ISPs to block access to a URL.
 type BlockingOrder struct {
-	Key        string             `json:"key"`
-	TakedownID uuid.UUID          `json:"takedown_id"`
-	Content    platforms.Content  `json:"content"`
-	Category   platforms.Category `json:"category"`
-	Reference  string             `json:"reference"`
-	ApprovedBy uuid.UUID          `json:"approved_by"`
-	Reason     string             `json:"reason,omitempty"`
+	Key        string    `json:"key"`
+	TakedownID uuid.UUID `json:"takedown_id"`
+	Content    Content   `json:"content"`
+	Category   Category  `json:"category"`
+	Reference  string    `json:"reference"`
+	ApprovedBy uuid.UUID `json:"approved_by"`
+	Reason     string    `json:"reason,omitempty"`
 }

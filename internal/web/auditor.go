@@ -10,13 +10,12 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 type searchData struct {
 	Q, Status, Platform string
 	Statuses            []takedown.Status
-	Platforms           []platforms.Platform
+	Platforms           []takedown.Platform
 	Takedowns           []takedown.Takedown
 }
 

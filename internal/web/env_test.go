@@ -30,7 +30,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/internal/web"
-	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
@@ -192,11 +191,11 @@ func testPNG() []byte {
 
 // seedTakedown reports and confirms an item through the store, then moves
 // it where a workflow would have.
-func (e *env) seedTakedown(rawURL string, status takedown.Status, level int, deadline time.Time) takedown.Takedown {
+func (e *env) seedTakedown(rawURL string, status takedown.Status, level takedown.Level, deadline time.Time) takedown.Takedown {
 	e.t.Helper()
 	ctx := context.Background()
 	u := e.users[takedown.RoleStaff]
-	c, err := platforms.ParseURL(rawURL)
+	c, err := takedown.ParseURL(rawURL)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -13,13 +13,12 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 // maxLines caps one pasted batch: each line is one API call.
 const maxLines = 200
 
-var categories = []platforms.Category{"ncii", "deepfake_sexual", "csam", "sextortion", "other_illegal"}
+var categories = []takedown.Category{"ncii", "deepfake_sexual", "csam", "sextortion", "other_illegal"}
 
 type intakeLine struct {
 	N int
@@ -36,7 +35,7 @@ type intakeLine struct {
 type intakeData struct {
 	Text       string
 	Category   string
-	Categories []platforms.Category
+	Categories []takedown.Category
 	Lines      []intakeLine
 	Created    int
 	Message    string
@@ -74,7 +73,7 @@ func (a *App) intake(w http.ResponseWriter, r *http.Request, v *view) error {
 		d.Message = v.T("intake.empty")
 	case len(todo) > maxLines:
 		d.Message = v.T("intake.too_many", maxLines)
-	case !platforms.Category(d.Category).Valid():
+	case !takedown.Category(d.Category).Valid():
 		d.Message = v.T("intake.bad_category")
 	}
 	if d.Message != "" {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/platforms"
 )
 
 func reference(id uuid.UUID) string { return takedown.Reference(id) }
@@ -31,12 +30,12 @@ type overdueData struct {
 	Level     string
 	Sort      string
 	Query     string
-	Platforms []platforms.Platform
+	Platforms []takedown.Platform
 	Poll      int
 	AsOf      time.Time
 }
 
-var allPlatforms = []platforms.Platform{"telegram", "x", "meta", "youtube"}
+var allPlatforms = []takedown.Platform{"telegram", "x", "meta", "youtube"}
 
 // overduePage is the overdue board: every takedown past its deadline, how
 // late and at which rung of the ladder. It refreshes itself: htmx asks for

@@ -14,15 +14,15 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/takedown-oss/takedown/activities"
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/workflows"
 )
 
 // Rates caps how fast each platform is called, in activities per second
 // across all workers (0 = unlimited).
 type Rates struct {
-	Send  map[platforms.Platform]float64
-	Probe map[platforms.Platform]float64
+	Send  map[takedown.Platform]float64
+	Probe map[takedown.Platform]float64
 }
 
 // Set is a group of running workers.
@@ -44,7 +44,7 @@ func Start(c client.Client, acts *activities.Activities, rates Rates) (*Set, err
 	main.RegisterActivity(acts.BlockingConfigured)
 	s.ws = append(s.ws, main)
 
-	for _, p := range platforms.All {
+	for _, p := range takedown.Platforms {
 		send := worker.New(c, workflows.SendQueue(p), worker.Options{
 			TaskQueueActivitiesPerSecond: rates.Send[p],
 			DisableWorkflowWorker:        true,

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -34,7 +35,7 @@ type Base struct {
 // address falling back to the ordinary one, an HTTP client with a 30 s
 // timeout, a logger that discards, time.Now) and validates the route, so
 // that a mistake stops the worker at start.
-func NewBase(p platforms.Platform, route platforms.Route, m platforms.Mailer, httpClient *http.Client, logger *slog.Logger, now func() time.Time) (Base, error) {
+func NewBase(p takedown.Platform, route platforms.Route, m platforms.Mailer, httpClient *http.Client, logger *slog.Logger, now func() time.Time) (Base, error) {
 	d, ok := platforms.DefaultChannels[p]
 	if !ok {
 		return Base{}, fmt.Errorf("no channels known for platform %q", p)
@@ -59,9 +60,9 @@ func NewBase(p platforms.Platform, route platforms.Route, m platforms.Mailer, ht
 
 // SendRouted sends n along the base's route (see platforms.SendRouted) under label,
 // and logs a notice that went out by e-mail.
-func (b Base) SendRouted(ctx context.Context, n platforms.Notice, label string) (platforms.Submission, error) {
+func (b Base) SendRouted(ctx context.Context, n takedown.Notice, label string) (platforms.Submission, error) {
 	sub, err := platforms.SendRouted(ctx, b.Route, b.Mailer, n, label, b.Now)
-	if err == nil && sub.Channel == platforms.ChannelEmail {
+	if err == nil && sub.Channel == takedown.ChannelEmail {
 		b.Logger.InfoContext(ctx, strings.ToLower(b.Route.Name)+" notice e-mailed", "reference", sub.Reference, "priority", n.Priority)
 	}
 	return sub, err

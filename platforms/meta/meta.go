@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/takedown-oss/takedown/internal/httpx"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/adapter"
 )
@@ -94,8 +95,8 @@ type Config struct {
 	To         string
 	PriorityTo string
 	// Channel and PriorityChannel are portal (the default) or email.
-	Channel         platforms.Channel
-	PriorityChannel platforms.Channel
+	Channel         takedown.Channel
+	PriorityChannel takedown.Channel
 	// Now is the clock, time.Now by default.
 	Now func() time.Time
 }
@@ -139,7 +140,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if len(cfg.ProbeCountry) != 2 {
 		return nil, fmt.Errorf("meta config: ProbeCountry %q is not a two-letter country code", cfg.ProbeCountry)
 	}
-	base, err := adapter.NewBase(platforms.Meta, platforms.Route{Name: "Meta", Channel: cfg.Channel, To: cfg.To,
+	base, err := adapter.NewBase(takedown.Meta, platforms.Route{Name: "Meta", Channel: cfg.Channel, To: cfg.To,
 		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("meta config: %w", err)
@@ -149,7 +150,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 }
 
 // Send leaves a portal task, or e-mails the notice where so configured.
-func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
+func (c *Client) Send(ctx context.Context, n takedown.Notice) (platforms.Submission, error) {
 	return c.base.SendRouted(ctx, n, label(n.Content.ID))
 }
 
@@ -169,14 +170,14 @@ func label(id string) string {
 }
 
 // Probe asks oEmbed, then the public page if oEmbed cannot tell.
-func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
+func (c *Client) Probe(ctx context.Context, content takedown.Content) (takedown.ProbeResult, error) {
 	kind, code, _ := strings.Cut(content.ID, "/")
 	if code == "" {
-		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a service/code Meta id"))
+		return takedown.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a service/code Meta id"))
 	}
 	page, err := url.Parse(content.URL)
 	if err != nil || page.Host == "" {
-		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("content without a usable URL"))
+		return takedown.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("content without a usable URL"))
 	}
 	q := "url=" + url.QueryEscape(content.URL)
 	var endpoint string
@@ -192,7 +193,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 		// own URL, which only the redirect reveals.
 		return c.probePage(ctx, page, "")
 	default:
-		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", fmt.Errorf("unknown Meta service %q", kind))
+		return takedown.ProbeResult{}, platforms.Permanent("invalid_content_id", fmt.Errorf("unknown Meta service %q", kind))
 	}
 	res, decided, why, err := c.probeOEmbed(ctx, endpoint)
 	if err != nil || decided {
@@ -214,7 +215,7 @@ type graphError struct {
 
 // probeOEmbed returns decided=false (with why) when oEmbed's answer does not
 // settle the question and the public page must be read.
-func (c *Client) probeOEmbed(ctx context.Context, endpoint string) (res platforms.ProbeResult, decided bool, why string, err error) {
+func (c *Client) probeOEmbed(ctx context.Context, endpoint string) (res takedown.ProbeResult, decided bool, why string, err error) {
 	resp, err := c.get(ctx, endpoint, "application/json", maxBody)
 	if err != nil {
 		return res, false, "", fmt.Errorf("oEmbed: %w", err)
@@ -228,7 +229,7 @@ func (c *Client) probeOEmbed(ctx context.Context, endpoint string) (res platform
 			HTML string `json:"html"`
 		}
 		if json.Unmarshal(resp.Body, &oe) == nil && oe.HTML != "" {
-			res.State, res.Reason = platforms.StatePresent, "oEmbed returned the embed"
+			res.State, res.Reason = takedown.ProbePresent, "oEmbed returned the embed"
 			return res, true, "", nil
 		}
 		return res, false, "oEmbed answered 200 without an embed", nil
@@ -254,7 +255,7 @@ func (c *Client) probeOEmbed(ctx context.Context, endpoint string) (res platform
 	}
 	for _, g := range c.cfg.GoneErrors {
 		if g.Code == e.Code && (g.Subcode == 0 || g.Subcode == e.Subcode) {
-			res.State, res.Reason = platforms.StateRemoved, "oEmbed: "+desc
+			res.State, res.Reason = takedown.ProbeRemoved, "oEmbed: "+desc
 			return res, true, "", nil
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/internal/fakes"
 	"github.com/takedown-oss/takedown/platforms/meta"
@@ -24,11 +25,11 @@ const (
 )
 
 var (
-	instagram = platforms.Content{Platform: platforms.Meta, ID: "instagram/C9xYz_AbCdE", URL: "https://www.instagram.com/p/C9xYz_AbCdE/"}
-	facebook  = platforms.Content{Platform: platforms.Meta, ID: "facebook/1234567890", URL: "https://www.facebook.com/somepage/posts/1234567890"}
-	permalink = platforms.Content{Platform: platforms.Meta, ID: "facebook/111", URL: "https://www.facebook.com/permalink.php?story_fbid=111&id=222"}
-	threads   = platforms.Content{Platform: platforms.Meta, ID: "threads/DAbC123xyz", URL: "https://www.threads.net/@someone/post/DAbC123xyz"}
-	fbwatch   = platforms.Content{Platform: platforms.Meta, ID: "fbwatch/1AbCdEfGh", URL: "https://fb.watch/1AbCdEfGh/"}
+	instagram = takedown.Content{Platform: takedown.Meta, ID: "instagram/C9xYz_AbCdE", URL: "https://www.instagram.com/p/C9xYz_AbCdE/"}
+	facebook  = takedown.Content{Platform: takedown.Meta, ID: "facebook/1234567890", URL: "https://www.facebook.com/somepage/posts/1234567890"}
+	permalink = takedown.Content{Platform: takedown.Meta, ID: "facebook/111", URL: "https://www.facebook.com/permalink.php?story_fbid=111&id=222"}
+	threads   = takedown.Content{Platform: takedown.Meta, ID: "threads/DAbC123xyz", URL: "https://www.threads.net/@someone/post/DAbC123xyz"}
+	fbwatch   = takedown.Content{Platform: takedown.Meta, ID: "fbwatch/1AbCdEfGh", URL: "https://fb.watch/1AbCdEfGh/"}
 )
 
 const (
@@ -57,11 +58,11 @@ const (
 func TestProbe(t *testing.T) {
 	tests := []struct {
 		name      string
-		content   platforms.Content
+		content   takedown.Content
 		oembed    *fakes.Answer // nil: no oEmbed request expected
 		page      *fakes.Answer // nil: no page request expected
 		wantURIs  []string
-		state     platforms.ProbeState
+		state     takedown.ProbeState
 		reason    string
 		countries []string
 		kind      platforms.ErrorKind
@@ -72,48 +73,48 @@ func TestProbe(t *testing.T) {
 			name: "instagram embed returned", content: instagram,
 			oembed:   &fakes.Answer{Status: 200, Body: oembedOK},
 			wantURIs: []string{igOEmbedURI},
-			state:    platforms.StatePresent, reason: "oEmbed returned the embed",
+			state:    takedown.ProbePresent, reason: "oEmbed returned the embed",
 		},
 		{
 			name: "instagram media not found", content: instagram,
 			oembed:   &fakes.Answer{Status: 400, Body: graphError(24, 2207046, "The media could not be found")},
 			wantURIs: []string{igOEmbedURI},
-			state:    platforms.StateRemoved, reason: "oEmbed: Graph error 24/2207046: The media could not be found",
+			state:    takedown.ProbeRemoved, reason: "oEmbed: Graph error 24/2207046: The media could not be found",
 		},
 		{
 			name: "other oEmbed error falls back to a 404 page", content: instagram,
 			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 33, "Unsupported request https://www.instagram.com/p/C9xYz_AbCdE/")},
 			page:     &fakes.Answer{Status: 404, Body: pageIGGone},
 			wantURIs: []string{igOEmbedURI, igPageURI},
-			state:    platforms.StateRemoved, reason: "public page answered HTTP 404 (oEmbed: Graph error 100/33: Unsupported request <url>)",
+			state:    takedown.ProbeRemoved, reason: "public page answered HTTP 404 (oEmbed: Graph error 100/33: Unsupported request <url>)",
 		},
 		{
 			name: "instagram page says unavailable", content: instagram,
 			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "Invalid parameter")},
 			page:     &fakes.Answer{Status: 200, Body: pageIGGone},
 			wantURIs: []string{igOEmbedURI, igPageURI},
-			state:    platforms.StateRemoved, reason: "public page: page isn't available (oEmbed: Graph error 100/0: Invalid parameter)",
+			state:    takedown.ProbeRemoved, reason: "public page: page isn't available (oEmbed: Graph error 100/0: Invalid parameter)",
 		},
 		{
 			name: "facebook page says unavailable", content: facebook,
 			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "Invalid parameter")},
 			page:     &fakes.Answer{Status: 200, Body: pageGone},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
-			state:    platforms.StateRemoved, reason: "public page: content isn't available (oEmbed: Graph error 100/0: Invalid parameter)",
+			state:    takedown.ProbeRemoved, reason: "public page: content isn't available (oEmbed: Graph error 100/0: Invalid parameter)",
 		},
 		{
 			name: "facebook page shows the post", content: facebook,
 			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "Invalid parameter")},
 			page:     &fakes.Answer{Status: 200, Body: pageOG},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
-			state:    platforms.StatePresent, reason: "public page shows the content (og:title) (oEmbed: Graph error 100/0: Invalid parameter)",
+			state:    takedown.ProbePresent, reason: "public page shows the content (og:title) (oEmbed: Graph error 100/0: Invalid parameter)",
 		},
 		{
 			name: "page geo-restricted", content: facebook,
 			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "Invalid parameter")},
 			page:     &fakes.Answer{Status: 200, Body: pageGeo},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
-			state:    platforms.StateWithheld, countries: []string{"KR"},
+			state:    takedown.ProbeWithheld, countries: []string{"KR"},
 			reason: "public page: isn't available in your country (oEmbed: Graph error 100/0: Invalid parameter)",
 		},
 		{
@@ -121,21 +122,21 @@ func TestProbe(t *testing.T) {
 			oembed:   &fakes.Answer{Status: 400, Body: graphError(100, 0, "x")},
 			page:     &fakes.Answer{Status: 200, Body: pageBoth},
 			wantURIs: []string{fbOEmbedURI, fbPageURI},
-			state:    platforms.StateUnknown, reason: "public page shows both the content's metadata and an unavailable notice (oEmbed: Graph error 100/0: x)",
+			state:    takedown.ProbeUnknown, reason: "public page shows both the content's metadata and an unavailable notice (oEmbed: Graph error 100/0: x)",
 		},
 		{
 			name: "login wall", content: instagram,
 			oembed:   &fakes.Answer{Status: 400, Body: "<html>oops</html>"},
 			page:     &fakes.Answer{Status: 200, Body: pageLogin},
 			wantURIs: []string{igOEmbedURI, igPageURI},
-			state:    platforms.StateUnknown, reason: "public page not recognised (login wall?) (oEmbed answered HTTP 400 without a Graph error)",
+			state:    takedown.ProbeUnknown, reason: "public page not recognised (login wall?) (oEmbed answered HTTP 400 without a Graph error)",
 		},
 		{
 			name: "oEmbed 200 without html", content: instagram,
 			oembed:   &fakes.Answer{Status: 200, Body: `{"version":"1.0"}`},
 			page:     &fakes.Answer{Status: 403, Body: "denied"},
 			wantURIs: []string{igOEmbedURI, igPageURI},
-			state:    platforms.StateUnknown, reason: "public page answered HTTP 403 (oEmbed answered 200 without an embed)",
+			state:    takedown.ProbeUnknown, reason: "public page answered HTTP 403 (oEmbed answered 200 without an embed)",
 		},
 		{
 			name: "permalink keeps its query", content: permalink,
@@ -145,19 +146,19 @@ func TestProbe(t *testing.T) {
 				"/v21.0/oembed_post?url=https%3A%2F%2Fwww.facebook.com%2Fpermalink.php%3Fstory_fbid%3D111%26id%3D222&access_token=123456%7Cs3cr3t",
 				"/public/www.facebook.com/permalink.php?story_fbid=111&id=222",
 			},
-			state: platforms.StatePresent, reason: "public page shows the content (og:title) (oEmbed: Graph error 100/0: x)",
+			state: takedown.ProbePresent, reason: "public page shows the content (og:title) (oEmbed: Graph error 100/0: x)",
 		},
 		{
 			name: "threads embed without token", content: threads,
 			oembed:   &fakes.Answer{Status: 200, Body: oembedOK},
 			wantURIs: []string{thOEmbedURI},
-			state:    platforms.StatePresent, reason: "oEmbed returned the embed",
+			state:    takedown.ProbePresent, reason: "oEmbed returned the embed",
 		},
 		{
 			name: "fb.watch goes to the page only", content: fbwatch,
 			page:     &fakes.Answer{Status: 200, Body: pageOG},
 			wantURIs: []string{"/public/fb.watch/1AbCdEfGh/"},
-			state:    platforms.StatePresent, reason: "public page shows the content (og:title)",
+			state:    takedown.ProbePresent, reason: "public page shows the content (og:title)",
 		},
 		{
 			name: "application throttled", content: instagram,
@@ -266,7 +267,7 @@ func TestProbeWithoutPublicBaseURLFetchesTheContentURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	content := platforms.Content{Platform: platforms.Meta, ID: "fbwatch/1AbCdEfGh", URL: srv.URL + "/1AbCdEfGh/"}
+	content := takedown.Content{Platform: takedown.Meta, ID: "fbwatch/1AbCdEfGh", URL: srv.URL + "/1AbCdEfGh/"}
 	res, err := c.Probe(context.Background(), content)
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +276,7 @@ func TestProbeWithoutPublicBaseURLFetchesTheContentURL(t *testing.T) {
 	for _, r := range srv.Requests() {
 		got = append(got, r.URL.RequestURI())
 	}
-	if res.State != platforms.StateRemoved || !slices.Equal(got, []string{"/1AbCdEfGh/"}) {
+	if res.State != takedown.ProbeRemoved || !slices.Equal(got, []string{"/1AbCdEfGh/"}) {
 		t.Errorf("probe = %+v after requests %q", res, got)
 	}
 }
@@ -315,7 +316,7 @@ func TestGoneErrorsConfigurable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != platforms.StatePresent {
+	if res.State != takedown.ProbePresent {
 		t.Errorf("with no gone errors the page decides: got %+v", res)
 	}
 }
@@ -323,11 +324,11 @@ func TestGoneErrorsConfigurable(t *testing.T) {
 const messageID = "<tkd-m@kcsc.example>"
 
 func TestSend(t *testing.T) {
-	ref := platforms.NoticeReference(key)
+	ref := takedown.NoticeReference(key)
 	tests := []struct {
 		name      string
 		cfg       meta.Config
-		content   platforms.Content
+		content   takedown.Content
 		priority  bool
 		wantTo    string
 		wantLabel string
@@ -335,24 +336,24 @@ func TestSend(t *testing.T) {
 	}{
 		{
 			name: "portal by default", content: instagram,
-			want: platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
+			want: platforms.Submission{Channel: takedown.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
 		},
 		{
 			name: "agreed address names the service", content: instagram,
-			cfg:    meta.Config{Channel: platforms.ChannelEmail, To: "gov@meta.example"},
+			cfg:    meta.Config{Channel: takedown.ChannelEmail, To: "gov@meta.example"},
 			wantTo: "gov@meta.example", wantLabel: "Meta (Instagram)",
-			want: platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
+			want: platforms.Submission{Channel: takedown.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority address", content: threads, priority: true,
-			cfg:    meta.Config{Channel: platforms.ChannelEmail, To: "gov@meta.example", PriorityChannel: platforms.ChannelEmail, PriorityTo: "urgent@meta.example"},
+			cfg:    meta.Config{Channel: takedown.ChannelEmail, To: "gov@meta.example", PriorityChannel: takedown.ChannelEmail, PriorityTo: "urgent@meta.example"},
 			wantTo: "urgent@meta.example", wantLabel: "Meta (Threads)",
-			want: platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
+			want: platforms.Submission{Channel: takedown.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority on the portal", content: facebook, priority: true,
-			cfg:  meta.Config{Channel: platforms.ChannelEmail, To: "gov@meta.example"},
-			want: platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
+			cfg:  meta.Config{Channel: takedown.ChannelEmail, To: "gov@meta.example"},
+			want: platforms.Submission{Channel: takedown.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
 		},
 	}
 	for _, tt := range tests {
@@ -364,7 +365,7 @@ func TestSend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := platforms.Notice{Key: key, Content: tt.content, Category: platforms.DeepfakeSexual, Priority: tt.priority, Attempt: 1}
+			n := takedown.Notice{Key: key, Content: tt.content, Category: takedown.DeepfakeSexual, Priority: tt.priority, Attempt: 1}
 			sub, err := c.Send(context.Background(), n)
 			if err != nil {
 				t.Fatal(err)
@@ -393,8 +394,8 @@ func TestNewValidates(t *testing.T) {
 		{"token without secret", meta.Config{AppAccessToken: "123456"}, "AppAccessToken"},
 		{"bad graph URL", meta.Config{AppAccessToken: appToken, GraphBaseURL: "graph.facebook.com"}, "GraphBaseURL"},
 		{"bad public URL", meta.Config{AppAccessToken: appToken, PublicBaseURL: "localhost:8090"}, "PublicBaseURL"},
-		{"email without mailer", meta.Config{AppAccessToken: appToken, Channel: platforms.ChannelEmail, To: "gov@meta.example"}, "Mailer is nil"},
-		{"api channel", meta.Config{AppAccessToken: appToken, PriorityChannel: platforms.ChannelAPI}, "portal or email"},
+		{"email without mailer", meta.Config{AppAccessToken: appToken, Channel: takedown.ChannelEmail, To: "gov@meta.example"}, "Mailer is nil"},
+		{"api channel", meta.Config{AppAccessToken: appToken, PriorityChannel: takedown.ChannelAPI}, "portal or email"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -43,7 +44,7 @@ var contentOG = map[string]bool{
 
 // probePage reads the content's public page; why says what made oEmbed's
 // answer insufficient and is kept in the reason.
-func (c *Client) probePage(ctx context.Context, page *url.URL, why string) (platforms.ProbeResult, error) {
+func (c *Client) probePage(ctx context.Context, page *url.URL, why string) (takedown.ProbeResult, error) {
 	target := page.String()
 	if c.cfg.PublicBaseURL != "" {
 		target = c.cfg.PublicBaseURL + "/" + page.Host + page.EscapedPath()
@@ -53,9 +54,9 @@ func (c *Client) probePage(ctx context.Context, page *url.URL, why string) (plat
 	}
 	resp, err := c.get(ctx, target, "text/html,application/xhtml+xml", maxPage)
 	if err != nil {
-		return platforms.ProbeResult{}, fmt.Errorf("public page: %w", err)
+		return takedown.ProbeResult{}, fmt.Errorf("public page: %w", err)
 	}
-	res := platforms.ProbeResult{CheckedAt: c.cfg.Now()}
+	res := takedown.ProbeResult{CheckedAt: c.cfg.Now()}
 	reason := func(s string) string {
 		if why != "" {
 			return s + " (" + why + ")"
@@ -65,14 +66,14 @@ func (c *Client) probePage(ctx context.Context, page *url.URL, why string) (plat
 	status := resp.Status
 	switch {
 	case status == http.StatusNotFound || status == http.StatusGone:
-		res.State, res.Reason = platforms.StateRemoved, reason(fmt.Sprintf("public page answered HTTP %d", status))
+		res.State, res.Reason = takedown.ProbeRemoved, reason(fmt.Sprintf("public page answered HTTP %d", status))
 		return res, nil
 	case status == http.StatusTooManyRequests:
-		return platforms.ProbeResult{}, platforms.RateLimited("http_429", c.wait(resp.Header), fmt.Errorf("public page: HTTP %d", status))
+		return takedown.ProbeResult{}, platforms.RateLimited("http_429", c.wait(resp.Header), fmt.Errorf("public page: HTTP %d", status))
 	case status >= 500:
-		return platforms.ProbeResult{}, platforms.Transient(fmt.Sprintf("http_%d", status), fmt.Errorf("public page: HTTP %d", status))
+		return takedown.ProbeResult{}, platforms.Transient(fmt.Sprintf("http_%d", status), fmt.Errorf("public page: HTTP %d", status))
 	case status != http.StatusOK:
-		res.State, res.Reason = platforms.StateUnknown, reason(fmt.Sprintf("public page answered HTTP %d", status))
+		res.State, res.Reason = takedown.ProbeUnknown, reason(fmt.Sprintf("public page answered HTTP %d", status))
 		return res, nil
 	}
 
@@ -81,15 +82,15 @@ func (c *Client) probePage(ctx context.Context, page *url.URL, why string) (plat
 	gone := findPhrase(text, unavailablePhrases)
 	switch {
 	case og != "" && (withheld != "" || gone != ""):
-		res.State, res.Reason = platforms.StateUnknown, reason("public page shows both the content's metadata and an unavailable notice")
+		res.State, res.Reason = takedown.ProbeUnknown, reason("public page shows both the content's metadata and an unavailable notice")
 	case withheld != "":
-		res.State, res.Reason, res.Countries = platforms.StateWithheld, reason("public page: "+withheld), []string{c.cfg.ProbeCountry}
+		res.State, res.Reason, res.Countries = takedown.ProbeWithheld, reason("public page: "+withheld), []string{c.cfg.ProbeCountry}
 	case gone != "":
-		res.State, res.Reason = platforms.StateRemoved, reason("public page: "+gone)
+		res.State, res.Reason = takedown.ProbeRemoved, reason("public page: "+gone)
 	case og != "":
-		res.State, res.Reason = platforms.StatePresent, reason("public page shows the content ("+og+")")
+		res.State, res.Reason = takedown.ProbePresent, reason("public page shows the content ("+og+")")
 	default:
-		res.State, res.Reason = platforms.StateUnknown, reason("public page not recognised (login wall?)")
+		res.State, res.Reason = takedown.ProbeUnknown, reason("public page not recognised (login wall?)")
 	}
 	return res, nil
 }

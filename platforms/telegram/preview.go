@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // Classes of the embed widget. A missing or deleted post renders an element
@@ -44,11 +44,11 @@ var withheldPhrases = []string{
 // classify reads a preview page. Note that a post of a channel that has gone
 // private renders like a deleted one (Telegram's own caveat); for the
 // regulator both mean the post is no longer public.
-func (c *Client) classify(page []byte) (platforms.ProbeState, string, []string) {
+func (c *Client) classify(page []byte) (takedown.ProbeState, string, []string) {
 	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
 		// html.Parse fails only on reader errors; keep the branch honest.
-		return platforms.StateUnknown, "unreadable preview page", nil
+		return takedown.ProbeUnknown, "unreadable preview page", nil
 	}
 	var errText *string
 	hasContent := false
@@ -68,22 +68,22 @@ func (c *Client) classify(page []byte) (platforms.ProbeState, string, []string) 
 	}
 	switch {
 	case errText != nil && hasContent:
-		return platforms.StateUnknown, "preview shows both an error and the post", nil
+		return takedown.ProbeUnknown, "preview shows both an error and the post", nil
 	case errText != nil:
 		lower := strings.ToLower(*errText)
 		for _, p := range withheldPhrases {
 			if strings.Contains(lower, p) {
-				return platforms.StateWithheld, clip(*errText), []string{c.cfg.ProbeCountry}
+				return takedown.ProbeWithheld, clip(*errText), []string{c.cfg.ProbeCountry}
 			}
 		}
 		if strings.Contains(lower, "not found") {
-			return platforms.StateRemoved, clip(*errText), nil
+			return takedown.ProbeRemoved, clip(*errText), nil
 		}
-		return platforms.StateUnknown, "preview error: " + clip(*errText), nil
+		return takedown.ProbeUnknown, "preview error: " + clip(*errText), nil
 	case hasContent:
-		return platforms.StatePresent, "post preview shown", nil
+		return takedown.ProbePresent, "post preview shown", nil
 	default:
-		return platforms.StateUnknown, "preview page not recognised", nil
+		return takedown.ProbeUnknown, "preview page not recognised", nil
 	}
 }
 

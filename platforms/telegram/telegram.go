@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/takedown-oss/takedown/internal/httpx"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/adapter"
 )
@@ -49,8 +50,8 @@ type Config struct {
 	// PriorityTo is the hotline address for priority notices; To by default.
 	PriorityTo string
 	// Channel and PriorityChannel are email (the default) or portal.
-	Channel         platforms.Channel
-	PriorityChannel platforms.Channel
+	Channel         takedown.Channel
+	PriorityChannel takedown.Channel
 	// PreviewBaseURL is where post previews are fetched, DefaultPreviewBaseURL
 	// by default.
 	PreviewBaseURL string
@@ -77,7 +78,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	cfg.PreviewBaseURL = strings.TrimRight(cmp.Or(cfg.PreviewBaseURL, DefaultPreviewBaseURL), "/")
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
 	cfg.ProbeCountry = strings.ToUpper(cmp.Or(cfg.ProbeCountry, DefaultProbeCountry))
-	base, err := adapter.NewBase(platforms.Telegram, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
+	base, err := adapter.NewBase(takedown.Telegram, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
 		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("telegram config: %w", err)
@@ -94,50 +95,50 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 
 // Send e-mails the notice to the designated address (the hotline address
 // when it is a priority notice), or leaves a portal task when so configured.
-func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
+func (c *Client) Send(ctx context.Context, n takedown.Notice) (platforms.Submission, error) {
 	return c.base.SendRouted(ctx, n, platformLabel)
 }
 
 // Probe fetches the post's embed preview and reads it.
-func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
-	res := platforms.ProbeResult{CheckedAt: c.cfg.Now()}
+func (c *Client) Probe(ctx context.Context, content takedown.Content) (takedown.ProbeResult, error) {
+	res := takedown.ProbeResult{CheckedAt: c.cfg.Now()}
 	if strings.HasPrefix(content.ID, "c/") {
 		// t.me/c/… links need membership of the chat; no public page exists.
-		res.State, res.Reason = platforms.StateUnknown, "private channel: cannot be probed publicly"
+		res.State, res.Reason = takedown.ProbeUnknown, "private channel: cannot be probed publicly"
 		return res, nil
 	}
 	channel, post, ok := strings.Cut(content.ID, "/")
 	if !ok || channel == "" || !platforms.IsDigits(post) {
-		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a channel/post Telegram id"))
+		return takedown.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a channel/post Telegram id"))
 	}
 	target := c.cfg.PreviewBaseURL + "/" + url.PathEscape(channel) + "/" + post + "?embed=1&mode=tme"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return platforms.ProbeResult{}, platforms.Permanent("bad_request", errors.New("build preview request"))
+		return takedown.ProbeResult{}, platforms.Permanent("bad_request", errors.New("build preview request"))
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml")
 	resp, err := c.base.HTTP.Do(req)
 	if err != nil {
-		return platforms.ProbeResult{}, httpx.NetworkError("fetch post preview", err)
+		return takedown.ProbeResult{}, httpx.NetworkError("fetch post preview", err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		wait := httpx.RetryAfter(resp.Header, c.cfg.Now(), defaultRateLimitWait)
-		return platforms.ProbeResult{}, platforms.RateLimited("http_429", wait, errors.New("fetch post preview: HTTP 429"))
+		return takedown.ProbeResult{}, platforms.RateLimited("http_429", wait, errors.New("fetch post preview: HTTP 429"))
 	case resp.StatusCode >= 500:
-		return platforms.ProbeResult{}, platforms.Transient(fmt.Sprintf("http_%d", resp.StatusCode),
+		return takedown.ProbeResult{}, platforms.Transient(fmt.Sprintf("http_%d", resp.StatusCode),
 			fmt.Errorf("fetch post preview: HTTP %d", resp.StatusCode))
 	case resp.StatusCode != http.StatusOK:
 		// t.me answers 200 even for missing posts; anything else is not a
 		// page we know how to read, and must not count as removal.
-		res.State, res.Reason = platforms.StateUnknown, fmt.Sprintf("preview answered HTTP %d", resp.StatusCode)
+		res.State, res.Reason = takedown.ProbeUnknown, fmt.Sprintf("preview answered HTTP %d", resp.StatusCode)
 		return res, nil
 	}
 	page, err := io.ReadAll(io.LimitReader(resp.Body, maxPage))
 	if err != nil {
-		return platforms.ProbeResult{}, httpx.NetworkError("read post preview", err)
+		return takedown.ProbeResult{}, httpx.NetworkError("read post preview", err)
 	}
 	res.State, res.Reason, res.Countries = c.classify(page)
 	c.base.Logger.DebugContext(ctx, "telegram preview probed", "state", res.State)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/internal/fakes"
 	"github.com/takedown-oss/takedown/platforms/telegram"
@@ -21,18 +22,18 @@ const key = "9b2f1c3e-0000-4000-8000-000000000001:telegram:1"
 
 const messageID = "<tkd-abc@kcsc.example>"
 
-func notice(priority bool) platforms.Notice {
-	return platforms.Notice{
+func notice(priority bool) takedown.Notice {
+	return takedown.Notice{
 		Key:      key,
-		Content:  platforms.Content{Platform: platforms.Telegram, ID: "somechannel/42", URL: "https://t.me/somechannel/42"},
-		Category: platforms.DeepfakeSexual,
+		Content:  takedown.Content{Platform: takedown.Telegram, ID: "somechannel/42", URL: "https://t.me/somechannel/42"},
+		Category: takedown.DeepfakeSexual,
 		Priority: priority,
 		Attempt:  1,
 	}
 }
 
 func TestSend(t *testing.T) {
-	ref := platforms.NoticeReference(key)
+	ref := takedown.NoticeReference(key)
 	tests := []struct {
 		name     string
 		cfg      telegram.Config
@@ -44,24 +45,24 @@ func TestSend(t *testing.T) {
 			name:   "ordinary notice to the designated address",
 			cfg:    telegram.Config{To: "dsa@telegram.example", PriorityTo: "hotline@telegram.example"},
 			wantTo: "dsa@telegram.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
+			want:   platforms.Submission{Channel: takedown.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority notice to the hotline", priority: true,
 			cfg:    telegram.Config{To: "dsa@telegram.example", PriorityTo: "hotline@telegram.example"},
 			wantTo: "hotline@telegram.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
+			want:   platforms.Submission{Channel: takedown.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority without hotline goes to the designated address", priority: true,
 			cfg:    telegram.Config{To: "dsa@telegram.example"},
 			wantTo: "dsa@telegram.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
+			want:   platforms.Submission{Channel: takedown.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority through the portal", priority: true,
-			cfg:  telegram.Config{To: "dsa@telegram.example", PriorityChannel: platforms.ChannelPortal},
-			want: platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
+			cfg:  telegram.Config{To: "dsa@telegram.example", PriorityChannel: takedown.ChannelPortal},
+			want: platforms.Submission{Channel: takedown.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
 		},
 	}
 	for _, tt := range tests {
@@ -133,25 +134,25 @@ func TestProbe(t *testing.T) {
 		status    int
 		header    map[string]string
 		body      string
-		state     platforms.ProbeState
+		state     takedown.ProbeState
 		reason    string
 		countries []string
 		kind      platforms.ErrorKind
 		code      string
 		wait      time.Duration
 	}{
-		{name: "photo post", status: 200, body: pagePresent, state: platforms.StatePresent, reason: "post preview shown"},
-		{name: "text post", status: 200, body: pageTextOnly, state: platforms.StatePresent, reason: "post preview shown"},
-		{name: "post not found", status: 200, body: pageNotFound, state: platforms.StateRemoved, reason: "Post not found"},
-		{name: "withheld in the probe's country", status: 200, body: pageWithheld, state: platforms.StateWithheld,
+		{name: "photo post", status: 200, body: pagePresent, state: takedown.ProbePresent, reason: "post preview shown"},
+		{name: "text post", status: 200, body: pageTextOnly, state: takedown.ProbePresent, reason: "post preview shown"},
+		{name: "post not found", status: 200, body: pageNotFound, state: takedown.ProbeRemoved, reason: "Post not found"},
+		{name: "withheld in the probe's country", status: 200, body: pageWithheld, state: takedown.ProbeWithheld,
 			reason: "This post is not available in your country", countries: []string{"KR"}},
-		{name: "a post quoting the phrase is present", status: 200, body: pageQuoting, state: platforms.StatePresent, reason: "post preview shown"},
-		{name: "other widget error", status: 200, body: pageOtherError, state: platforms.StateUnknown,
+		{name: "a post quoting the phrase is present", status: 200, body: pageQuoting, state: takedown.ProbePresent, reason: "post preview shown"},
+		{name: "other widget error", status: 200, body: pageOtherError, state: takedown.ProbeUnknown,
 			reason: "preview error: Channel is temporarily unavailable"},
-		{name: "error and content", status: 200, body: pageBoth, state: platforms.StateUnknown, reason: "preview shows both an error and the post"},
-		{name: "unrecognised page", status: 200, body: pageCaptcha, state: platforms.StateUnknown, reason: "preview page not recognised"},
-		{name: "empty body", status: 200, body: "", state: platforms.StateUnknown, reason: "preview page not recognised"},
-		{name: "404 is not removal", status: 404, body: "not found", state: platforms.StateUnknown, reason: "preview answered HTTP 404"},
+		{name: "error and content", status: 200, body: pageBoth, state: takedown.ProbeUnknown, reason: "preview shows both an error and the post"},
+		{name: "unrecognised page", status: 200, body: pageCaptcha, state: takedown.ProbeUnknown, reason: "preview page not recognised"},
+		{name: "empty body", status: 200, body: "", state: takedown.ProbeUnknown, reason: "preview page not recognised"},
+		{name: "404 is not removal", status: 404, body: "not found", state: takedown.ProbeUnknown, reason: "preview answered HTTP 404"},
 		{name: "rate limited", status: 429, header: map[string]string{"Retry-After": "17"},
 			kind: platforms.KindRateLimited, code: "http_429", wait: 17 * time.Second},
 		{name: "rate limited until a date", status: 429, header: map[string]string{"Retry-After": "Fri, 14 Mar 2025 15:02:00 GMT"},
@@ -164,12 +165,12 @@ func TestProbe(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := fakes.NewServer(t, fakes.Always(fakes.Answer{Status: tt.status, Header: tt.header,
 				ContentType: "text/html; charset=utf-8", Body: tt.body}))
-			c, err := telegram.New(telegram.Config{Channel: platforms.ChannelPortal, PriorityChannel: platforms.ChannelPortal,
+			c, err := telegram.New(telegram.Config{Channel: takedown.ChannelPortal, PriorityChannel: takedown.ChannelPortal,
 				PreviewBaseURL: srv.URL, Now: func() time.Time { return t0 }}, srv.Client(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.Telegram, ID: "somechannel/42", URL: "https://t.me/somechannel/42"})
+			res, err := c.Probe(context.Background(), takedown.Content{Platform: takedown.Telegram, ID: "somechannel/42", URL: "https://t.me/somechannel/42"})
 			got := srv.Requests()
 			if len(got) != 1 {
 				t.Fatalf("%d requests, want 1", len(got))
@@ -200,15 +201,15 @@ func TestProbe(t *testing.T) {
 
 func TestProbePrivateChannelMakesNoRequest(t *testing.T) {
 	srv := fakes.NewServer(t, nil)
-	c, err := telegram.New(telegram.Config{Channel: platforms.ChannelPortal, PriorityChannel: platforms.ChannelPortal, PreviewBaseURL: srv.URL}, nil, nil)
+	c, err := telegram.New(telegram.Config{Channel: takedown.ChannelPortal, PriorityChannel: takedown.ChannelPortal, PreviewBaseURL: srv.URL}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.Telegram, ID: "c/1234567890/55", URL: "https://t.me/c/1234567890/55"})
+	res, err := c.Probe(context.Background(), takedown.Content{Platform: takedown.Telegram, ID: "c/1234567890/55", URL: "https://t.me/c/1234567890/55"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.State != platforms.StateUnknown || res.Reason != "private channel: cannot be probed publicly" {
+	if res.State != takedown.ProbeUnknown || res.Reason != "private channel: cannot be probed publicly" {
 		t.Errorf("probe = %+v", res)
 	}
 }
@@ -216,11 +217,11 @@ func TestProbePrivateChannelMakesNoRequest(t *testing.T) {
 func TestProbeNetworkError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
-	c, err := telegram.New(telegram.Config{Channel: platforms.ChannelPortal, PriorityChannel: platforms.ChannelPortal, PreviewBaseURL: srv.URL}, nil, nil)
+	c, err := telegram.New(telegram.Config{Channel: takedown.ChannelPortal, PriorityChannel: takedown.ChannelPortal, PreviewBaseURL: srv.URL}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Probe(context.Background(), platforms.Content{ID: "somechannel/42"})
+	_, err = c.Probe(context.Background(), takedown.Content{ID: "somechannel/42"})
 	if pe := platforms.Classify(err); err == nil || pe.Kind != platforms.KindTransient || pe.Code != "network" {
 		t.Errorf("err = %v, want transient network", err)
 	}
@@ -238,7 +239,7 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"email without mailer", telegram.Config{To: "dsa@telegram.example"}, "Mailer is nil"},
 		{"email without address", telegram.Config{Mailer: m}, "not valid"},
-		{"api channel", telegram.Config{Mailer: m, To: "dsa@telegram.example", Channel: platforms.ChannelAPI}, "email or portal"},
+		{"api channel", telegram.Config{Mailer: m, To: "dsa@telegram.example", Channel: takedown.ChannelAPI}, "email or portal"},
 		{"bad preview URL", telegram.Config{Mailer: m, To: "dsa@telegram.example", PreviewBaseURL: "t.me"}, "PreviewBaseURL"},
 		{"bad country", telegram.Config{Mailer: m, To: "dsa@telegram.example", ProbeCountry: "KOR"}, "ProbeCountry"},
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/takedown-oss/takedown/internal/httpx"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -30,7 +31,7 @@ type postsResponse struct {
 // ProbeMany looks up to BatchSize posts up in one request; the results come
 // in the order of contents. A post the answer names neither among the data
 // nor among the errors is unknown: silence is not removal.
-func (c *Client) ProbeMany(ctx context.Context, contents []platforms.Content) ([]platforms.ProbeResult, error) {
+func (c *Client) ProbeMany(ctx context.Context, contents []takedown.Content) ([]takedown.ProbeResult, error) {
 	if len(contents) == 0 || len(contents) > BatchSize {
 		return nil, platforms.Permanent("bad_request", fmt.Errorf("look up %d posts: one request takes 1 to %d", len(contents), BatchSize))
 	}
@@ -88,21 +89,21 @@ func (c *Client) ProbeMany(ctx context.Context, contents []platforms.Content) ([
 	for _, p := range pr.Errors {
 		problems[cmp.Or(p.ResourceID, p.Value)] = p
 	}
-	out := make([]platforms.ProbeResult, len(contents))
+	out := make([]takedown.ProbeResult, len(contents))
 	for i, content := range contents {
-		res := platforms.ProbeResult{CheckedAt: now}
+		res := takedown.ProbeResult{CheckedAt: now}
 		p, failed := problems[content.ID]
 		switch {
 		case seen[content.ID]:
 			c.readPost(&res, found[content.ID])
 		case failed && (p.Type == problemNotFound || p.Title == "Not Found Error"):
-			res.State, res.Reason = platforms.StateRemoved, cmp.Or(p.Detail, p.Title)
+			res.State, res.Reason = takedown.ProbeRemoved, cmp.Or(p.Detail, p.Title)
 		case failed:
 			// A protected post, a suspended author or another problem: not
 			// public, but not shown to be removed either.
-			res.State, res.Reason = platforms.StateUnknown, cmp.Or(p.Detail, p.Title)
+			res.State, res.Reason = takedown.ProbeUnknown, cmp.Or(p.Detail, p.Title)
 		default:
-			res.State, res.Reason = platforms.StateUnknown, "post missing from the lookup's answer"
+			res.State, res.Reason = takedown.ProbeUnknown, "post missing from the lookup's answer"
 		}
 		out[i] = res
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/x"
 )
@@ -31,7 +32,7 @@ func TestProbeMany(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	contents := []platforms.Content{{Platform: platforms.X, ID: a}, {Platform: platforms.X, ID: b}, {Platform: platforms.X, ID: c}, {Platform: platforms.X, ID: d}}
+	contents := []takedown.Content{{Platform: takedown.X, ID: a}, {Platform: takedown.X, ID: b}, {Platform: takedown.X, ID: c}, {Platform: takedown.X, ID: d}}
 	res, err := cl.ProbeMany(context.Background(), contents)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +40,7 @@ func TestProbeMany(t *testing.T) {
 	if want := "/2/tweets?ids=1001%2C1002%2C1003%2C1004&tweet.fields=withheld"; target != want {
 		t.Errorf("request %s, want %s", target, want)
 	}
-	want := []platforms.ProbeState{platforms.StatePresent, platforms.StateRemoved, platforms.StateWithheld, platforms.StateUnknown}
+	want := []takedown.ProbeState{takedown.ProbePresent, takedown.ProbeRemoved, takedown.ProbeWithheld, takedown.ProbeUnknown}
 	for i, r := range res {
 		if r.State != want[i] || !r.CheckedAt.Equal(t0) {
 			t.Errorf("post %s: %+v, want %s", contents[i].ID, r, want[i])
@@ -59,7 +60,7 @@ func TestProbeMany(t *testing.T) {
 	if _, err = cl.ProbeMany(context.Background(), contents); platforms.Classify(err).Kind != platforms.KindTransient {
 		t.Errorf("empty answer: %v, want transient", err)
 	}
-	if _, err = cl.ProbeMany(context.Background(), make([]platforms.Content, x.BatchSize+1)); platforms.Classify(err).Kind != platforms.KindPermanent {
+	if _, err = cl.ProbeMany(context.Background(), make([]takedown.Content, x.BatchSize+1)); platforms.Classify(err).Kind != platforms.KindPermanent {
 		t.Errorf("101 posts: %v, want permanent", err)
 	}
 }

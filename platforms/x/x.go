@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/takedown-oss/takedown/internal/httpx"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/adapter"
 )
@@ -59,8 +60,8 @@ type Config struct {
 	To         string
 	PriorityTo string
 	// Channel and PriorityChannel are portal (the default) or email.
-	Channel         platforms.Channel
-	PriorityChannel platforms.Channel
+	Channel         takedown.Channel
+	PriorityChannel takedown.Channel
 	// Country is the regulator's country: a post withheld there is reported
 	// withheld, DefaultCountry by default.
 	Country string
@@ -90,7 +91,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if len(cfg.Country) != 2 {
 		return nil, fmt.Errorf("x config: Country %q is not a two-letter country code", cfg.Country)
 	}
-	base, err := adapter.NewBase(platforms.X, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
+	base, err := adapter.NewBase(takedown.X, platforms.Route{Name: platformLabel, Channel: cfg.Channel, To: cfg.To,
 		PriorityChannel: cfg.PriorityChannel, PriorityTo: cfg.PriorityTo}, cfg.Mailer, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("x config: %w", err)
@@ -100,7 +101,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 }
 
 // Send leaves a portal task, or e-mails the notice where so configured.
-func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
+func (c *Client) Send(ctx context.Context, n takedown.Notice) (platforms.Submission, error) {
 	return c.base.SendRouted(ctx, n, platformLabel)
 }
 
@@ -139,44 +140,44 @@ type apiProblem struct {
 // almost always a proxy or a truncated read, and retrying soon gives the
 // workflow a real answer sooner than the next probe round would. It is never
 // read as removed.
-func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
+func (c *Client) Probe(ctx context.Context, content takedown.Content) (takedown.ProbeResult, error) {
 	if !isStatusID(content.ID) {
-		return platforms.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a numeric X post id"))
+		return takedown.ProbeResult{}, platforms.Permanent("invalid_content_id", errors.New("not a numeric X post id"))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
 		c.cfg.APIBaseURL+"/2/tweets/"+content.ID+"?tweet.fields=withheld", nil)
 	if err != nil {
-		return platforms.ProbeResult{}, platforms.Permanent("bad_request", errors.New("build post lookup"))
+		return takedown.ProbeResult{}, platforms.Permanent("bad_request", errors.New("build post lookup"))
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cfg.BearerToken)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.base.HTTP.Do(req)
 	if err != nil {
-		return platforms.ProbeResult{}, httpx.NetworkError("look up post", err)
+		return takedown.ProbeResult{}, httpx.NetworkError("look up post", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return platforms.ProbeResult{}, httpx.NetworkError("read post lookup", err)
+		return takedown.ProbeResult{}, httpx.NetworkError("read post lookup", err)
 	}
 
 	status := resp.StatusCode
 	httpCode := fmt.Sprintf("http_%d", status)
 	switch {
 	case status == http.StatusTooManyRequests:
-		return platforms.ProbeResult{}, platforms.RateLimited(httpCode, c.rateLimitWait(resp.Header),
+		return takedown.ProbeResult{}, platforms.RateLimited(httpCode, c.rateLimitWait(resp.Header),
 			errors.New("look up post: HTTP 429"))
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return platforms.ProbeResult{}, platforms.Permanent("unauthorized",
+		return takedown.ProbeResult{}, platforms.Permanent("unauthorized",
 			fmt.Errorf("look up post: HTTP %d: the bearer token was refused", status))
 	case status >= 500:
-		return platforms.ProbeResult{}, platforms.Transient(httpCode, fmt.Errorf("look up post: HTTP %d", status))
+		return takedown.ProbeResult{}, platforms.Transient(httpCode, fmt.Errorf("look up post: HTTP %d", status))
 	}
 
-	res := platforms.ProbeResult{CheckedAt: c.cfg.Now()}
+	res := takedown.ProbeResult{CheckedAt: c.cfg.Now()}
 	var tr tweetResponse
 	if err := json.Unmarshal(body, &tr); err != nil {
-		return platforms.ProbeResult{}, platforms.Transient("malformed_response",
+		return takedown.ProbeResult{}, platforms.Transient("malformed_response",
 			fmt.Errorf("look up post: HTTP %d with an unreadable body", status))
 	}
 	if status == http.StatusOK && tr.Data != nil {
@@ -190,40 +191,40 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 	for _, p := range problems {
 		switch {
 		case p.Type == problemNotFound || p.Title == "Not Found Error":
-			res.State, res.Reason = platforms.StateRemoved, cmp.Or(p.Detail, p.Title)
+			res.State, res.Reason = takedown.ProbeRemoved, cmp.Or(p.Detail, p.Title)
 			return res, nil
 		case p.Type == problemNotAuthorized || p.Title == "Authorization Error":
 			// A protected post or a suspended author: not public, but not
 			// shown to be removed either.
-			res.State, res.Reason = platforms.StateUnknown, cmp.Or(p.Detail, p.Title)
+			res.State, res.Reason = takedown.ProbeUnknown, cmp.Or(p.Detail, p.Title)
 			return res, nil
 		}
 	}
 	if status == http.StatusOK {
 		if len(problems) > 0 {
-			res.State, res.Reason = platforms.StateUnknown, cmp.Or(problems[0].Detail, problems[0].Title)
+			res.State, res.Reason = takedown.ProbeUnknown, cmp.Or(problems[0].Detail, problems[0].Title)
 			return res, nil
 		}
-		return platforms.ProbeResult{}, platforms.Transient("malformed_response", errors.New("look up post: answer without data or errors"))
+		return takedown.ProbeResult{}, platforms.Transient("malformed_response", errors.New("look up post: answer without data or errors"))
 	}
 	// A 404 is removal only when X's error body says the post is not found
 	// (handled above): X answers 404 to unknown routes too ("Sorry, that page
 	// does not exist"), and a misconfigured base URL must not close takedowns.
 	if status == http.StatusNotFound {
-		res.State, res.Reason = platforms.StateUnknown, "HTTP 404 without a resource-not-found error"
+		res.State, res.Reason = takedown.ProbeUnknown, "HTTP 404 without a resource-not-found error"
 		return res, nil
 	}
 	detail := httpCode
 	if len(problems) > 0 {
 		detail = cmp.Or(problems[0].Detail, problems[0].Title, httpCode)
 	}
-	return platforms.ProbeResult{}, platforms.Permanent(httpCode, fmt.Errorf("look up post: HTTP %d: %s", status, detail))
+	return takedown.ProbeResult{}, platforms.Permanent(httpCode, fmt.Errorf("look up post: HTTP %d: %s", status, detail))
 }
 
 // readPost fills res from a post that X returned.
-func (c *Client) readPost(res *platforms.ProbeResult, w *withheld) {
+func (c *Client) readPost(res *takedown.ProbeResult, w *withheld) {
 	if w == nil || len(w.CountryCodes) == 0 {
-		res.State, res.Reason = platforms.StatePresent, "post returned"
+		res.State, res.Reason = takedown.ProbePresent, "post returned"
 		return
 	}
 	codes := make([]string, len(w.CountryCodes))
@@ -233,12 +234,12 @@ func (c *Client) readPost(res *platforms.ProbeResult, w *withheld) {
 	scope := cmp.Or(w.Scope, "tweet")
 	// "XX" is X's code for "withheld in all countries".
 	if slices.Contains(codes, c.cfg.Country) || slices.Contains(codes, "XX") {
-		res.State, res.Countries = platforms.StateWithheld, codes
+		res.State, res.Countries = takedown.ProbeWithheld, codes
 		res.Reason = "withheld (" + scope + ") in " + strings.Join(codes, ", ")
 		return
 	}
 	// Withheld elsewhere only: still reachable from here.
-	res.State, res.Reason = platforms.StatePresent, "withheld ("+scope+") only in "+strings.Join(codes, ", ")
+	res.State, res.Reason = takedown.ProbePresent, "withheld ("+scope+") only in "+strings.Join(codes, ", ")
 }
 
 // rateLimitWait reads x-rate-limit-reset (epoch seconds), then Retry-After.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/internal/fakes"
 	"github.com/takedown-oss/takedown/platforms/x"
@@ -26,7 +27,7 @@ const (
 const messageID = "<tkd-x@kcsc.example>"
 
 func TestSend(t *testing.T) {
-	ref := platforms.NoticeReference(key)
+	ref := takedown.NoticeReference(key)
 	tests := []struct {
 		name     string
 		cfg      x.Config
@@ -36,28 +37,28 @@ func TestSend(t *testing.T) {
 	}{
 		{
 			name: "portal by default",
-			want: platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
+			want: platforms.Submission{Channel: takedown.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
 		},
 		{
 			name: "priority portal by default", priority: true,
-			want: platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
+			want: platforms.Submission{Channel: takedown.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
 		},
 		{
 			name:   "agreed e-mail address",
-			cfg:    x.Config{Channel: platforms.ChannelEmail, To: "legal@x.example"},
+			cfg:    x.Config{Channel: takedown.ChannelEmail, To: "legal@x.example"},
 			wantTo: "legal@x.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
+			want:   platforms.Submission{Channel: takedown.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "priority to its own address", priority: true,
-			cfg:    x.Config{Channel: platforms.ChannelPortal, PriorityChannel: platforms.ChannelEmail, PriorityTo: "urgent@x.example"},
+			cfg:    x.Config{Channel: takedown.ChannelPortal, PriorityChannel: takedown.ChannelEmail, PriorityTo: "urgent@x.example"},
 			wantTo: "urgent@x.example",
-			want:   platforms.Submission{Channel: platforms.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
+			want:   platforms.Submission{Channel: takedown.ChannelEmail, Reference: ref, PlatformReference: messageID, SentAt: t0},
 		},
 		{
 			name: "ordinary stays on the portal when only priority is e-mailed",
-			cfg:  x.Config{PriorityChannel: platforms.ChannelEmail, PriorityTo: "urgent@x.example"},
-			want: platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
+			cfg:  x.Config{PriorityChannel: takedown.ChannelEmail, PriorityTo: "urgent@x.example"},
+			want: platforms.Submission{Channel: takedown.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true},
 		},
 	}
 	for _, tt := range tests {
@@ -69,8 +70,8 @@ func TestSend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			n := platforms.Notice{Key: key, Content: platforms.Content{Platform: platforms.X, ID: postID, URL: "https://x.com/i/status/" + postID},
-				Category: platforms.NCII, Priority: tt.priority, Attempt: 1}
+			n := takedown.Notice{Key: key, Content: takedown.Content{Platform: takedown.X, ID: postID, URL: "https://x.com/i/status/" + postID},
+				Category: takedown.NCII, Priority: tt.priority, Attempt: 1}
 			sub, err := c.Send(context.Background(), n)
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +97,7 @@ func TestProbe(t *testing.T) {
 		status    int
 		header    map[string]string
 		body      string
-		state     platforms.ProbeState
+		state     takedown.ProbeState
 		reason    string
 		countries []string
 		kind      platforms.ErrorKind
@@ -106,52 +107,52 @@ func TestProbe(t *testing.T) {
 		{
 			name: "present", status: 200, header: map[string]string{"x-rate-limit-remaining": "0"},
 			body:  `{"data":{"edit_history_tweet_ids":["` + postID + `"],"id":"` + postID + `","text":"…"}}`,
-			state: platforms.StatePresent, reason: "post returned",
+			state: takedown.ProbePresent, reason: "post returned",
 		},
 		{
 			name:   "withheld in KR",
 			status: 200, body: `{"data":{"id":"` + postID + `","text":"…","withheld":{"copyright":false,"country_codes":["DE","KR"],"scope":"tweet"}}}`,
-			state: platforms.StateWithheld, reason: "withheld (tweet) in DE, KR", countries: []string{"DE", "KR"},
+			state: takedown.ProbeWithheld, reason: "withheld (tweet) in DE, KR", countries: []string{"DE", "KR"},
 		},
 		{
 			name:   "author withheld in all countries",
 			status: 200, body: `{"data":{"id":"` + postID + `","text":"…","withheld":{"country_codes":["XX"],"scope":"user"}}}`,
-			state: platforms.StateWithheld, reason: "withheld (user) in XX", countries: []string{"XX"},
+			state: takedown.ProbeWithheld, reason: "withheld (user) in XX", countries: []string{"XX"},
 		},
 		{
 			name:   "withheld elsewhere only",
 			status: 200, body: `{"data":{"id":"` + postID + `","text":"…","withheld":{"copyright":false,"country_codes":["de","fr"]}}}`,
-			state: platforms.StatePresent, reason: "withheld (tweet) only in DE, FR",
+			state: takedown.ProbePresent, reason: "withheld (tweet) only in DE, FR",
 		},
 		{
 			name:   "not found as 200 with errors",
 			status: 200, body: `{"errors":[{"value":"` + postID + `","detail":"Could not find tweet with id: [` + postID + `].","title":"Not Found Error","resource_type":"tweet","parameter":"id","resource_id":"` + postID + `","type":"https://api.twitter.com/2/problems/resource-not-found"}]}`,
-			state: platforms.StateRemoved, reason: "Could not find tweet with id: [" + postID + "].",
+			state: takedown.ProbeRemoved, reason: "Could not find tweet with id: [" + postID + "].",
 		},
 		{
 			name:   "not found by type alone",
 			status: 200, body: `{"errors":[{"type":"https://api.twitter.com/2/problems/resource-not-found"}]}`,
-			state: platforms.StateRemoved, reason: "",
+			state: takedown.ProbeRemoved, reason: "",
 		},
 		{
 			name:   "not found as 404 with an X error body",
 			status: 404, body: `{"errors":[{"detail":"Could not find tweet.","title":"Not Found Error","type":"https://api.twitter.com/2/problems/resource-not-found"}]}`,
-			state: platforms.StateRemoved, reason: "Could not find tweet.",
+			state: takedown.ProbeRemoved, reason: "Could not find tweet.",
 		},
 		{
 			name:   "404 of an unknown route is not removal",
 			status: 404, body: `{"errors":[{"message":"Sorry, that page does not exist","code":34}]}`,
-			state: platforms.StateUnknown, reason: "HTTP 404 without a resource-not-found error",
+			state: takedown.ProbeUnknown, reason: "HTTP 404 without a resource-not-found error",
 		},
 		{
 			name:   "suspended author",
 			status: 200, body: `{"errors":[{"value":"` + postID + `","detail":"Sorry, you are not authorized to see the Tweet with id: [` + postID + `].","title":"Authorization Error","resource_type":"tweet","parameter":"id","resource_id":"` + postID + `","type":"https://api.twitter.com/2/problems/not-authorized-for-resource"}]}`,
-			state: platforms.StateUnknown, reason: "Sorry, you are not authorized to see the Tweet with id: [" + postID + "].",
+			state: takedown.ProbeUnknown, reason: "Sorry, you are not authorized to see the Tweet with id: [" + postID + "].",
 		},
 		{
 			name:   "other error in a 200",
 			status: 200, body: `{"errors":[{"title":"Something Else","detail":"odd"}]}`,
-			state: platforms.StateUnknown, reason: "odd",
+			state: takedown.ProbeUnknown, reason: "odd",
 		},
 		{
 			name: "rate limited until x-rate-limit-reset", status: 429,
@@ -192,7 +193,7 @@ func TestProbe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.X, ID: postID, URL: "https://x.com/i/status/" + postID})
+			res, err := c.Probe(context.Background(), takedown.Content{Platform: takedown.X, ID: postID, URL: "https://x.com/i/status/" + postID})
 			got := srv.Requests()
 			if len(got) != 1 {
 				t.Fatalf("%d requests, want 1", len(got))
@@ -223,7 +224,7 @@ func TestProbeRejectsNonNumericID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Probe(context.Background(), platforms.Content{Platform: platforms.X, ID: "../2/users/me"})
+	_, err = c.Probe(context.Background(), takedown.Content{Platform: takedown.X, ID: "../2/users/me"})
 	if pe := platforms.Classify(err); err == nil || pe.Kind != platforms.KindPermanent || pe.Code != "invalid_content_id" {
 		t.Errorf("err = %v, want permanent invalid_content_id", err)
 	}
@@ -236,7 +237,7 @@ func TestProbeNetworkError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Probe(context.Background(), platforms.Content{ID: postID})
+	_, err = c.Probe(context.Background(), takedown.Content{ID: postID})
 	if pe := platforms.Classify(err); err == nil || pe.Kind != platforms.KindTransient || pe.Code != "network" {
 		t.Errorf("err = %v, want transient network", err)
 	}
@@ -253,9 +254,9 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"no token", x.Config{}, "BearerToken"},
 		{"bad base URL", x.Config{BearerToken: "t", APIBaseURL: "api.x.com"}, "APIBaseURL"},
-		{"email without mailer", x.Config{BearerToken: "t", Channel: platforms.ChannelEmail, To: "legal@x.example"}, "Mailer is nil"},
-		{"email without address", x.Config{BearerToken: "t", PriorityChannel: platforms.ChannelEmail, Mailer: &fakes.Mailer{}}, "not valid"},
-		{"api channel", x.Config{BearerToken: "t", Channel: platforms.ChannelAPI}, "portal or email"},
+		{"email without mailer", x.Config{BearerToken: "t", Channel: takedown.ChannelEmail, To: "legal@x.example"}, "Mailer is nil"},
+		{"email without address", x.Config{BearerToken: "t", PriorityChannel: takedown.ChannelEmail, Mailer: &fakes.Mailer{}}, "not valid"},
+		{"api channel", x.Config{BearerToken: "t", Channel: takedown.ChannelAPI}, "portal or email"},
 		{"bad country", x.Config{BearerToken: "t", Country: "Korea"}, "Country"},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
@@ -35,26 +36,26 @@ type reasonRule struct {
 // reasonRules covers the categories a label can name. other_illegal has no
 // matching label ("Infringes my rights" leads to a legal web form, not this
 // API) and needs Config.ReasonIDs.
-var reasonRules = map[platforms.Category]reasonRule{
-	platforms.DeepfakeSexual: {
+var reasonRules = map[takedown.Category]reasonRule{
+	takedown.DeepfakeSexual: {
 		primary:   []string{"sexual", "성적"},
 		secondary: []string{"nudity", "graphic sexual", "누드", "노출", "성행위"},
 	},
-	platforms.NCII: {
+	takedown.NCII: {
 		primary:   []string{"sexual", "성적"},
 		secondary: []string{"nudity", "graphic sexual", "누드", "노출", "성행위"},
 	},
-	platforms.CSAM: {
+	takedown.CSAM: {
 		primary: []string{"child abuse", "아동"},
 	},
-	platforms.Sextortion: {
+	takedown.Sextortion: {
 		primary: []string{"harassment", "bullying", "괴롭힘"},
 	},
 }
 
 // reasonFor returns the reason ids for category, from the override map or
 // from the (cached) reason list.
-func (c *Client) reasonFor(ctx context.Context, category platforms.Category) (ReasonID, error) {
+func (c *Client) reasonFor(ctx context.Context, category takedown.Category) (ReasonID, error) {
 	if r, ok := c.cfg.ReasonIDs[category]; ok {
 		return r, nil
 	}

@@ -24,6 +24,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/takedown-oss/takedown/internal/httpx"
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/adapter"
 )
@@ -66,14 +67,14 @@ type Config struct {
 	Language string
 	// Channel carries ordinary notices (api by default); PriorityChannel
 	// carries priority ones (portal by default: the Priority Flagger form).
-	Channel         platforms.Channel
-	PriorityChannel platforms.Channel
+	Channel         takedown.Channel
+	PriorityChannel takedown.Channel
 	// ReasonCacheTTL is how long the fetched reason list is trusted,
 	// DefaultReasonCacheTTL by default.
 	ReasonCacheTTL time.Duration
 	// ReasonIDs overrides the label matching for some categories; a category
 	// listed here is reported without fetching the reason list.
-	ReasonIDs map[platforms.Category]ReasonID
+	ReasonIDs map[takedown.Category]ReasonID
 	// Now is the clock, time.Now by default.
 	Now func() time.Time
 }
@@ -103,7 +104,7 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 	if cfg.AccessToken == "" && cfg.TokenSource == nil {
 		return nil, errors.New("youtube config: AccessToken or TokenSource is required")
 	}
-	base, err := adapter.NewBase(platforms.YouTube, platforms.Route{Name: "YouTube", Channel: cfg.Channel,
+	base, err := adapter.NewBase(takedown.YouTube, platforms.Route{Name: "YouTube", Channel: cfg.Channel,
 		PriorityChannel: cfg.PriorityChannel}, nil, httpClient, logger, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("youtube config: %w", err)
@@ -129,13 +130,13 @@ func New(cfg Config, httpClient *http.Client, logger *slog.Logger) (*Client, err
 
 // Send files an abuse report through the API, or, when the notice's channel
 // is the portal, sends nothing and leaves a portal task.
-func (c *Client) Send(ctx context.Context, n platforms.Notice) (platforms.Submission, error) {
+func (c *Client) Send(ctx context.Context, n takedown.Notice) (platforms.Submission, error) {
 	if n.Key == "" {
 		return platforms.Submission{}, platforms.Permanent("invalid_notice", errors.New("notice without idempotency key"))
 	}
 	ch, _ := c.base.Route.Pick(n.Priority)
-	sub := platforms.Submission{Channel: ch, Reference: platforms.NoticeReference(n.Key), SentAt: c.cfg.Now()}
-	if ch == platforms.ChannelPortal {
+	sub := platforms.Submission{Channel: ch, Reference: takedown.NoticeReference(n.Key), SentAt: c.cfg.Now()}
+	if ch == takedown.ChannelPortal {
 		sub.AwaitingPortal = true
 		return sub, nil
 	}
@@ -172,12 +173,12 @@ type reportRequest struct {
 	Language          string `json:"language,omitempty"`
 }
 
-var categoryWords = map[platforms.Category]string{
-	platforms.DeepfakeSexual: "sexually explicit deepfake",
-	platforms.NCII:           "non-consensual intimate imagery",
-	platforms.CSAM:           "child sexual abuse material",
-	platforms.Sextortion:     "sextortion",
-	platforms.OtherIllegal:   "other illegal content",
+var categoryWords = map[takedown.Category]string{
+	takedown.DeepfakeSexual: "sexually explicit deepfake",
+	takedown.NCII:           "non-consensual intimate imagery",
+	takedown.CSAM:           "child sexual abuse material",
+	takedown.Sextortion:     "sextortion",
+	takedown.OtherIllegal:   "other illegal content",
 }
 
 // maxComments caps the report's comments, in characters. The API documents
@@ -187,15 +188,15 @@ const maxComments = 500
 
 // leads open the comments by the notice's kind, so that a reviewer sees at
 // once whether this is a new request or one they have seen before.
-var leads = map[platforms.NoticeKind]string{
-	platforms.KindNotice:   "Takedown request %s from the Korean regulator",
-	platforms.KindReminder: "Reminder: takedown request %s from the Korean regulator, not yet acted on",
-	platforms.KindPriority: "Priority escalation of takedown request %s from the Korean regulator",
-	platforms.KindFollowUp: "Further information for takedown request %s from the Korean regulator, answering your question",
-	platforms.KindAppeal:   "Appeal against the rejection of takedown request %s from the Korean regulator",
+var leads = map[takedown.NoticeKind]string{
+	takedown.KindNotice:   "Takedown request %s from the Korean regulator",
+	takedown.KindReminder: "Reminder: takedown request %s from the Korean regulator, not yet acted on",
+	takedown.KindPriority: "Priority escalation of takedown request %s from the Korean regulator",
+	takedown.KindFollowUp: "Further information for takedown request %s from the Korean regulator, answering your question",
+	takedown.KindAppeal:   "Appeal against the rejection of takedown request %s from the Korean regulator",
 }
 
-func reportBody(n platforms.Notice, r ReasonID, ref, language string) ([]byte, error) {
+func reportBody(n takedown.Notice, r ReasonID, ref, language string) ([]byte, error) {
 	comments, err := reportComments(n, ref)
 	if err != nil {
 		return nil, err
@@ -216,7 +217,7 @@ func reportBody(n platforms.Notice, r ReasonID, ref, language string) ([]byte, e
 // and nothing more: the staff note (Notice.Note) may hold the victim's
 // details and stays home, while the added information is written for the
 // platform and goes. Only the added information is shortened to fit.
-func reportComments(n platforms.Notice, ref string) (string, error) {
+func reportComments(n takedown.Notice, ref string) (string, error) {
 	kind := n.Kind.Of()
 	lead, ok := leads[kind]
 	if !ok {
@@ -226,7 +227,7 @@ func reportComments(n platforms.Notice, ref string) (string, error) {
 	if n.Reference != "" {
 		parts = append(parts, "case "+n.Reference)
 	}
-	if kind != platforms.KindNotice && n.FirstReference != "" {
+	if kind != takedown.KindNotice && n.FirstReference != "" {
 		first := "first notice " + n.FirstReference
 		if !n.FirstSentAt.IsZero() {
 			first += " of " + n.FirstSentAt.UTC().Format(time.DateOnly)
@@ -242,12 +243,12 @@ func reportComments(n platforms.Notice, ref string) (string, error) {
 	}
 	head := strings.Join(parts, "; ")
 	tail := ". Illegal under the law of the Republic of Korea; please remove it."
-	if n.Priority || kind == platforms.KindPriority {
+	if n.Priority || kind == takedown.KindPriority {
 		tail += " Urgent: ongoing harm."
 	}
 	if info := oneLine(n.Information); info != "" {
 		label := "; information: "
-		if kind == platforms.KindAppeal {
+		if kind == takedown.KindAppeal {
 			label = "; grounds for reconsideration: "
 		}
 		room := maxComments - utf8.RuneCountInString(head+label+tail)
@@ -284,18 +285,18 @@ const BatchSize = 50
 
 // QuotaCost is what sending n costs of the project's daily quota: 50 units
 // for an abuse report through the API, nothing through a portal.
-func (c *Client) QuotaCost(n platforms.Notice) int {
-	if ch, _ := c.base.Route.Pick(n.Priority); ch == platforms.ChannelAPI {
+func (c *Client) QuotaCost(n takedown.Notice) int {
+	if ch, _ := c.base.Route.Pick(n.Priority); ch == takedown.ChannelAPI {
 		return 50
 	}
 	return 0
 }
 
 // Probe asks videos.list for the video's status.
-func (c *Client) Probe(ctx context.Context, content platforms.Content) (platforms.ProbeResult, error) {
-	res, err := c.ProbeMany(ctx, []platforms.Content{content})
+func (c *Client) Probe(ctx context.Context, content takedown.Content) (takedown.ProbeResult, error) {
+	res, err := c.ProbeMany(ctx, []takedown.Content{content})
 	if err != nil {
-		return platforms.ProbeResult{}, err
+		return takedown.ProbeResult{}, err
 	}
 	return res[0], nil
 }
@@ -304,7 +305,7 @@ func (c *Client) Probe(ctx context.Context, content platforms.Content) (platform
 // videos; the results come in the order of contents. An id the answer
 // leaves out is removed, as for a single video; an invalid id fails the
 // whole call, which only ever carries ids the activities checked.
-func (c *Client) ProbeMany(ctx context.Context, contents []platforms.Content) ([]platforms.ProbeResult, error) {
+func (c *Client) ProbeMany(ctx context.Context, contents []takedown.Content) ([]takedown.ProbeResult, error) {
 	if len(contents) == 0 || len(contents) > BatchSize {
 		return nil, platforms.Permanent("bad_request", fmt.Errorf("probe %d videos: one call takes 1 to %d", len(contents), BatchSize))
 	}
@@ -320,11 +321,11 @@ func (c *Client) ProbeMany(ctx context.Context, contents []platforms.Content) ([
 		return nil, fmt.Errorf("probe videos: %w", err)
 	}
 	now := c.cfg.Now()
-	out := make([]platforms.ProbeResult, len(contents))
+	out := make([]takedown.ProbeResult, len(contents))
 	if resp.Status/100 != 2 {
 		err := c.apiError(resp)
 		if pe := platforms.Classify(err); pe.Kind == platforms.KindPermanent && pe.Code == "videoNotFound" && len(contents) == 1 {
-			out[0] = platforms.ProbeResult{State: platforms.StateRemoved, Reason: "videoNotFound", CheckedAt: now}
+			out[0] = takedown.ProbeResult{State: takedown.ProbeRemoved, Reason: "videoNotFound", CheckedAt: now}
 			return out, nil
 		}
 		return nil, fmt.Errorf("probe videos: %w", err)
@@ -347,7 +348,7 @@ func (c *Client) ProbeMany(ctx context.Context, contents []platforms.Content) ([
 		stray = stray || !asked[v.ID]
 	}
 	for i, content := range contents {
-		res := platforms.ProbeResult{CheckedAt: now}
+		res := takedown.ProbeResult{CheckedAt: now}
 		j, ok := byID[content.ID]
 		switch {
 		case ok:
@@ -358,9 +359,9 @@ func (c *Client) ProbeMany(ctx context.Context, contents []platforms.Content) ([
 		case stray:
 			// An answer naming a video nobody asked for cannot be trusted to
 			// have left the others out because they are gone.
-			res.State, res.Reason = platforms.StateUnknown, "videos.list returned another video"
+			res.State, res.Reason = takedown.ProbeUnknown, "videos.list returned another video"
 		default:
-			res.State, res.Reason = platforms.StateRemoved, "video not returned"
+			res.State, res.Reason = takedown.ProbeRemoved, "video not returned"
 		}
 		out[i] = res
 	}
@@ -374,7 +375,7 @@ type videoStatus struct {
 	FailureReason   string `json:"failureReason"`
 }
 
-func videoState(st videoStatus) (platforms.ProbeState, string) {
+func videoState(st videoStatus) (takedown.ProbeState, string) {
 	switch st.UploadStatus {
 	case "deleted", "rejected", "failed":
 		reason := "uploadStatus=" + st.UploadStatus
@@ -384,17 +385,17 @@ func videoState(st videoStatus) (platforms.ProbeState, string) {
 		if st.FailureReason != "" {
 			reason += " failureReason=" + st.FailureReason
 		}
-		return platforms.StateRemoved, reason
+		return takedown.ProbeRemoved, reason
 	case "processed", "uploaded":
 		if st.PrivacyStatus == "private" {
 			// A private video is out of public view but not removed: its
 			// owner can make it public again at any moment. Reporting it as
 			// removed would close the takedown on something still there.
-			return platforms.StateUnknown, "private"
+			return takedown.ProbeUnknown, "private"
 		}
-		return platforms.StatePresent, "uploadStatus=" + st.UploadStatus
+		return takedown.ProbePresent, "uploadStatus=" + st.UploadStatus
 	default:
-		return platforms.StateUnknown, "uploadStatus=" + cmp.Or(st.UploadStatus, "missing")
+		return takedown.ProbeUnknown, "uploadStatus=" + cmp.Or(st.UploadStatus, "missing")
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 	"github.com/takedown-oss/takedown/platforms/internal/fakes"
 	"github.com/takedown-oss/takedown/platforms/youtube"
@@ -122,10 +123,10 @@ const reasonsEN = `{
  ]
 }`
 
-func notice(cat platforms.Category) platforms.Notice {
-	return platforms.Notice{
+func notice(cat takedown.Category) takedown.Notice {
+	return takedown.Notice{
 		Key:            key,
-		Content:        platforms.Content{Platform: platforms.YouTube, ID: videoID, URL: "https://www.youtube.com/watch?v=" + videoID},
+		Content:        takedown.Content{Platform: takedown.YouTube, ID: videoID, URL: "https://www.youtube.com/watch?v=" + videoID},
 		Category:       cat,
 		LegalGround:    "정보통신망법 제44조의7",
 		Reference:      "KCSC-2025-000777",
@@ -142,7 +143,7 @@ func googleError(code int, domain, reason string) string {
 
 var (
 	listReasonsReq = recorded{Method: "GET", Target: "/youtube/v3/videoAbuseReportReasons?part=id,snippet&hl=ko_KR", Auth: "Bearer " + token}
-	ref            = platforms.NoticeReference(key)
+	ref            = takedown.NoticeReference(key)
 	comments       = "Takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777; category: sexually explicit deepfake; " +
 		"legal ground: 정보통신망법 제44조의7; evidence digest: sha256:ab12. Illegal under the law of the Republic of Korea; please remove it."
 )
@@ -155,27 +156,27 @@ func TestSendReportsAbuse(t *testing.T) {
 	tests := []struct {
 		name     string
 		reasons  string
-		category platforms.Category
-		override map[platforms.Category]youtube.ReasonID
+		category takedown.Category
+		override map[takedown.Category]youtube.ReasonID
 		wantReqs []recorded
 	}{
 		{
-			name: "korean labels", reasons: reasonsKO, category: platforms.DeepfakeSexual,
+			name: "korean labels", reasons: reasonsKO, category: takedown.DeepfakeSexual,
 			wantReqs: []recorded{listReasonsReq, reportReq(`{"videoId":"dQw4w9WgXcQ","reasonId":"S","secondaryReasonId":"32","comments":"` + comments + `","language":"ko_KR"}`)},
 		},
 		{
-			name: "english labels", reasons: reasonsEN, category: platforms.NCII,
+			name: "english labels", reasons: reasonsEN, category: takedown.NCII,
 			wantReqs: []recorded{listReasonsReq, reportReq(`{"videoId":"dQw4w9WgXcQ","reasonId":"S","secondaryReasonId":"32","comments":"` +
 				strings.Replace(comments, "sexually explicit deepfake", "non-consensual intimate imagery", 1) + `","language":"ko_KR"}`)},
 		},
 		{
-			name: "no secondary reason is omitted", reasons: reasonsKO, category: platforms.CSAM,
+			name: "no secondary reason is omitted", reasons: reasonsKO, category: takedown.CSAM,
 			wantReqs: []recorded{listReasonsReq, reportReq(`{"videoId":"dQw4w9WgXcQ","reasonId":"C","comments":"` +
 				strings.Replace(comments, "sexually explicit deepfake", "child sexual abuse material", 1) + `","language":"ko_KR"}`)},
 		},
 		{
-			name: "override skips the reason list", category: platforms.OtherIllegal,
-			override: map[platforms.Category]youtube.ReasonID{platforms.OtherIllegal: {Reason: "R", Secondary: "R.1"}},
+			name: "override skips the reason list", category: takedown.OtherIllegal,
+			override: map[takedown.Category]youtube.ReasonID{takedown.OtherIllegal: {Reason: "R", Secondary: "R.1"}},
 			wantReqs: []recorded{reportReq(`{"videoId":"dQw4w9WgXcQ","reasonId":"R","secondaryReasonId":"R.1","comments":"` +
 				strings.Replace(comments, "sexually explicit deepfake", "other illegal content", 1) + `","language":"ko_KR"}`)},
 		},
@@ -192,7 +193,7 @@ func TestSendReportsAbuse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := platforms.Submission{Channel: platforms.ChannelAPI, Reference: ref, SentAt: t0}
+			want := platforms.Submission{Channel: takedown.ChannelAPI, Reference: ref, SentAt: t0}
 			if sub != want {
 				t.Errorf("submission = %+v, want %+v", sub, want)
 			}
@@ -205,13 +206,13 @@ func TestSendPortalSendsNothing(t *testing.T) {
 	api := newFakeAPI(t, map[string]fakes.Answer{})
 	clk := &clock{t: t0}
 	c := newClient(t, api, clk, nil)
-	n := notice(platforms.DeepfakeSexual)
+	n := notice(takedown.DeepfakeSexual)
 	n.Priority = true
 	sub, err := c.Send(context.Background(), n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := platforms.Submission{Channel: platforms.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true}
+	want := platforms.Submission{Channel: takedown.ChannelPortal, Reference: ref, SentAt: t0, AwaitingPortal: true}
 	if sub != want {
 		t.Errorf("submission = %+v, want %+v", sub, want)
 	}
@@ -238,7 +239,7 @@ func TestReasonCache(t *testing.T) {
 		return n
 	}
 	send := func() error {
-		_, err := c.Send(ctx, notice(platforms.DeepfakeSexual))
+		_, err := c.Send(ctx, notice(takedown.DeepfakeSexual))
 		return err
 	}
 
@@ -279,7 +280,7 @@ func TestSendErrors(t *testing.T) {
 		now      time.Time
 		reasons  fakes.Answer
 		report   fakes.Answer
-		category platforms.Category
+		category takedown.Category
 		kind     platforms.ErrorKind
 		code     string
 		wait     time.Duration
@@ -360,7 +361,7 @@ func TestSendErrors(t *testing.T) {
 			kind:    platforms.KindTransient, code: "malformed_response",
 		},
 		{
-			name: "no reason for other_illegal", now: t0, category: platforms.OtherIllegal,
+			name: "no reason for other_illegal", now: t0, category: takedown.OtherIllegal,
 			kind: platforms.KindPermanent, code: "reason_unmapped",
 		},
 	}
@@ -376,7 +377,7 @@ func TestSendErrors(t *testing.T) {
 			}
 			api := newFakeAPI(t, map[string]fakes.Answer{"/videoAbuseReportReasons": reasons, "/videos/reportAbuse": report})
 			c := newClient(t, api, &clock{t: tt.now}, nil)
-			_, err := c.Send(context.Background(), notice(cmp.Or(tt.category, platforms.DeepfakeSexual)))
+			_, err := c.Send(context.Background(), notice(cmp.Or(tt.category, takedown.DeepfakeSexual)))
 			assertError(t, err, tt.kind, tt.code, tt.wait)
 		})
 	}
@@ -386,7 +387,7 @@ func TestNetworkErrorHidesTheVideo(t *testing.T) {
 	api := newFakeAPI(t, map[string]fakes.Answer{})
 	c := newClient(t, api, &clock{t: t0}, nil)
 	api.srv.Close()
-	_, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.YouTube, ID: videoID})
+	_, err := c.Probe(context.Background(), takedown.Content{Platform: takedown.YouTube, ID: videoID})
 	assertError(t, err, platforms.KindTransient, "network", 0)
 	if strings.Contains(err.Error(), videoID) {
 		t.Errorf("error names the video: %v", err)
@@ -400,7 +401,7 @@ func TestTokenSource(t *testing.T) {
 		cfg.AccessToken = ""
 		cfg.TokenSource = func(context.Context) (string, error) { calls++; return "fresh-token", nil }
 	})
-	if _, err := c.Probe(context.Background(), platforms.Content{ID: videoID}); err != nil {
+	if _, err := c.Probe(context.Background(), takedown.Content{ID: videoID}); err != nil {
 		t.Fatal(err)
 	}
 	if got := api.requests()[0].Auth; got != "Bearer fresh-token" || calls != 1 {
@@ -410,7 +411,7 @@ func TestTokenSource(t *testing.T) {
 	failing := newClient(t, api, &clock{t: t0}, func(cfg *youtube.Config) {
 		cfg.TokenSource = func(context.Context) (string, error) { return "", errors.New("refresh failed") }
 	})
-	_, err := failing.Probe(context.Background(), platforms.Content{ID: videoID})
+	_, err := failing.Probe(context.Background(), takedown.Content{ID: videoID})
 	assertError(t, err, platforms.KindTransient, "token", 0)
 }
 
@@ -426,26 +427,26 @@ func TestProbe(t *testing.T) {
 	tests := []struct {
 		name   string
 		answer fakes.Answer
-		state  platforms.ProbeState
+		state  takedown.ProbeState
 		reason string
 		kind   platforms.ErrorKind
 		code   string
 		wait   time.Duration
 	}{
 		{name: "no items", answer: fakes.Answer{Status: 200, Body: `{"kind":"youtube#videoListResponse","items":[],"pageInfo":{"totalResults":0,"resultsPerPage":0}}`},
-			state: platforms.StateRemoved, reason: "video not returned"},
+			state: takedown.ProbeRemoved, reason: "video not returned"},
 		{name: "rejected for legal reasons", answer: fakes.Answer{Status: 200, Body: item("rejected", "public", "legal")},
-			state: platforms.StateRemoved, reason: "uploadStatus=rejected rejectionReason=legal"},
+			state: takedown.ProbeRemoved, reason: "uploadStatus=rejected rejectionReason=legal"},
 		{name: "deleted", answer: fakes.Answer{Status: 200, Body: item("deleted", "public", "")},
-			state: platforms.StateRemoved, reason: "uploadStatus=deleted"},
+			state: takedown.ProbeRemoved, reason: "uploadStatus=deleted"},
 		{name: "public", answer: fakes.Answer{Status: 200, Body: item("processed", "public", "")},
-			state: platforms.StatePresent, reason: "uploadStatus=processed"},
+			state: takedown.ProbePresent, reason: "uploadStatus=processed"},
 		{name: "unlisted is still reachable", answer: fakes.Answer{Status: 200, Body: item("uploaded", "unlisted", "")},
-			state: platforms.StatePresent, reason: "uploadStatus=uploaded"},
+			state: takedown.ProbePresent, reason: "uploadStatus=uploaded"},
 		{name: "private is not removed", answer: fakes.Answer{Status: 200, Body: item("processed", "private", "")},
-			state: platforms.StateUnknown, reason: "private"},
+			state: takedown.ProbeUnknown, reason: "private"},
 		{name: "unknown upload status", answer: fakes.Answer{Status: 200, Body: item("queued", "public", "")},
-			state: platforms.StateUnknown, reason: "uploadStatus=queued"},
+			state: takedown.ProbeUnknown, reason: "uploadStatus=queued"},
 		{name: "malformed 200", answer: fakes.Answer{Status: 200, Body: `{"items": [{"id": `},
 			kind: platforms.KindTransient, code: "malformed_response"},
 		{name: "200 without items", answer: fakes.Answer{Status: 200, Body: `{}`},
@@ -461,7 +462,7 @@ func TestProbe(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			api := newFakeAPI(t, map[string]fakes.Answer{"/videos": tt.answer})
 			c := newClient(t, api, &clock{t: t0}, nil)
-			res, err := c.Probe(context.Background(), platforms.Content{Platform: platforms.YouTube, ID: videoID, URL: "https://www.youtube.com/watch?v=" + videoID})
+			res, err := c.Probe(context.Background(), takedown.Content{Platform: takedown.YouTube, ID: videoID, URL: "https://www.youtube.com/watch?v=" + videoID})
 			assertRequests(t, api.requests(), []recorded{{Method: "GET", Target: "/youtube/v3/videos?part=status&id=" + videoID, Auth: "Bearer " + token}})
 			if tt.kind != "" {
 				assertError(t, err, tt.kind, tt.code, tt.wait)
@@ -470,7 +471,7 @@ func TestProbe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := platforms.ProbeResult{State: tt.state, Reason: tt.reason, CheckedAt: t0}
+			want := takedown.ProbeResult{State: tt.state, Reason: tt.reason, CheckedAt: t0}
 			if res.State != want.State || res.Reason != want.Reason || !res.CheckedAt.Equal(want.CheckedAt) || res.Countries != nil {
 				t.Errorf("probe = %+v, want %+v", res, want)
 			}
@@ -486,9 +487,9 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"no token", youtube.Config{}, "AccessToken or TokenSource"},
 		{"bad base URL", youtube.Config{AccessToken: "t", BaseURL: "googleapis.com/youtube"}, "BaseURL"},
-		{"email channel", youtube.Config{AccessToken: "t", Channel: platforms.ChannelEmail}, "Channel"},
-		{"unknown category override", youtube.Config{AccessToken: "t", ReasonIDs: map[platforms.Category]youtube.ReasonID{"spam": {Reason: "S"}}}, "unknown category"},
-		{"empty override", youtube.Config{AccessToken: "t", ReasonIDs: map[platforms.Category]youtube.ReasonID{platforms.CSAM: {}}}, "empty Reason"},
+		{"email channel", youtube.Config{AccessToken: "t", Channel: takedown.ChannelEmail}, "Channel"},
+		{"unknown category override", youtube.Config{AccessToken: "t", ReasonIDs: map[takedown.Category]youtube.ReasonID{"spam": {Reason: "S"}}}, "unknown category"},
+		{"empty override", youtube.Config{AccessToken: "t", ReasonIDs: map[takedown.Category]youtube.ReasonID{takedown.CSAM: {}}}, "empty Reason"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -535,32 +536,32 @@ func TestSendSaysWhatKindOfNotice(t *testing.T) {
 	const closing = ". Illegal under the law of the Republic of Korea; please remove it."
 	tests := []struct {
 		name   string
-		mutate func(*platforms.Notice)
+		mutate func(*takedown.Notice)
 		want   string
 	}{
-		{"first notice", func(n *platforms.Notice) {},
+		{"first notice", func(n *takedown.Notice) {},
 			"Takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777" + facts + closing},
-		{"explicit first notice ignores a first reference", func(n *platforms.Notice) {
-			n.Kind, n.FirstReference = platforms.KindNotice, "TKD-000000000001"
+		{"explicit first notice ignores a first reference", func(n *takedown.Notice) {
+			n.Kind, n.FirstReference = takedown.KindNotice, "TKD-000000000001"
 		}, "Takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777" + facts + closing},
-		{"reminder", func(n *platforms.Notice) {
-			n.Kind, n.FirstReference, n.FirstSentAt = platforms.KindReminder, "TKD-000000000001", first
+		{"reminder", func(n *takedown.Notice) {
+			n.Kind, n.FirstReference, n.FirstSentAt = takedown.KindReminder, "TKD-000000000001", first
 		}, "Reminder: takedown request " + ref + " from the Korean regulator, not yet acted on; case KCSC-2025-000777; " +
 			"first notice TKD-000000000001 of 2025-03-10" + facts + closing},
-		{"reminder without the first notice's date", func(n *platforms.Notice) {
-			n.Kind, n.FirstReference = platforms.KindReminder, "TKD-000000000001"
+		{"reminder without the first notice's date", func(n *takedown.Notice) {
+			n.Kind, n.FirstReference = takedown.KindReminder, "TKD-000000000001"
 		}, "Reminder: takedown request " + ref + " from the Korean regulator, not yet acted on; case KCSC-2025-000777; " +
 			"first notice TKD-000000000001" + facts + closing},
-		{"priority", func(n *platforms.Notice) {
-			n.Kind, n.FirstReference, n.FirstSentAt = platforms.KindPriority, "TKD-000000000001", first
+		{"priority", func(n *takedown.Notice) {
+			n.Kind, n.FirstReference, n.FirstSentAt = takedown.KindPriority, "TKD-000000000001", first
 		}, "Priority escalation of takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777; " +
 			"first notice TKD-000000000001 of 2025-03-10" + facts + closing + " Urgent: ongoing harm."},
-		{"follow-up", func(n *platforms.Notice) {
-			n.Kind, n.Information = platforms.KindFollowUp, "The uploader is\nnot the person shown."
+		{"follow-up", func(n *takedown.Notice) {
+			n.Kind, n.Information = takedown.KindFollowUp, "The uploader is\nnot the person shown."
 		}, "Further information for takedown request " + ref + " from the Korean regulator, answering your question; " +
 			"case KCSC-2025-000777" + facts + "; information: The uploader is not the person shown." + closing},
-		{"appeal", func(n *platforms.Notice) {
-			n.Kind, n.Information = platforms.KindAppeal, "A court order (2025가합123) confirms the images are synthetic."
+		{"appeal", func(n *takedown.Notice) {
+			n.Kind, n.Information = takedown.KindAppeal, "A court order (2025가합123) confirms the images are synthetic."
 		}, "Appeal against the rejection of takedown request " + ref + " from the Korean regulator; case KCSC-2025-000777" +
 			facts + "; grounds for reconsideration: A court order (2025가합123) confirms the images are synthetic." + closing},
 	}
@@ -571,7 +572,7 @@ func TestSendSaysWhatKindOfNotice(t *testing.T) {
 				"/videos/reportAbuse":      {Status: 204},
 			})
 			c := newClient(t, api, &clock{t: t0}, nil)
-			n := notice(platforms.DeepfakeSexual)
+			n := notice(takedown.DeepfakeSexual)
 			tt.mutate(&n)
 			if _, err := c.Send(context.Background(), n); err != nil {
 				t.Fatal(err)
@@ -591,8 +592,8 @@ func TestSendShortensLongInformation(t *testing.T) {
 		"/videos/reportAbuse":      {Status: 204},
 	})
 	c := newClient(t, api, &clock{t: t0}, nil)
-	n := notice(platforms.DeepfakeSexual)
-	n.Kind, n.Information = platforms.KindAppeal, strings.Repeat("합성", 400)
+	n := notice(takedown.DeepfakeSexual)
+	n.Kind, n.Information = takedown.KindAppeal, strings.Repeat("합성", 400)
 	if _, err := c.Send(context.Background(), n); err != nil {
 		t.Fatal(err)
 	}
@@ -654,7 +655,7 @@ func TestSendTellsWhetherTheReportLeft(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.Send(context.Background(), notice(platforms.DeepfakeSexual))
+			_, err = c.Send(context.Background(), notice(takedown.DeepfakeSexual))
 			if err == nil {
 				t.Fatal("sent, want a timeout")
 			}
@@ -667,7 +668,7 @@ func TestSendTellsWhetherTheReportLeft(t *testing.T) {
 
 func TestProbeMany(t *testing.T) {
 	a, b, c := "aaaaaaaaaaa", "bbbbbbbbbbb", "ccccccccccc"
-	contents := []platforms.Content{{Platform: platforms.YouTube, ID: a}, {Platform: platforms.YouTube, ID: b}, {Platform: platforms.YouTube, ID: c}}
+	contents := []takedown.Content{{Platform: takedown.YouTube, ID: a}, {Platform: takedown.YouTube, ID: b}, {Platform: takedown.YouTube, ID: c}}
 	list := func(items ...string) string {
 		return `{"kind":"youtube#videoListResponse","items":[` + strings.Join(items, ",") + `]}`
 	}
@@ -682,7 +683,7 @@ func TestProbeMany(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertRequests(t, api.requests(), []recorded{{Method: "GET", Target: "/youtube/v3/videos?part=status&id=" + a + "%2C" + b + "%2C" + c, Auth: "Bearer " + token}})
-		want := []platforms.ProbeState{platforms.StatePresent, platforms.StateRemoved, platforms.StateRemoved}
+		want := []takedown.ProbeState{takedown.ProbePresent, takedown.ProbeRemoved, takedown.ProbeRemoved}
 		for i, r := range res {
 			if r.State != want[i] || !r.CheckedAt.Equal(t0) {
 				t.Errorf("result %d = %+v, want %s", i, r, want[i])
@@ -698,15 +699,15 @@ func TestProbeMany(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res[0].State != platforms.StatePresent || res[1].State != platforms.StateUnknown || res[2].State != platforms.StateUnknown {
+		if res[0].State != takedown.ProbePresent || res[1].State != takedown.ProbeUnknown || res[2].State != takedown.ProbeUnknown {
 			t.Errorf("states %s %s %s, want present unknown unknown", res[0].State, res[1].State, res[2].State)
 		}
 	})
 	t.Run("more than a call takes", func(t *testing.T) {
 		api := newFakeAPI(t, nil)
-		many := make([]platforms.Content, youtube.BatchSize+1)
+		many := make([]takedown.Content, youtube.BatchSize+1)
 		for i := range many {
-			many[i] = platforms.Content{Platform: platforms.YouTube, ID: a}
+			many[i] = takedown.Content{Platform: takedown.YouTube, ID: a}
 		}
 		_, err := newClient(t, api, &clock{t: t0}, nil).ProbeMany(context.Background(), many)
 		assertError(t, err, platforms.KindPermanent, "bad_request", 0)

@@ -12,13 +12,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
 
 // MailCall is one notice a Mailer was asked to e-mail.
 type MailCall struct {
 	To, Label string
-	Notice    platforms.Notice
+	Notice    takedown.Notice
 }
 
 // Mailer is a platforms.Mailer that records every call and answers with
@@ -34,7 +35,7 @@ type Mailer struct {
 var _ platforms.Mailer = (*Mailer)(nil)
 
 // SendNotice records the call and answers as configured.
-func (m *Mailer) SendNotice(_ context.Context, to string, n platforms.Notice, label string) (string, error) {
+func (m *Mailer) SendNotice(_ context.Context, to string, n takedown.Notice, label string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls = append(m.calls, MailCall{To: to, Label: label, Notice: n})

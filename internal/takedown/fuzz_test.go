@@ -1,4 +1,4 @@
-package platforms_test
+package takedown_test
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
 // FuzzParseURL checks the properties the rest of the system leans on: a
@@ -21,12 +21,12 @@ func FuzzParseURL(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		c, err := platforms.ParseURL(raw)
+		c, err := takedown.ParseURL(raw)
 		if err != nil {
-			if !errors.Is(err, platforms.ErrMalformedURL) && !errors.Is(err, platforms.ErrUnsupportedURL) {
+			if !errors.Is(err, takedown.ErrMalformedURL) && !errors.Is(err, takedown.ErrUnsupportedURL) {
 				t.Fatalf("ParseURL(%q): error %v wraps neither sentinel", raw, err)
 			}
-			if c != (platforms.Content{}) {
+			if c != (takedown.Content{}) {
 				t.Fatalf("ParseURL(%q) returned %+v with its error", raw, c)
 			}
 			// A bounded message cannot be carrying the whole input along.
@@ -43,7 +43,7 @@ func FuzzParseURL(f *testing.F) {
 		}
 		checkCanonical(t, c.URL)
 
-		again, err := platforms.ParseURL(c.URL)
+		again, err := takedown.ParseURL(c.URL)
 		if err != nil {
 			t.Fatalf("ParseURL(%q) = %+v, but its URL does not parse: %v", raw, c, err)
 		}
@@ -51,7 +51,7 @@ func FuzzParseURL(f *testing.F) {
 			t.Fatalf("ParseURL(%q) = %+v, but its URL parses to %+v", raw, c, again)
 		}
 
-		fromID, err := platforms.ParseContentID(c.Platform, c.ID)
+		fromID, err := takedown.ParseContentID(c.Platform, c.ID)
 		if err != nil {
 			t.Fatalf("ParseURL(%q) = %+v, but ParseContentID refuses its ID: %v", raw, c, err)
 		}

@@ -1,4 +1,4 @@
-package platforms
+package takedown
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package platforms
+package takedown
 
 import (
 	"errors"
@@ -14,6 +14,13 @@ import (
 // maxURLLen bounds what is accepted as one URL: every real post URL, tracking
 // parameters included, fits well inside it, and a pasted document does not.
 const maxURLLen = 2048
+
+// ErrUnsupportedURL is returned by ParseURL for a URL on a host or of a shape
+// the system does not handle.
+var ErrUnsupportedURL = errors.New("unsupported URL")
+
+// ErrMalformedURL is returned by ParseURL for input that is not a URL.
+var ErrMalformedURL = errors.New("malformed URL")
 
 // ErrInvalidContentID is returned by ParseContentID for an id that is not in
 // the normalized form ParseURL produces.
