@@ -94,16 +94,26 @@ func writeXInvalid(w http.ResponseWriter, param, value, message string) {
 	})
 }
 
-// xTweet answers GET /2/tweets/:id. A post that is gone comes back as
-// HTTP 200 with an errors array, not as a 404.
-func (s *Simulator) xTweet(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
+// xAdmit answers what X answers before looking anything up: 401 without a
+// bearer token, 429 once the window's requests are spent (every lookup,
+// of one post or a hundred, is one request of it).
+func (s *Simulator) xAdmit(w http.ResponseWriter, r *http.Request) bool {
 	if bearerToken(r) == "" {
 		s.xRateHeaders(w, false)
 		writeJSON(w, http.StatusUnauthorized, xProblem{Title: "Unauthorized", Type: "about:blank", Status: http.StatusUnauthorized, Detail: "Unauthorized"})
-		return
+		return false
 	}
 	if !s.xRateHeaders(w, true) {
 		writeJSON(w, http.StatusTooManyRequests, xProblem{Title: "Too Many Requests", Type: "about:blank", Status: http.StatusTooManyRequests, Detail: "Too Many Requests"})
+		return false
+	}
+	return true
+}
+
+// xTweet answers GET /2/tweets/:id. A post that is gone comes back as
+// HTTP 200 with an errors array, not as a 404.
+func (s *Simulator) xTweet(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
+	if !s.xAdmit(w, r) {
 		return
 	}
 	id := r.PathValue("id")
@@ -176,13 +186,7 @@ func identifyTweets(r *http.Request) []takedown.Content {
 // xTweets answers GET /2/tweets?ids=: the posts found under data, one
 // error each for those that are gone, one request of the window for all.
 func (s *Simulator) xTweets(w http.ResponseWriter, r *http.Request, cs []takedown.Content) {
-	if bearerToken(r) == "" {
-		s.xRateHeaders(w, false)
-		writeJSON(w, http.StatusUnauthorized, xProblem{Title: "Unauthorized", Type: "about:blank", Status: http.StatusUnauthorized, Detail: "Unauthorized"})
-		return
-	}
-	if !s.xRateHeaders(w, true) {
-		writeJSON(w, http.StatusTooManyRequests, xProblem{Title: "Too Many Requests", Type: "about:blank", Status: http.StatusTooManyRequests, Detail: "Too Many Requests"})
+	if !s.xAdmit(w, r) {
 		return
 	}
 	raw := r.URL.Query().Get("ids")

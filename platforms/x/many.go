@@ -14,6 +14,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/httpx"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
+	"github.com/takedown-oss/takedown/platforms/adapter"
 )
 
 // BatchSize is how many posts one GET /2/tweets?ids= looks up, for one
@@ -32,15 +33,9 @@ type postsResponse struct {
 // in the order of contents. A post the answer names neither among the data
 // nor among the errors is unknown: silence is not removal.
 func (c *Client) ProbeMany(ctx context.Context, contents []takedown.Content) ([]takedown.ProbeResult, error) {
-	if len(contents) == 0 || len(contents) > BatchSize {
-		return nil, platforms.Permanent("bad_request", fmt.Errorf("look up %d posts: one request takes 1 to %d", len(contents), BatchSize))
-	}
-	ids := make([]string, len(contents))
-	for i, content := range contents {
-		if !isStatusID(content.ID) {
-			return nil, platforms.Permanent("invalid_content_id", errors.New("not a numeric X post id"))
-		}
-		ids[i] = content.ID
+	ids, err := adapter.BatchIDs(contents, BatchSize, isStatusID, "posts", "not a numeric X post id")
+	if err != nil {
+		return nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
 		c.cfg.APIBaseURL+"/2/tweets?ids="+url.QueryEscape(strings.Join(ids, ","))+"&tweet.fields=withheld", nil)

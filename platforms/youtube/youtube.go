@@ -306,15 +306,9 @@ func (c *Client) Probe(ctx context.Context, content takedown.Content) (takedown.
 // leaves out is removed, as for a single video; an invalid id fails the
 // whole call, which only ever carries ids the activities checked.
 func (c *Client) ProbeMany(ctx context.Context, contents []takedown.Content) ([]takedown.ProbeResult, error) {
-	if len(contents) == 0 || len(contents) > BatchSize {
-		return nil, platforms.Permanent("bad_request", fmt.Errorf("probe %d videos: one call takes 1 to %d", len(contents), BatchSize))
-	}
-	ids := make([]string, len(contents))
-	for i, content := range contents {
-		if !validVideoID(content.ID) {
-			return nil, platforms.Permanent("invalid_content_id", errors.New("not an 11-character YouTube video id"))
-		}
-		ids[i] = content.ID
+	ids, err := adapter.BatchIDs(contents, BatchSize, validVideoID, "videos", "not an 11-character YouTube video id")
+	if err != nil {
+		return nil, err
 	}
 	resp, err := c.do(ctx, http.MethodGet, "/videos?part=status&id="+url.QueryEscape(strings.Join(ids, ",")), nil)
 	if err != nil {
