@@ -72,7 +72,8 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (takedown.ProbeRe
 		_ = activity.GetHeartbeatDetails(ctx, &prev)
 	}
 	if in.ConfirmGap <= 0 {
-		prev = sighting{}
+		// Nothing to confirm; only the slot asked for counts.
+		prev = sighting{Slot: prev.Slot}
 	}
 	if err := a.awaitSlot(ctx, in, prev); err != nil {
 		return takedown.ProbeResult{}, err

@@ -56,3 +56,27 @@ func TestScheduledProbeKeepsToItsSlots(t *testing.T) {
 		t.Errorf("confirming probe in %s, want at the 09:30 slot", d)
 	}
 }
+
+// TestScheduledRecheckKeepsItsSlot: a re-check (nothing to confirm) whose
+// retry was asked for a slot probes when it comes, however late the engine
+// delivers it; forgetting the slot would leave it waiting for ever.
+func TestScheduledRecheckKeepsItsSlot(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	_, c := h.takedownFor(youtubeURL)
+	in := activities.ProbeInput{Content: c, Schedule: activities.ProbeSchedule{Slot: time.Second, Early: time.Second, Late: time.Second}}
+	slot := t0.Add(time.Second)
+	h.clock.Advance(1600 * time.Millisecond) // 600 ms into a slot: past its tolerance
+
+	if _, err := h.probe(h.newEnv(nil), in); err == nil {
+		t.Fatal("a first attempt past the slot's tolerance probed")
+	}
+	env := h.newEnv(nil)
+	env.SetHeartbeatDetails(map[string]any{"slot": slot})
+	res, err := h.probe(env, in)
+	if err != nil {
+		t.Fatalf("the attempt asked for a slot, delivered late: %v", err)
+	}
+	if res.State != takedown.ProbePresent || h.sim.Requests(simulator.RouteYouTubeVideos) != 1 {
+		t.Errorf("result %+v after %d calls, want one call answering present", res, h.sim.Requests(simulator.RouteYouTubeVideos))
+	}
+}

@@ -239,14 +239,12 @@ func (p Policy) For(pl takedown.Platform, c takedown.Category) workflows.Policy 
 	}
 }
 
-// schedule resolves the probe grid. A slot is at least 200 ms, however
-// the policy is scaled: a probe that reaches the worker later than a
-// quarter slot after its first slot waits for the next, and the engine's
-// timers on a busy machine are not more precise than some tens of
-// milliseconds. (Later attempts probe however late they come: they carry
-// the slot they asked for.)
+// schedule resolves the probe grid. A slot is at least a second, however
+// the policy is scaled: the engine retries an activity no sooner than that
+// (a shorter wait comes back after about a second), so a finer grid would
+// only be missed.
 func schedule(r Rule, scale func(*Duration, time.Duration) time.Duration) activities.ProbeSchedule {
-	const floor = 200 * time.Millisecond
+	const floor = time.Second
 	slot := scale(r.ProbeSlot, floor)
 	if slot <= 0 {
 		return activities.ProbeSchedule{}
