@@ -317,3 +317,19 @@ func TestMetaWebPage(t *testing.T) {
 		t.Errorf("Requests(web) = %d, want %d", got, len(tests))
 	}
 }
+
+func TestXTweetsLookup(t *testing.T) {
+	e := newEnv(t, Config{XRateLimit: 5})
+	mustSet(t, e.sim, takedown.X, "2", Behaviour{Initial: StatusRemoved})
+	r := xGet(e, t, "/x/2/tweets?ids=1,2,3&tweet.fields=withheld")
+	assertStatus(t, r, http.StatusOK)
+	assertJSON(t, r.body, `{"data":[{"id":"1","text":"Simulated post 1.","edit_history_tweet_ids":["1"]},{"id":"3","text":"Simulated post 3.","edit_history_tweet_ids":["3"]}],`+
+		`"errors":[{"value":"2","detail":"Could not find tweet with id: [2].","title":"Not Found Error","resource_type":"tweet","parameter":"ids","resource_id":"2","type":"https://api.twitter.com/2/problems/resource-not-found"}]}`)
+	if r.header.Get("x-rate-limit-remaining") != "4" {
+		t.Errorf("remaining %s, want 4: three posts are one request", r.header.Get("x-rate-limit-remaining"))
+	}
+	assertStatus(t, xGet(e, t, "/x/2/tweets?ids=1,abc"), http.StatusBadRequest)
+	if got := e.sim.Requests(RouteXTweets); got != 2 {
+		t.Errorf("Requests = %d, want 2", got)
+	}
+}
