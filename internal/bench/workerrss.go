@@ -16,8 +16,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/sethvargo/go-retry"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
@@ -80,6 +82,9 @@ type WorkerRSSReport struct {
 	// StartSeconds is from the first start until every workflow was
 	// started and its takedown written, as the API does on a confirmation.
 	StartSeconds float64 `json:"all_started_s"`
+	// StartRetries counts starts that failed (the engine's deadline passed)
+	// and were made again.
+	StartRetries int `json:"start_retries"`
 	// AllWaitingSeconds is from the first start until the simulator had
 	// seen, for every takedown, its notice and its first probe: each then
 	// has a probe in flight (retried every 30 minutes) and its rung's timer
@@ -111,8 +116,12 @@ type WorkerSample struct {
 
 // Summary is the report in one line.
 func (r *WorkerRSSReport) Summary() string {
-	if r.Max == nil {
+	if r.Max == nil || r.Idle == nil {
 		return fmt.Sprintf("worker rss: %d takedowns: no reading (%s)", r.Takedowns, strings.Join(r.Errors, "; "))
+	}
+	if r.AllWaitingSeconds == 0 {
+		return fmt.Sprintf("worker rss: NOT all waiting (%d of %d noticed, %d probed); worker VmRSS max %.0f MB (VmHWM %.0f MB, idle %.0f MB)",
+			r.Noticed, r.Takedowns, r.Probed, r.Max.RSSMB, r.Max.HWMMB, r.Idle.RSSMB)
 	}
 	return fmt.Sprintf("worker rss: %d takedowns waiting after %.0f s; worker VmRSS max %.0f MB (VmHWM %.0f MB, idle %.0f MB), "+
 		"Go heap in use %.0f MB, %d workflows in the sticky cache",
@@ -170,7 +179,7 @@ func RunWorkerRSS(ctx context.Context, cfg WorkerRSSConfig) (*WorkerRSSReport, e
 		Note: "VmRSS and VmHWM of the `takedown worker` process alone, from /proc/PID/status; the Go figures from its " +
 			"/metrics (go_memstats_*). The engine, PostgreSQL, the simulator and the starter are other processes or this one",
 		Stack: []string{
-			"engine: the Temporal CLI's dev server (`temporal server start-dev`, SQLite file), its own process, nothing pre-registered; `takedown setup` registers the search attributes",
+			"engine: the Temporal CLI's dev server (`temporal server start-dev`, SQLite in memory), its own process, nothing pre-registered; `takedown setup` registers the search attributes",
 			"private PostgreSQL cluster, durable, its own processes; the worker connects as the runtime role setup creates",
 			"one `takedown worker` process built from ./cmd/takedown, every platform's adapter pointed at the simulator",
 			"platform simulator in the benchmark's process: every notice received and never acted on, X read limit and YouTube quota lifted",
@@ -265,7 +274,7 @@ func (w *workerRun) start(ctx context.Context, rep *WorkerRSSReport) error {
 	wprogress(cfg, "starting the Temporal dev server on %s", w.temporalAddr)
 	w.temporal, err = startChild(cfg.Dir, "temporal", cfg.TemporalCLI, cfg.BaseEnv, "server", "start-dev", "--headless",
 		"--ip", "127.0.0.1", "--port", strconv.Itoa(ports[0]), "--http-port", strconv.Itoa(ports[1]),
-		"--metrics-port", strconv.Itoa(ports[2]), "--db-filename", filepath.Join(cfg.Dir, "temporal.db"), "--log-level", "error")
+		"--metrics-port", strconv.Itoa(ports[2]), "--log-level", "error")
 	if err != nil {
 		return err
 	}
@@ -390,10 +399,34 @@ func (w *workerRun) fill(ctx context.Context, rep *WorkerRSSReport) error {
 	wprogress(cfg, "starting %d takedowns that wait", cfg.Takedowns)
 	starter := workflows.Starter{Client: w.client}
 	t0 := time.Now()
+	var started, retried atomic.Int64
+	stopTicker := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(30 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				wprogress(cfg, "%d of %d started, %d noticed", started.Load(), cfg.Takedowns, w.sim.NoticeCount("", ""))
+			case <-stopTicker:
+				return
+			}
+		}
+	}()
 	_, failed, errs := closedLoop(ctx, 0, len(inputs), cfg.Concurrency, func(ctx context.Context, i int) error {
 		in := inputs[i]
 		wfID := takedown.WorkflowID(in.TakedownID)
-		if err := starter.Start(ctx, wfID, in, workflows.UrgencyBatch); err != nil {
+		// An engine busy with thousands of new workflows can let a start
+		// pass the client's deadline; a client of the API would confirm
+		// again after a 503, and starting twice starts one workflow.
+		backoff := retry.WithMaxRetries(5, retry.NewExponential(time.Second))
+		if err := retry.Do(ctx, backoff, func(ctx context.Context) error {
+			if err := starter.Start(ctx, wfID, in, workflows.UrgencyBatch); err != nil {
+				retried.Add(1)
+				return retry.RetryableError(err)
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
 		_, err := w.store.ConfirmItem(ctx, takedown.Confirm{ItemID: in.ItemID, TakedownID: in.TakedownID, WorkflowID: wfID, ConfirmedBy: by.ID}, nil)
@@ -402,13 +435,18 @@ func (w *workerRun) fill(ctx context.Context, rep *WorkerRSSReport) error {
 			// the API allows for.
 			err = nil
 		}
+		if err == nil {
+			started.Add(1)
+		}
 		return err
 	})
+	close(stopTicker)
 	if failed > 0 {
 		return fmt.Errorf("%d takedowns did not start: %w", failed, errors.Join(errs...))
 	}
 	rep.StartSeconds = seconds(time.Since(t0))
-	wprogress(cfg, "all %d started in %.1fs", cfg.Takedowns, rep.StartSeconds)
+	rep.StartRetries = int(retried.Load())
+	wprogress(cfg, "all %d started in %.1fs (%d starts retried)", cfg.Takedowns, rep.StartSeconds, rep.StartRetries)
 
 	// Ten minutes, and 150 ms a takedown beyond: 10,000 took about ten
 	// minutes on two cores.
