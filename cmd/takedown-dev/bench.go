@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"strings"
+	"time"
 
 	"github.com/takedown-oss/takedown/internal/bench"
 	"github.com/takedown-oss/takedown/internal/config"
@@ -32,6 +33,12 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	out := fs.String("out", "", "also write the JSON report to this file")
 	keep := fs.Bool("keep", false, "keep the working directory (engine and PostgreSQL files) for inspection")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	workerRSS := fs.Int("worker-rss", 0, "instead of the rest: measure one `takedown worker` process holding this many waiting takedowns")
+	takedownBin := fs.String("takedown-bin", "", "with -worker-rss: the takedown binary (default: go build ./cmd/takedown)")
+	temporalCLI := fs.String("temporal-cli", "", "with -worker-rss: the Temporal CLI (default: $TEMPORAL_CLI, ~/.cache/takedown-tools/bin/temporal, PATH)")
+	var workerEnv envList
+	fs.Var(&workerEnv, "worker-env", "with -worker-rss: KEY=VALUE added to the worker's environment (repeatable)")
+	sampleFor := fs.Duration("sample-for", 30*time.Second, "with -worker-rss: how long to read the worker's memory once all wait")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +47,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		if v < 0 {
 			return fmt.Errorf("-%s must not be negative", name)
 		}
+	}
+	if *workerRSS < 0 {
+		return fmt.Errorf("-worker-rss must not be negative")
 	}
 	e := &config.Env{Getenv: getenv}
 	var level slog.Level
@@ -56,6 +66,14 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "bench: working directory %s is kept\n", dir)
 	} else {
 		defer os.RemoveAll(dir)
+	}
+	if *workerRSS > 0 {
+		return runWorkerRSS(ctx, bench.WorkerRSSConfig{
+			Takedowns: *workerRSS, Concurrency: *concurrency, TakedownBin: *takedownBin, TemporalCLI: *temporalCLI,
+			WorkerEnv: workerEnv, SampleFor: *sampleFor, Dir: dir,
+			Command: strings.TrimSpace("takedown-dev bench " + strings.Join(args, " ")),
+			Logger:  logger, Progress: stderr,
+		}, getenv, *out, stdout)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)

@@ -41,6 +41,8 @@ func TestCommandErrors(t *testing.T) {
 		{"runtime role without password", []string{"setup"}, map[string]string{"DATABASE_URL": "postgres://x", "TEMPORAL_ADDRESS": "t:7233", "TAKEDOWN_RUNTIME_ROLE": "app"}, []string{"TAKEDOWN_RUNTIME_PASSWORD"}},
 		{"bad timeout", []string{"serve"}, map[string]string{"TAKEDOWN_REQUEST_TIMEOUT": "soon"}, []string{"TAKEDOWN_REQUEST_TIMEOUT"}},
 		{"unknown platform", []string{"worker"}, map[string]string{"TAKEDOWN_PLATFORMS": "myspace"}, []string{"TAKEDOWN_PLATFORMS"}},
+		{"no workflow cache", []string{"worker"}, map[string]string{"TAKEDOWN_WORKFLOW_CACHE_SIZE": "0"}, []string{"TAKEDOWN_WORKFLOW_CACHE_SIZE: must be at least 1"}},
+		{"bad workflow cache", []string{"worker"}, map[string]string{"TAKEDOWN_WORKFLOW_CACHE_SIZE": "lots"}, []string{"TAKEDOWN_WORKFLOW_CACHE_SIZE"}},
 		{"health needs a URL", []string{"health"}, nil, []string{"usage: takedown health URL"}},
 	}
 	for _, tc := range cases {

@@ -40,6 +40,8 @@ type workerConfig struct {
 	// DecisionKeys are the public keys of the APIs whose signed decisions
 	// the workflows accept.
 	DecisionKeys []ed25519.PublicKey
+	// WorkflowCacheSize is how many workflows stay in memory between tasks.
+	WorkflowCacheSize int
 }
 
 func loadWorker(e *env) (workerConfig, error) {
@@ -48,6 +50,7 @@ func loadWorker(e *env) (workerConfig, error) {
 	c.Missing = missingCredentials(c.Adapters)
 	c.MetricsAddr = e.Str("TAKEDOWN_METRICS_ADDR", "")
 	c.DecisionKeys = decisionPublicKeys(e)
+	c.WorkflowCacheSize = config.LoadWorkflowCacheSize(e)
 	return c, errors.Join(e.Err(), requireExternal(c.common))
 }
 
@@ -171,6 +174,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		defer stop()
 	}
+	workers.SetWorkflowCacheSize(c.WorkflowCacheSize)
 	ws, err := workers.Start(tc, acts, c.Rates)
 	if err != nil {
 		return err

@@ -208,6 +208,12 @@ func (m *Memory) workersGone(cfg Config, st *stack) {
 // PostgreSQL (the API path is measured elsewhere) and returns their
 // workflows' inputs, as the API would build them.
 func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflows.Input, error) {
+	return waitingItems(ctx, s.store, s.waitingID, run, n)
+}
+
+// waitingItems writes n items created by user by, whose content the
+// simulator never removes, and returns their workflows' inputs.
+func waitingItems(ctx context.Context, st *store.Store, by uuid.UUID, run string, n int) ([]workflows.Input, error) {
 	lang, ground := waitingPolicy().Notice()
 	inputs := make([]workflows.Input, n)
 	rows := make([]store.SeedItem, n)
@@ -221,14 +227,14 @@ func (s *stack) waitingItems(ctx context.Context, run string, n int) ([]workflow
 		item := uuid.New()
 		td := takedown.IDFor(item)
 		rows[i] = store.SeedItem{ID: item, NewItem: store.NewItem{
-			URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: cat, CreatedBy: s.waitingID}}
+			URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: cat, CreatedBy: by}}
 		inputs[i] = workflows.Input{
-			TakedownID: td, ItemID: item, Content: c, Category: cat, ConfirmedBy: s.waitingID,
+			TakedownID: td, ItemID: item, Content: c, Category: cat, ConfirmedBy: by,
 			Reference: takedown.Reference(td), LegalGround: ground, Language: lang,
 			Policy: waitingPolicy().For(c.Platform, cat),
 		}
 	}
-	if err := s.store.CopyItems(ctx, rows); err != nil {
+	if err := st.CopyItems(ctx, rows); err != nil {
 		return nil, fmt.Errorf("write waiting items: %w", err)
 	}
 	return inputs, nil
