@@ -64,9 +64,13 @@ type Config struct {
 	BatchSize int
 	// ProbeCost is what one probe call costs, whatever its size (1).
 	ProbeCost int
-	// Gather is how long the first probe of a batch waits for others: the
-	// engine hands a slot's probes to the worker over a second or two.
+	// Gather is the longest the first probe of a batch waits for others:
+	// the engine hands a slot's probes to the worker over a second or two.
+	// The batch goes sooner when it is full, or when no probe has come for
+	// Lull: a probe alone (a confirmation, a probe off the grid) does not
+	// wait for company that is not coming.
 	Gather time.Duration
+	Lull   time.Duration
 	// CallTimeout bounds one batch call, which serves many waiters and so
 	// is not tied to any one's context.
 	CallTimeout time.Duration
@@ -88,6 +92,7 @@ type Adapter struct {
 	mu      sync.Mutex
 	pending []*waiter
 	timer   *time.Timer
+	first   time.Time // when the oldest pending probe came
 }
 
 type waiter struct {
@@ -116,6 +121,7 @@ func Wrap(inner platforms.Adapter, cfg Config) (*Adapter, error) {
 	a.cfg.BatchSize = max(a.cfg.BatchSize, 1)
 	a.cfg.ProbeCost = cmp.Or(a.cfg.ProbeCost, 1)
 	a.cfg.Gather = cmp.Or(a.cfg.Gather, time.Second)
+	a.cfg.Lull = min(cmp.Or(a.cfg.Lull, 50*time.Millisecond), a.cfg.Gather)
 	a.cfg.CallTimeout = cmp.Or(a.cfg.CallTimeout, 30*time.Second)
 	a.cfg.Logger = cmp.Or(a.cfg.Logger, slog.New(slog.DiscardHandler))
 	if a.cfg.Now == nil {
@@ -172,13 +178,25 @@ func (a *Adapter) enqueue(w *waiter) {
 		a.flushLocked()
 		return
 	}
-	if a.timer == nil {
-		a.timer = time.AfterFunc(a.cfg.Gather, func() {
-			a.mu.Lock()
-			defer a.mu.Unlock()
-			a.flushLocked()
-		})
+	now := time.Now()
+	if len(a.pending) == 1 {
+		a.first = now
 	}
+	a.armLocked(now)
+}
+
+// armLocked sets the flush for a lull from now, but never later than
+// Gather after the oldest pending probe came.
+func (a *Adapter) armLocked(now time.Time) {
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+	wait := min(a.cfg.Lull, a.cfg.Gather-now.Sub(a.first))
+	a.timer = time.AfterFunc(max(wait, 0), func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.flushLocked()
+	})
 }
 
 // drop forgets a waiter that gave up before its call was made.
@@ -213,11 +231,9 @@ func (a *Adapter) flushLocked() {
 		}
 	}
 	if len(a.pending) > 0 {
-		a.timer = time.AfterFunc(a.cfg.Gather, func() {
-			a.mu.Lock()
-			defer a.mu.Unlock()
-			a.flushLocked()
-		})
+		now := time.Now()
+		a.first = now
+		a.armLocked(now)
 	}
 }
 
