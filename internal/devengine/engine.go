@@ -163,6 +163,12 @@ func Start(cfg Config) (*Engine, error) {
 		// bare p95 from start to first task 5.3 s with four, 1.6 s with one).
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		// A timer or an activity retry due sooner than this is held until
+		// then (the shift covers clock skew between a cluster's hosts; one
+		// process has none): at the default second, every probe retry of a
+		// scaled policy and of the benchmark takes a second, whatever the
+		// policy asks.
+		dynamicconfig.TimerProcessorMaxTimeShift.Key(): 50 * time.Millisecond,
 	}
 	for k, v := range cfg.DynamicConfig {
 		dc[k] = v
