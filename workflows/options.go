@@ -95,8 +95,8 @@ func probeOptions(p takedown.Platform, pol Policy) workflow.ActivityOptions {
 			BackoffCoefficient: max(pol.ProbeBackoff, 1),
 			// The engine caps a wait the activity asks for at this too: a
 			// probe schedule's sparse slots must fit under it.
-			MaximumInterval:    max(pol.ProbeMax, pol.ProbeInitial, pol.ProbeSchedule.Late, pol.ProbeSchedule.Early),
-			MaximumAttempts:    math.MaxInt32, // bounded by the window, not by a count
+			MaximumInterval: max(pol.ProbeMax, pol.ProbeInitial, pol.ProbeSchedule.Late, pol.ProbeSchedule.Early),
+			MaximumAttempts: math.MaxInt32, // bounded by the window, not by a count
 		},
 	}
 }
