@@ -41,7 +41,7 @@ type Config struct {
 	Seed   int64 `json:"seed"`
 }
 
-// YouTube is the scenario of issue "spend each platform's quota": 200 new
+// YouTube is the scenario the defaults are held to: 200 new
 // takedowns a day, which with 40% removed on the first day and the rest
 // over the next two weeks keeps about 1,000 open.
 func YouTube(s activities.ProbeSchedule, gap time.Duration, b quota.Budget) Config {
