@@ -78,6 +78,36 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (takedown.ProbeRe
 	if err := a.awaitSlot(ctx, in, prev); err != nil {
 		return takedown.ProbeResult{}, err
 	}
+	for {
+		res, confirm, err := a.probeOnce(ctx, ad, in, prev)
+		if !confirm {
+			return res, err
+		}
+		// A short gap is waited out in this attempt (see confirmWithin);
+		// the first sighting is only in memory, so a worker lost meanwhile
+		// costs the next attempt a fresh start, never a false removal.
+		t := time.NewTimer(in.ConfirmGap)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return res, fmt.Errorf("probe %s: confirming removal: %w", in.Content.Platform, ctx.Err())
+		case <-t.C:
+		}
+		prev = sighting{State: res.State, At: res.CheckedAt}
+	}
+}
+
+// confirmWithin is the longest confirmation gap a probe waits out inside
+// one attempt. Going through the retry policy instead costs the engine a
+// failed attempt, a retry timer and a second dispatch, which is more than
+// holding a worker slot for a few seconds; a gap of minutes (production's
+// is five) holds nothing and goes through the retry policy. Probes on a
+// slot grid always do, since the second sighting is folded into a batch.
+const confirmWithin = 2 * time.Second
+
+// probeOnce asks the platform once. confirm says that this was a first
+// sighting of removal to be confirmed within this attempt, after the gap.
+func (a *Activities) probeOnce(ctx context.Context, ad platforms.Adapter, in ProbeInput, prev sighting) (takedown.ProbeResult, bool, error) {
 	// The beats during the call carry the sighting this attempt started
 	// with: an attempt lost with its worker must leave the next one the
 	// same first sighting, not an empty one.
@@ -88,11 +118,11 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (takedown.ProbeRe
 		// endpoint) is still retried: an operator can fix it while the
 		// takedown waits, and giving up would lose the takedown.
 		if pe.Kind == platforms.KindRateLimited {
-			return takedown.ProbeResult{}, temporal.NewApplicationErrorWithOptions(
+			return takedown.ProbeResult{}, false, temporal.NewApplicationErrorWithOptions(
 				fmt.Sprintf("probe %s: %v", in.Content.Platform, err), "rate_limited",
 				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, prev, pe.RetryAfter, prev.State != ""), Cause: err})
 		}
-		return takedown.ProbeResult{}, fmt.Errorf("probe %s: %w", in.Content.Platform, err)
+		return takedown.ProbeResult{}, false, fmt.Errorf("probe %s: %w", in.Content.Platform, err)
 	}
 	if res.CheckedAt.IsZero() {
 		res.CheckedAt = a.Now()
@@ -105,12 +135,15 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (takedown.ProbeRe
 		}
 		msg := fmt.Sprintf("content on %s: %s %s", in.Content.Platform, res.State, res.Reason)
 		if in.Schedule.On() {
-			return res, temporal.NewApplicationErrorWithOptions(msg, ErrStillPresent,
+			return res, false, temporal.NewApplicationErrorWithOptions(msg, ErrStillPresent,
 				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, sighting{}, 0, false)})
 		}
-		return res, temporal.NewApplicationError(msg, ErrStillPresent)
+		return res, false, temporal.NewApplicationError(msg, ErrStillPresent)
 	}
 	if in.UntilGone && in.ConfirmGap > 0 && prev.State != res.State {
+		if in.ConfirmGap <= confirmWithin && !in.Schedule.On() {
+			return res, true, nil
+		}
 		// First sighting: remember it and look again after the gap.
 		if activity.IsActivity(ctx) {
 			activity.RecordHeartbeat(ctx, sighting{State: res.State, At: res.CheckedAt})
@@ -119,7 +152,7 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (takedown.ProbeRe
 		if in.Schedule.On() {
 			gap = a.nextSlot(ctx, in, sighting{State: res.State, At: res.CheckedAt}, gap, true)
 		}
-		return res, temporal.NewApplicationErrorWithOptions(
+		return res, false, temporal.NewApplicationErrorWithOptions(
 			fmt.Sprintf("content on %s looks %s; confirming", in.Content.Platform, res.State), ErrUnconfirmed,
 			temporal.ApplicationErrorOptions{NextRetryDelay: gap})
 	}
@@ -131,10 +164,10 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (takedown.ProbeRe
 			t.Detail["countries"] = res.Countries
 		}
 		if _, err := a.Store.RecordTransition(ctx, t); err != nil {
-			return res, fmt.Errorf("record probe of takedown %s: %w", t.TakedownID, err)
+			return res, false, fmt.Errorf("record probe of takedown %s: %w", t.TakedownID, err)
 		}
 	}
-	return res, nil
+	return res, false, nil
 }
 
 // awaitSlot keeps a scheduled probe off the platform between its slots: the

@@ -65,6 +65,7 @@ type Starter struct {
 // engine keeps the first run, so a retried confirmation never starts a
 // second takedown.
 func (s Starter) Start(ctx context.Context, workflowID string, in Input, u Urgency) error {
+	in.Revision = Revision
 	opts := client.StartWorkflowOptions{
 		ID:                       workflowID,
 		TaskQueue:                TaskQueue,

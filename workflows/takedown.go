@@ -23,11 +23,16 @@
 // testdata/ (one per branch, recorded from the real engine by
 // `go test ./internal/e2e -update-histories`). A change that alters the
 // commands a running takedown issues — an activity added, removed or
-// reordered, a timer changed — must be guarded with workflow.GetVersion
-// under a change id named for it, keeping the old branch until no run that
-// started before the change remains open (takedowns run for weeks:
-// the compliance report lists them); the stored histories from before the
-// change stay in testdata/ so the old branch is still replayed. Changes to
+// reordered, a timer changed — is chosen by the run's Input.Revision: raise
+// Revision, take the new branch when the run's revision is at least the new
+// one, and keep the old branch until no run that started before the change
+// remains open (takedowns run for weeks: the compliance report lists them).
+// A run keeps its revision until it continues as new. The revision is in
+// the run's input, so choosing by it costs nothing; workflow.GetVersion,
+// which the changes before revisions used and runs of revision 0 still
+// call, records a marker and upserts a search attribute in every run. The
+// stored histories from before a change move to testdata/<change>/ so the
+// old branch is still replayed. Changes to
 // what a handler accepts, to queries, or to pure computation that does not
 // change any command need no version. Worker Versioning was not chosen:
 // it needs the deployment to route by build id, which a regulator's own
@@ -68,8 +73,14 @@ const continueAfter = 1500
 const flushRetry = 5 * time.Minute
 
 // versionLocalRecords names the change that writes records through local
-// activities (see the package doc on versioning).
+// activities (see the package doc on versioning). Runs of Revision 1 and
+// later write them so without asking.
 const versionLocalRecords = "local-records"
+
+// Revision is the revision new runs start under (Input.Revision).
+//
+//	1: records are written by local activities, without a version marker.
+const Revision = 1
 
 // recordEventActivity is RecordEvent's registered name; a local activity
 // is called by name so that the worker's registered instance runs it.
@@ -315,6 +326,8 @@ func (r *run) continueAsNew(ctx workflow.Context) (Result, error) {
 	next := r.in
 	st := r.st
 	next.Resume = &st
+	// The new run is started by this code, and takes its revision.
+	next.Revision = Revision
 	return Result{}, workflow.NewContinueAsNewError(ctx, Takedown, next)
 }
 
@@ -775,7 +788,7 @@ func (r *run) flush(ctx workflow.Context) {
 	// Records are written by local activities: in the workflow task that
 	// emitted them, one marker each, with no trip through the engine's
 	// matching. Runs recorded before that wrote them as activities.
-	local := workflow.GetVersion(ctx, versionLocalRecords, workflow.DefaultVersion, 1) == 1
+	local := r.in.Revision >= 1 || workflow.GetVersion(ctx, versionLocalRecords, workflow.DefaultVersion, 1) == 1
 	rctx := workflow.WithActivityOptions(ctx, bookkeepingOptions())
 	lctx := workflow.WithLocalActivityOptions(ctx, localBookkeepingOptions())
 	for len(r.outbox) > 0 {

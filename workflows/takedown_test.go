@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/takedown-oss/takedown/activities"
 	"github.com/takedown-oss/takedown/internal/takedown"
@@ -670,4 +671,49 @@ func ptrTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// A run's revision, not workflow.GetVersion, chooses the branches added
+// since revisions exist: a run of revision 1 writes its records through
+// local activities whatever GetVersion would say (and never asks it, so
+// no marker and no search-attribute upsert), while a run of revision 0
+// still follows GetVersion.
+func TestRevisionChoosesTheRecordsBranch(t *testing.T) {
+	for _, tc := range []struct {
+		revision  int
+		wantLocal bool
+	}{{0, false}, {workflows.Revision, true}} {
+		t.Run(fmt.Sprint("revision ", tc.revision), func(t *testing.T) {
+			p := newPlatform(t)
+			p.state = removedAfter(time.Hour)
+			// GetVersion answers as for a run recorded before the change.
+			p.env.OnGetVersion("local-records", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			var mu sync.Mutex
+			var local, remote int
+			p.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+				if info.ActivityType.Name == "RecordEvent" {
+					mu.Lock()
+					local++
+					mu.Unlock()
+				}
+			})
+			p.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				if info.ActivityType.Name == "RecordEvent" {
+					mu.Lock()
+					remote++
+					mu.Unlock()
+				}
+			})
+			in := testInput()
+			in.Revision = tc.revision
+			if res := p.run(in); res.Status != takedown.StatusRemoved {
+				t.Fatalf("status %s", res.Status)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if (local > 0) != tc.wantLocal || (remote > 0) == tc.wantLocal || local+remote == 0 {
+				t.Errorf("records: %d local, %d as activities; want all local: %v", local, remote, tc.wantLocal)
+			}
+		})
+	}
 }

@@ -106,6 +106,12 @@ type Input struct {
 	Policy      Policy `json:"policy"`
 	// Resume carries the state across continue-as-new.
 	Resume *State `json:"resume,omitempty"`
+	// Revision is the workflow code's revision the run was started under
+	// (Starter.Start and continue-as-new set it to Revision). Changes made
+	// since revisions exist are chosen by it: unlike workflow.GetVersion it
+	// costs no marker and no search-attribute upsert in every run. Zero is
+	// a run started before, whose changes GetVersion still decides.
+	Revision int `json:"revision,omitempty"`
 }
 
 // Policy is the timing a takedown follows, resolved from the operator's

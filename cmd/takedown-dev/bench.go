@@ -33,6 +33,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	out := fs.String("out", "", "also write the JSON report to this file")
 	keep := fs.Bool("keep", false, "keep the working directory (engine and PostgreSQL files) for inspection")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	profileDir := fs.String("phase-profiles", "", "write CPU profiles of the throughput and engine-ceiling loops alone into this directory")
 	workerRSS := fs.Int("worker-rss", 0, "instead of the rest: measure one `takedown worker` process holding this many waiting takedowns")
 	takedownBin := fs.String("takedown-bin", "", "with -worker-rss: the takedown binary (default: go build ./cmd/takedown)")
 	temporalCLI := fs.String("temporal-cli", "", "with -worker-rss: the Temporal CLI (default: $TEMPORAL_CLI, ~/.cache/takedown-tools/bin/temporal, PATH)")
@@ -75,6 +76,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 			Logger:  logger, Progress: stderr,
 		}, getenv, *out, stdout)
 	}
+	if *cpuProfile != "" && *profileDir != "" {
+		return fmt.Errorf("-cpuprofile and -phase-profiles exclude each other: the runtime takes one profile at a time")
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -89,10 +93,11 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	rep, runErr := bench.Run(ctx, bench.Config{
 		Takedowns: *n, Concurrency: *concurrency, SeedRows: *seedRows, Waiting: *waiting,
 		Replays: *replays, QueryRuns: *queryRuns, Quick: *quick, PoolConns: *poolConns,
-		Dir:      dir,
-		Command:  strings.TrimSpace("takedown-dev bench " + strings.Join(args, " ")),
-		Logger:   logger,
-		Progress: stderr,
+		Dir:        dir,
+		ProfileDir: *profileDir,
+		Command:    strings.TrimSpace("takedown-dev bench " + strings.Join(args, " ")),
+		Logger:     logger,
+		Progress:   stderr,
 	})
 	// Query plans hold "->" and "<": keep them readable.
 	var buf bytes.Buffer

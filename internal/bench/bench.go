@@ -18,6 +18,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/takedown-oss/takedown/internal/probesim"
@@ -54,6 +56,34 @@ type Config struct {
 	Logger  *slog.Logger
 	// Progress receives one line per step, for a person watching.
 	Progress io.Writer
+	// ProfileDir, when set, receives a CPU profile of each measured loop
+	// alone (throughput.pprof, engine-ceiling.pprof), without warm-ups or
+	// the other phases, so that the two can be compared function by
+	// function.
+	ProfileDir string
+}
+
+// profile starts a CPU profile of one phase into cfg.ProfileDir; the
+// function it returns stops it. Without a directory, or with a profile
+// already running (a whole-run -cpuprofile), it does nothing.
+func (c Config) profile(phase string) func() {
+	if c.ProfileDir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(c.ProfileDir, phase+".pprof"))
+	if err != nil {
+		c.Logger.Error("phase profile", "phase", phase, "err", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		c.Logger.Error("phase profile", "phase", phase, "err", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 func (c Config) withDefaults() Config {

@@ -192,6 +192,7 @@ func runOurs(ctx context.Context, cfg Config, st *stack) (*Throughput, []sample,
 	}
 
 	progress(cfg, "throughput: %d takedowns through the API at concurrency %d", cfg.Takedowns, cfg.Concurrency)
+	stopProfile := cfg.profile("throughput")
 	pool0, cpu0 := st.store.Pool().Stat(), cpuTime()
 	samples := make([]sample, cfg.Takedowns)
 	ok := make([]bool, cfg.Takedowns)
@@ -208,6 +209,7 @@ func runOurs(ctx context.Context, cfg Config, st *stack) (*Throughput, []sample,
 		return nil
 	})
 	cpu := cpuTime() - cpu0
+	stopProfile()
 	pool1 := st.store.Pool().Stat()
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
@@ -408,9 +410,11 @@ func runBare(ctx context.Context, cfg Config, st *stack, acts int) (*EngineCeili
 	}
 	n := bareWorkflows(cfg.Takedowns)
 	progress(cfg, "engine ceiling: %d bare workflows of %d activities at concurrency %d", n, acts, cfg.Concurrency)
+	stopProfile := cfg.profile("engine-ceiling")
 	cpu0 := cpuTime()
 	wall, failed, errs := closedLoop(ctx, warmUp, n, cfg.Concurrency, one)
 	cpu := cpuTime() - cpu0
+	stopProfile()
 	ec := &EngineCeiling{
 		Workflows: n, Concurrency: cfg.Concurrency, Activities: acts, Failed: failed,
 		WallSeconds: seconds(wall), PerSecond: rate(n-failed, wall), Latency: Summarize(lat),
