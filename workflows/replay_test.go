@@ -14,8 +14,10 @@ import (
 
 // TestReplayStoredHistories replays histories recorded from real takedowns
 // (testdata/*.json, in the form `temporal workflow show --output json`
-// writes) against the current code. A change that would break takedowns
-// already running fails here; such changes need workflow.GetVersion.
+// writes) against the current code: those of the current revision in
+// testdata/, those recorded before a change in testdata/<change>/. A change
+// that would break takedowns already running fails here; such changes are
+// chosen by the run's revision (see the package doc).
 func TestReplayStoredHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
@@ -24,8 +26,12 @@ func TestReplayStoredHistories(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no stored histories in testdata/")
 	}
+	older, err := filepath.Glob(filepath.Join("testdata", "*", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Every branch of the takedown has a history recorded from the real
-	// engine (internal/e2e, -update-histories).
+	// engine (internal/e2e, -update-histories) by the current revision.
 	for _, branch := range []string{
 		"removed-youtube", "removed-telegram", "removed-x", "removed-meta", // each platform
 		"withheld", "blocked", "rejected", "withdrawn", "failed", // each ending
@@ -50,8 +56,9 @@ func TestReplayStoredHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+	for _, f := range append(files, older...) {
+		name, _ := filepath.Rel("testdata", f)
+		t.Run(name, func(t *testing.T) {
 			fh, err := os.Open(f)
 			if err != nil {
 				t.Fatal(err)

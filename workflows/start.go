@@ -23,6 +23,14 @@ var (
 	AttrDeadline = temporal.NewSearchAttributeKeyTime("TakedownDeadline")
 )
 
+// StageOnTrack is TakedownStage from the start for as long as the takedown
+// needs nobody: notice out, before its deadline, then removed. Any other
+// turn sets the status (with "/overdue" past a deadline) and
+// TakedownDeadline, and the outcome when it ends. A completed run still
+// on track was removed in time; its result and the product say when.
+const StageOnTrack = "on_track"
+
+
 // SearchAttributeTypes lists the custom search attributes to register.
 var SearchAttributeTypes = map[string]enumspb.IndexedValueType{
 	AttrPlatform.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
@@ -81,7 +89,7 @@ func (s Starter) Start(ctx context.Context, workflowID string, in Input, u Urgen
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			AttrPlatform.ValueSet(string(in.Content.Platform)),
 			AttrCategory.ValueSet(string(in.Category)),
-			AttrStage.ValueSet("started"),
+			AttrStage.ValueSet(StageOnTrack),
 		),
 	}
 	_, err := s.Client.ExecuteWorkflow(ctx, opts, Takedown, in)

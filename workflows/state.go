@@ -118,6 +118,9 @@ const maxDecided = 64
 type State struct {
 	Status takedown.Status `json:"status"`
 	Level  takedown.Level  `json:"level"`
+	// Stage is the TakedownStage search attribute last written, carried
+	// across continue-as-new with the attribute itself.
+	Stage string `json:"stage,omitempty"`
 	// Attempt is the number of the last notice queued.
 	Attempt int `json:"attempt"`
 

@@ -79,7 +79,9 @@ const versionLocalRecords = "local-records"
 
 // Revision is the revision new runs start under (Input.Revision).
 //
-//	1: records are written by local activities, without a version marker.
+//	1: records are written by local activities, without a version marker;
+//	   the stage search attribute stays StageOnTrack, with no upsert, while
+//	   the takedown is on its happy path.
 const Revision = 1
 
 // recordEventActivity is RecordEvent's registered name; a local activity
@@ -109,7 +111,6 @@ type run struct {
 	acts *activities.Activities // nil: only its methods' names are used
 
 	outbox []takedown.Transition
-	stage  string // the Temporal UI's stage last upserted
 	result Result
 	wake   workflow.Channel
 
@@ -820,16 +821,39 @@ func (r *run) upsertSearch(ctx workflow.Context) {
 	if r.st.Overdue {
 		stage += "/overdue"
 	}
-	if stage == r.stage {
+	if r.in.Revision >= 1 {
+		if r.st.Stage == "" {
+			r.st.Stage = StageOnTrack // as the run was started
+		}
+		if r.st.Stage == StageOnTrack && r.onTrack() {
+			// Nothing a person browsing the engine filters for: each
+			// upsert is a visibility write, and the happy path needs none.
+			return
+		}
+	}
+	if stage == r.st.Stage {
 		return
 	}
-	r.stage = stage
+	r.st.Stage = stage
 	updates := []temporal.SearchAttributeUpdate{AttrStage.ValueSet(stage)}
 	if !r.st.Deadline.At.IsZero() {
 		updates = append(updates, AttrDeadline.ValueSet(r.st.Deadline.At))
 	}
 	// A failure here only affects what the Temporal UI shows.
 	_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+// onTrack: confirmed, the notice going or gone out, never past a deadline,
+// no person asked for anything; or removed from there.
+func (r *run) onTrack() bool {
+	if r.st.WasOverdue || r.st.Reopened > 0 || r.st.Level != takedown.LevelNotice {
+		return false
+	}
+	switch r.st.Status {
+	case takedown.StatusPending, takedown.StatusNoticeSent, takedown.StatusRemoved:
+		return true
+	}
+	return false
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -717,3 +717,47 @@ func TestRevisionChoosesTheRecordsBranch(t *testing.T) {
 		})
 	}
 }
+
+// The stage the Temporal UI filters by is written only when a takedown
+// leaves its happy path: a removal within the deadline upserts nothing
+// (each upsert is a visibility write), a missed deadline shows as overdue
+// and the ending as the outcome. Runs of revision 0 keep upserting every
+// stage, as their histories say.
+func TestStageIsUpsertedOffTheHappyPath(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		revision  int
+		removedAt time.Duration
+		want      []string
+	}{
+		{"in time", workflows.Revision, time.Hour, nil},
+		{"late", workflows.Revision, 30 * time.Hour, []string{"notice_sent/overdue", "removed"}},
+		{"revision 0", 0, time.Hour, []string{"notice_sent", "removed"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPlatform(t)
+			p.state = removedAfter(tc.removedAt)
+			var mu sync.Mutex
+			var stages []string
+			p.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+				sa := args.Get(0).(temporal.SearchAttributes)
+				if v, ok := sa.GetKeyword(workflows.AttrStage); ok {
+					mu.Lock()
+					stages = append(stages, v)
+					mu.Unlock()
+				}
+			}).Return(nil)
+			in := testInput()
+			in.Revision = tc.revision
+			in.Policy.RecheckAfter = 0
+			if res := p.run(in); res.Status != takedown.StatusRemoved {
+				t.Fatalf("status %s", res.Status)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(stages, tc.want) {
+				t.Errorf("stages upserted %q, want %q", stages, tc.want)
+			}
+		})
+	}
+}

@@ -22,7 +22,7 @@ import (
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	n := fs.Int("n", 0, "takedowns through the API (default 2000; 100 with -quick)")
+	n := fs.Int("n", 0, "takedowns through the API (default 2000; 400 with -quick)")
 	concurrency := fs.Int("concurrency", 50, "takedowns in flight at once")
 	quick := fs.Bool("quick", false, "a run of well under a minute, for CI")
 	seedRows := fs.Int("seed-rows", 0, "takedowns in the query database (default 1000000; 20000 with -quick)")

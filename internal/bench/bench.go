@@ -88,7 +88,7 @@ func (c Config) profile(phase string) func() {
 
 func (c Config) withDefaults() Config {
 	if c.Quick {
-		c.Takedowns = cmp.Or(c.Takedowns, 100)
+		c.Takedowns = cmp.Or(c.Takedowns, 400)
 		c.SeedRows = cmp.Or(c.SeedRows, 20_000)
 		c.Waiting = cmp.Or(c.Waiting, 200)
 		c.Replays = cmp.Or(c.Replays, 20)

@@ -146,7 +146,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("defaults = %+v", full)
 	}
 	quick := Config{Quick: true}.withDefaults()
-	if quick.Takedowns != 100 || quick.SeedRows != 20_000 || quick.Waiting != 200 || quick.Concurrency != 50 {
+	if quick.Takedowns != 400 || quick.SeedRows != 20_000 || quick.Waiting != 200 || quick.Concurrency != 50 {
 		t.Errorf("quick defaults = %+v", quick)
 	}
 	// A figure given explicitly wins over -quick's.
@@ -254,5 +254,20 @@ func TestHead(t *testing.T) {
 	}
 	if lines[2] != "c" {
 		t.Error("head changed its input")
+	}
+}
+
+// The process tree's CPU time counts this process's own work: spinning for
+// a while shows up in it.
+func TestProcessTreeCPUCountsWork(t *testing.T) {
+	before, ok := processTreeCPU(os.Getpid())
+	if !ok {
+		t.Skip("no /proc on this system")
+	}
+	for start := cpuTime(); cpuTime()-start < 200*time.Millisecond; {
+	}
+	after, _ := processTreeCPU(os.Getpid())
+	if d := after - before; d < 100*time.Millisecond {
+		t.Errorf("200 ms of spinning added %s to the process tree's CPU time, want at least 100 ms", d)
 	}
 }

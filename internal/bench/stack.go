@@ -207,3 +207,14 @@ func unlimitedBudgets() map[takedown.Platform]quota.Budget {
 }
 
 func dur(d time.Duration) *policy.Duration { v := policy.Duration(d); return &v }
+
+// postgresCPU is the CPU time PostgreSQL has used so far; zero where it
+// cannot be read.
+func (s *stack) postgresCPU() time.Duration {
+	pid, err := s.pg.PID()
+	if err != nil {
+		return 0
+	}
+	d, _ := processTreeCPU(pid)
+	return d
+}

@@ -67,7 +67,7 @@ func runMain(m *testing.M) int {
 	pol.Default.RecheckAfter = &hours // one second, scaled
 	// Takedowns of this category continue as new after a few events, so
 	// that a run carried across continue-as-new is exercised on the engine.
-	events := 40
+	events := 25
 	pol.Rules = append(pol.Rules, policy.Rule{Category: takedown.OtherIllegal, MaxEventsPerRun: &events})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

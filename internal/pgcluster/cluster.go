@@ -396,6 +396,20 @@ func (c *Cluster) createDatabase(ctx context.Context) error {
 	return nil
 }
 
+// PID is the running server's process id, from postmaster.pid.
+func (c *Cluster) PID() (int, error) {
+	b, err := os.ReadFile(filepath.Join(c.data, "postmaster.pid"))
+	if err != nil {
+		return 0, fmt.Errorf("postgres pid: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		return 0, fmt.Errorf("postgres pid: postmaster.pid starts with %q", line)
+	}
+	return pid, nil
+}
+
 // runningPort reports whether a server is running on the data directory,
 // and on which port, from what it wrote in postmaster.pid.
 func (c *Cluster) runningPort(ctx context.Context) (int, bool) {
