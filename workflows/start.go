@@ -30,7 +30,6 @@ var (
 // on track was removed in time; its result and the product say when.
 const StageOnTrack = "on_track"
 
-
 // SearchAttributeTypes lists the custom search attributes to register.
 var SearchAttributeTypes = map[string]enumspb.IndexedValueType{
 	AttrPlatform.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
