@@ -119,7 +119,7 @@ func (a *Activities) CheckBlocked(ctx context.Context, c takedown.Content) (time
 		return time.Time{}, fmt.Errorf("check blocking: %w", err)
 	}
 	if !ok {
-		return time.Time{}, temporal.NewApplicationError("not blocked yet", ErrNotYetBlocked)
+		return time.Time{}, temporal.NewApplicationErrorWithOptions("not blocked yet", ErrNotYetBlocked, temporal.ApplicationErrorOptions{Category: polling})
 	}
 	return a.Now(), nil
 }

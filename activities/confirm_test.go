@@ -78,6 +78,10 @@ func TestShortConfirmGapConfirmsWithinTheAttempt(t *testing.T) {
 	if !errors.As(err, &app) || app.Type() != activities.ErrStillPresent || len(s.calls) != 2 {
 		t.Fatalf("removed then present came to %v after %d calls; want %s after 2", err, len(s.calls), activities.ErrStillPresent)
 	}
+	// Waiting is not an error: the SDK logs benign failures at debug level.
+	if app.Category() != temporal.ApplicationErrorCategoryBenign {
+		t.Errorf("%s is of category %v, want benign", app.Type(), app.Category())
+	}
 
 	// A gap of minutes goes through the retry policy: one call, then the
 	// attempt asks to be retried after the gap.
@@ -85,6 +89,9 @@ func TestShortConfirmGapConfirmsWithinTheAttempt(t *testing.T) {
 	_, err = a.Probe(context.Background(), activities.ProbeInput{Content: c, UntilGone: true, ConfirmGap: 5 * time.Minute})
 	if !errors.As(err, &app) || app.Type() != activities.ErrUnconfirmed || app.NextRetryDelay() != 5*time.Minute || len(s.calls) != 1 {
 		t.Fatalf("a five-minute gap came to %v after %d calls; want %s, retried in 5m, after 1", err, len(s.calls), activities.ErrUnconfirmed)
+	}
+	if app.Category() != temporal.ApplicationErrorCategoryBenign {
+		t.Errorf("%s is of category %v, want benign", app.Type(), app.Category())
 	}
 
 	// A takedown that stops probing during the wait ends the attempt at once.

@@ -52,6 +52,11 @@ type ProbeInput struct {
 	Since time.Time `json:"since,omitzero"`
 }
 
+// polling marks the failures above as benign: they are how waiting works,
+// not errors, and the SDK then logs them at debug level and leaves them out
+// of its failure metrics instead of writing an ERROR line for every attempt.
+const polling = temporal.ApplicationErrorCategoryBenign
+
 // sighting is carried between attempts in the heartbeat details.
 type sighting struct {
 	State takedown.ProbeState `json:"state"`
@@ -136,9 +141,9 @@ func (a *Activities) probeOnce(ctx context.Context, ad platforms.Adapter, in Pro
 		msg := fmt.Sprintf("content on %s: %s %s", in.Content.Platform, res.State, res.Reason)
 		if in.Schedule.On() {
 			return res, false, temporal.NewApplicationErrorWithOptions(msg, ErrStillPresent,
-				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, sighting{}, 0, false)})
+				temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, sighting{}, 0, false), Category: polling})
 		}
-		return res, false, temporal.NewApplicationError(msg, ErrStillPresent)
+		return res, false, temporal.NewApplicationErrorWithOptions(msg, ErrStillPresent, temporal.ApplicationErrorOptions{Category: polling})
 	}
 	if in.UntilGone && in.ConfirmGap > 0 && prev.State != res.State {
 		if in.ConfirmGap <= confirmWithin && !in.Schedule.On() {
@@ -154,7 +159,7 @@ func (a *Activities) probeOnce(ctx context.Context, ad platforms.Adapter, in Pro
 		}
 		return res, false, temporal.NewApplicationErrorWithOptions(
 			fmt.Sprintf("content on %s looks %s; confirming", in.Content.Platform, res.State), ErrUnconfirmed,
-			temporal.ApplicationErrorOptions{NextRetryDelay: gap})
+			temporal.ApplicationErrorOptions{NextRetryDelay: gap, Category: polling})
 	}
 	if in.Record != nil {
 		t := *in.Record
@@ -195,7 +200,7 @@ func (a *Activities) awaitSlot(ctx context.Context, in ProbeInput, prev sighting
 		return nil
 	}
 	return temporal.NewApplicationErrorWithOptions("waiting for the next probe slot", ErrWaitingForSlot,
-		temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, prev, 0, dense)})
+		temporal.ApplicationErrorOptions{NextRetryDelay: a.nextSlot(ctx, in, prev, 0, dense), Category: polling})
 }
 
 // nextSlot is the wait, at least gap, until the slot the next attempt

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,6 +58,13 @@ type HappyPath struct {
 	// 90 days of probing; set beside the measured length it shows how
 	// close that estimate is.
 	FormulaEvents int `json:"formula_events"`
+	// Steps is where a takedown's time in the engine goes: for each event
+	// of the sampled histories, the time since the event before it, summed
+	// by the event's type and averaged over the histories. A task's
+	// Started is its wait in matching (schedule to start); a workflow
+	// task's Completed is the worker's work on it (local activities
+	// included); an activity's Completed or Failed is its run.
+	StepsMeanMs map[string]float64 `json:"steps_mean_ms"`
 
 	histories []*historypb.History
 	fetch     time.Duration
@@ -130,7 +138,25 @@ func describeHappyPath(ctx context.Context, cfg Config, st *stack, samples []sam
 		}
 	}
 	hp.FormulaEvents = formulaEvents(hp.Activities, hp.Timers)
+	hp.StepsMeanMs = steps(hp.histories)
 	return hp, nil
+}
+
+// steps sums the gaps before each event by the event's type, averaged over
+// the histories, in milliseconds.
+func steps(hs []*historypb.History) map[string]float64 {
+	out := map[string]float64{}
+	for _, h := range hs {
+		evs := h.GetEvents()
+		for i := 1; i < len(evs); i++ {
+			gap := evs[i].GetEventTime().AsTime().Sub(evs[i-1].GetEventTime().AsTime())
+			out[strings.TrimPrefix(evs[i].GetEventType().String(), "EVENT_TYPE_")] += ms(gap)
+		}
+	}
+	for k, v := range out {
+		out[k] = round3(v / float64(len(hs)))
+	}
+	return out
 }
 
 // Replay is the SDK's replayer over stored histories.
