@@ -56,7 +56,7 @@ func browser(t *testing.T) context.Context {
 }
 
 var axeSource = func() string {
-	b, err := os.ReadFile("static/axe.min.js")
+	b, err := os.ReadFile("testdata/axe.min.js")
 	if err != nil {
 		panic(err)
 	}
