@@ -34,8 +34,11 @@ type Activities struct {
 	Adapters map[takedown.Platform]platforms.Adapter
 	// Blocker sends access-blocking orders; nil disables the last rung.
 	Blocker Blocker
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Pacer spaces the calls of platforms with a configured send or probe
+	// rate; nil paces nothing.
+	Pacer  Pacer
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // New fills defaults and checks that every platform has an adapter.

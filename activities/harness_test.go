@@ -20,6 +20,7 @@ import (
 	"github.com/takedown-oss/takedown/internal/adapterset"
 	"github.com/takedown-oss/takedown/internal/isp"
 	"github.com/takedown-oss/takedown/internal/pgtest"
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/simulator"
 	"github.com/takedown-oss/takedown/internal/store"
 	"github.com/takedown-oss/takedown/internal/takedown"
@@ -66,6 +67,8 @@ type harnessConfig struct {
 	http     *http.Client
 	// blocker wires the blocking-order channel to the simulator's gateway.
 	blocker bool
+	// rates paces the platforms through the store, on the test's clock.
+	rates quota.Rates
 }
 
 type harness struct {
@@ -137,7 +140,15 @@ func newHarness(t *testing.T, hc harnessConfig) *harness {
 		}
 		blocker = ic
 	}
-	acts, err := activities.New(activities.Activities{Store: as, Adapters: ads, Blocker: blocker, Logger: quiet, Now: clk.Now})
+	var pacer activities.Pacer
+	if len(hc.rates.Send)+len(hc.rates.Probe) > 0 {
+		pc, err := quota.NewPacer(st, hc.rates, clk.Now)
+		if err != nil {
+			t.Fatalf("quota.NewPacer: %v", err)
+		}
+		pacer = pc
+	}
+	acts, err := activities.New(activities.Activities{Store: as, Adapters: ads, Blocker: blocker, Pacer: pacer, Logger: quiet, Now: clk.Now})
 	if err != nil {
 		t.Fatalf("activities.New: %v", err)
 	}

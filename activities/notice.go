@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
 
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -26,6 +28,13 @@ type SendNoticeInput struct {
 	// the workflow projects the status itself: a notice that waited for a
 	// platform's quota must not overwrite a decision taken meanwhile.
 	IfStatus takedown.Status `json:"if_status,omitempty"`
+}
+
+// sendProgress is a send's heartbeat: the turn it holds on a paced
+// platform, or that it is on the wire.
+type sendProgress struct {
+	Turn    *turn `json:"turn,omitempty"`
+	Sending bool  `json:"sending,omitempty"`
 }
 
 // SendNoticeResult says what became of the notice.
@@ -51,6 +60,19 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 	}
 	ad, err := a.adapter(n.Content.Platform)
 	if err != nil {
+		return SendNoticeResult{}, err
+	}
+	// A paced platform's turn comes first: a notice waiting for it has
+	// claimed nothing and written nothing.
+	var held sendProgress
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &held)
+	}
+	if err := a.awaitTurn(ctx, n.Content.Platform, quota.Report, held.Turn, func(t *turn) {
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, sendProgress{Turn: t})
+		}
+	}); err != nil {
 		return SendNoticeResult{}, err
 	}
 	// The workflow may have been started while the API's transaction failed;
@@ -82,7 +104,7 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 		}
 	}
 
-	sub, err := heartbeating(ctx, "sending", func() (platforms.Submission, error) { return ad.Send(ctx, n) })
+	sub, err := heartbeating(ctx, sendProgress{Sending: true}, func() (platforms.Submission, error) { return ad.Send(ctx, n) })
 	if err != nil && platforms.MayHaveArrived(err) {
 		// The request was written and its answer lost: the platform may
 		// have it. At most once wins, and the reminder covers a lost notice.

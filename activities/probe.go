@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/takedown"
 	"github.com/takedown-oss/takedown/platforms"
 )
@@ -64,6 +65,8 @@ type sighting struct {
 	// Slot is the slot the next attempt was asked for: an attempt that
 	// comes for it probes however late the engine delivers it.
 	Slot time.Time `json:"slot,omitzero"`
+	// Turn is the turn held on a paced platform (see awaitTurn).
+	Turn *turn `json:"turn,omitempty"`
 }
 
 // Probe asks the platform whether the content is still reachable.
@@ -78,7 +81,7 @@ func (a *Activities) Probe(ctx context.Context, in ProbeInput) (takedown.ProbeRe
 	}
 	if in.ConfirmGap <= 0 {
 		// Nothing to confirm; only the slot asked for counts.
-		prev = sighting{Slot: prev.Slot}
+		prev = sighting{Slot: prev.Slot, Turn: prev.Turn}
 	}
 	if err := a.awaitSlot(ctx, in, prev); err != nil {
 		return takedown.ProbeResult{}, err
@@ -113,6 +116,15 @@ const confirmWithin = 2 * time.Second
 // probeOnce asks the platform once. confirm says that this was a first
 // sighting of removal to be confirmed within this attempt, after the gap.
 func (a *Activities) probeOnce(ctx context.Context, ad platforms.Adapter, in ProbeInput, prev sighting) (takedown.ProbeResult, bool, error) {
+	// A paced platform's turn: the retry that waits for it comes for the
+	// turn as for a slot it asked for, and keeps the first sighting.
+	if err := a.awaitTurn(ctx, in.Content.Platform, quota.Probe, prev.Turn, func(t *turn) {
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, sighting{State: prev.State, At: prev.At, Slot: t.At, Turn: t})
+		}
+	}); err != nil {
+		return takedown.ProbeResult{}, false, err
+	}
 	// The beats during the call carry the sighting this attempt started
 	// with: an attempt lost with its worker must leave the next one the
 	// same first sighting, not an empty one.

@@ -51,9 +51,17 @@ func localBookkeepingOptions() workflow.LocalActivityOptions {
 	}
 }
 
-func sendOptions(p takedown.Platform) workflow.ActivityOptions {
+// platformQueue is where a run of the revision sends to or probes p.
+func platformQueue(revision int, older func(takedown.Platform) string, p takedown.Platform) string {
+	if revision >= 2 {
+		return TaskQueue
+	}
+	return older(p)
+}
+
+func sendOptions(p takedown.Platform, revision int) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		TaskQueue:           SendQueue(p),
+		TaskQueue:           platformQueue(revision, SendQueue, p),
 		StartToCloseTimeout: SendStartToCloseTimeout,
 		HeartbeatTimeout:    HeartbeatTimeout,
 		// A platform may throttle us for a day (YouTube's quota); keep trying
@@ -67,10 +75,10 @@ func sendOptions(p takedown.Platform) workflow.ActivityOptions {
 }
 
 // blockingOrderOptions are a send's, on the main queue: blocking orders go
-// to the regulator's own gateway, not to a platform's rate-limited queue.
+// to the regulator's own gateway, not to a platform's queue.
 // An attempt lost with its worker is re-sent under the same idempotency key.
-func blockingOrderOptions(p takedown.Platform) workflow.ActivityOptions {
-	opts := sendOptions(p)
+func blockingOrderOptions(p takedown.Platform, revision int) workflow.ActivityOptions {
+	opts := sendOptions(p, revision)
 	opts.TaskQueue = TaskQueue
 	return opts
 }
@@ -79,9 +87,9 @@ func blockingOrderOptions(p takedown.Platform) workflow.ActivityOptions {
 // workflow starts a fresh one.
 const probeWindow = 7 * 24 * time.Hour
 
-func probeOptions(p takedown.Platform, pol Policy) workflow.ActivityOptions {
+func probeOptions(p takedown.Platform, pol Policy, revision int) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		TaskQueue: ProbeQueue(p),
+		TaskQueue: platformQueue(revision, ProbeQueue, p),
 		// Above the adapters' 30 s HTTP timeout, so that a slow platform is
 		// a platform error and not an activity timeout.
 		StartToCloseTimeout: 40 * time.Second,
@@ -103,8 +111,8 @@ func probeOptions(p takedown.Platform, pol Policy) workflow.ActivityOptions {
 
 // blockedCheckOptions are a probe's, on the main queue, where the blocking
 // channel's activities are registered.
-func blockedCheckOptions(p takedown.Platform, pol Policy) workflow.ActivityOptions {
-	opts := probeOptions(p, pol)
+func blockedCheckOptions(p takedown.Platform, pol Policy, revision int) workflow.ActivityOptions {
+	opts := probeOptions(p, pol, revision)
 	opts.TaskQueue = TaskQueue
 	return opts
 }

@@ -55,13 +55,15 @@ import (
 // TaskQueue is where takedown workflows and their bookkeeping activities run.
 const TaskQueue = "takedown"
 
-// SendQueue is the task queue for one platform's outbound notices. Each has
-// its own queue so that a platform's global rate limit is enforced by the
-// engine across every worker (TaskQueueActivitiesPerSecond).
+// SendQueue is the task queue of one platform's notices in runs before
+// Revision 2, which paced a platform by the engine's rate limit on a queue
+// of its own (TaskQueueActivitiesPerSecond). Later runs send from TaskQueue
+// and the activities keep the rate (quota.Pacer); the workers serve these
+// queues until no run of Revision 1 or earlier is open.
 func SendQueue(p takedown.Platform) string { return "takedown-send-" + string(p) }
 
-// ProbeQueue is the task queue for one platform's status probes, kept apart
-// from sends so probing never eats the sending budget.
+// ProbeQueue is, like SendQueue, one platform's probes in runs before
+// Revision 2.
 func ProbeQueue(p takedown.Platform) string { return "takedown-probe-" + string(p) }
 
 // continueAfter bounds one run's history well under the engine's limits even
@@ -82,7 +84,11 @@ const versionLocalRecords = "local-records"
 //	1: records are written by local activities, without a version marker;
 //	   the stage search attribute stays StageOnTrack, with no upsert, while
 //	   the takedown is on its happy path.
-const Revision = 1
+//	2: sends and probes run on TaskQueue, the workflow's own queue, so the
+//	   engine hands them to the worker with the workflow task that
+//	   scheduled them (eager activity dispatch) instead of through a
+//	   platform's queue; a platform's rate is kept by the activities.
+const Revision = 2
 
 // recordEventActivity is RecordEvent's registered name; a local activity
 // is called by name so that the worker's registered instance runs it.
@@ -368,7 +374,7 @@ func (r *run) startSend(ctx workflow.Context, s Send) flight {
 		in.IfStatus = takedown.StatusPending
 	}
 	sctx, cancel := workflow.WithCancel(ctx)
-	sctx = workflow.WithActivityOptions(sctx, sendOptions(r.in.Content.Platform))
+	sctx = workflow.WithActivityOptions(sctx, sendOptions(r.in.Content.Platform, r.in.Revision))
 	return flight{f: workflow.ExecuteActivity(sctx, r.acts.SendNotice, in), cancel: cancel}
 }
 
@@ -539,7 +545,7 @@ func (r *run) startProbe(ctx workflow.Context) flight {
 		r.st.ProbeSince = workflow.Now(ctx)
 	}
 	pctx, cancel := workflow.WithCancel(ctx)
-	pctx = workflow.WithActivityOptions(pctx, probeOptions(r.in.Content.Platform, r.in.Policy))
+	pctx = workflow.WithActivityOptions(pctx, probeOptions(r.in.Content.Platform, r.in.Policy, r.in.Revision))
 	return flight{f: workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
 		Content:           r.in.Content,
 		UntilGone:         true,
@@ -608,7 +614,7 @@ func (r *run) onRecheckDue(ctx workflow.Context) {
 func (r *run) startRecheck(ctx workflow.Context) flight {
 	r.st.Seq++
 	pctx, cancel := workflow.WithCancel(ctx)
-	pctx = workflow.WithActivityOptions(pctx, probeOptions(r.in.Content.Platform, r.in.Policy))
+	pctx = workflow.WithActivityOptions(pctx, probeOptions(r.in.Content.Platform, r.in.Policy, r.in.Revision))
 	return flight{f: workflow.ExecuteActivity(pctx, r.acts.Probe, activities.ProbeInput{
 		Content: r.in.Content,
 		Record: &takedown.Transition{TakedownID: r.in.TakedownID,
@@ -659,7 +665,7 @@ func (r *run) reopen(ctx workflow.Context) {
 
 func (r *run) startOrder(ctx workflow.Context) flight {
 	octx, cancel := workflow.WithCancel(ctx)
-	octx = workflow.WithActivityOptions(octx, blockingOrderOptions(r.in.Content.Platform))
+	octx = workflow.WithActivityOptions(octx, blockingOrderOptions(r.in.Content.Platform, r.in.Revision))
 	return flight{f: workflow.ExecuteActivity(octx, r.acts.SendBlockingOrder, activities.BlockingOrder{
 		Key:        fmt.Sprintf("%s:blocking:%d", r.in.TakedownID, r.st.Orders),
 		TakedownID: r.in.TakedownID, Content: r.in.Content, Category: r.in.Category,
@@ -694,7 +700,7 @@ func (r *run) onOrdered(ctx workflow.Context, f workflow.Future) {
 
 func (r *run) startBlockCheck(ctx workflow.Context) flight {
 	bctx, cancel := workflow.WithCancel(ctx)
-	bctx = workflow.WithActivityOptions(bctx, blockedCheckOptions(r.in.Content.Platform, r.in.Policy))
+	bctx = workflow.WithActivityOptions(bctx, blockedCheckOptions(r.in.Content.Platform, r.in.Policy, r.in.Revision))
 	return flight{f: workflow.ExecuteActivity(bctx, r.acts.CheckBlocked, r.in.Content), cancel: cancel}
 }
 
@@ -880,7 +886,8 @@ func windowEnded(err error) bool {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		switch app.Type() {
-		case activities.ErrStillPresent, activities.ErrUnconfirmed, activities.ErrNotYetBlocked:
+		case activities.ErrStillPresent, activities.ErrUnconfirmed, activities.ErrNotYetBlocked,
+			activities.ErrWaitingForSlot, activities.ErrWaitingForTurn:
 			return true
 		}
 	}

@@ -761,3 +761,44 @@ func TestStageIsUpsertedOffTheHappyPath(t *testing.T) {
 		})
 	}
 }
+
+// Sends and probes of a run of revision 2 or later go to the workflow's own
+// queue, where the engine can hand them over with the workflow task that
+// scheduled them; a run of an earlier revision keeps the platform's queues
+// its history names, which the workers still serve.
+func TestRevisionChoosesTheQueues(t *testing.T) {
+	for _, tc := range []struct {
+		revision          int
+		wantSend, wantPrb string
+	}{
+		{1, workflows.SendQueue(takedown.YouTube), workflows.ProbeQueue(takedown.YouTube)},
+		{workflows.Revision, workflows.TaskQueue, workflows.TaskQueue},
+	} {
+		t.Run(fmt.Sprint("revision ", tc.revision), func(t *testing.T) {
+			p := newPlatform(t)
+			p.state = removedAfter(time.Hour)
+			var mu sync.Mutex
+			queues := map[string]map[string]bool{}
+			p.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				mu.Lock()
+				defer mu.Unlock()
+				if queues[info.ActivityType.Name] == nil {
+					queues[info.ActivityType.Name] = map[string]bool{}
+				}
+				queues[info.ActivityType.Name][info.TaskQueue] = true
+			})
+			in := testInput()
+			in.Revision = tc.revision
+			if res := p.run(in); res.Status != takedown.StatusRemoved {
+				t.Fatalf("status %s", res.Status)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for name, want := range map[string]string{"SendNotice": tc.wantSend, "Probe": tc.wantPrb} {
+				if got := queues[name]; len(got) != 1 || !got[want] {
+					t.Errorf("%s ran on %v, want only %s", name, got, want)
+				}
+			}
+		})
+	}
+}

@@ -161,8 +161,13 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := adapterset.Meter(built.Adapters, ledger, built.Off, m.Quota(), logger, 0, nil); err != nil {
 		return err
 	}
+	pacer, err := quota.NewPacer(st, c.Rates, nil)
+	if err != nil {
+		return err
+	}
 	acts, err := activities.New(activities.Activities{
-		Store: st, Adapters: adapterset.Instrument(built.Adapters, m), Blocker: blocker, Logger: logger.With("component", "activities"),
+		Store: st, Adapters: adapterset.Instrument(built.Adapters, m), Blocker: blocker, Pacer: pacer,
+		Logger: logger.With("component", "activities"),
 	})
 	if err != nil {
 		return err
@@ -175,7 +180,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		defer stop()
 	}
 	workers.SetWorkflowCacheSize(c.WorkflowCacheSize)
-	ws, err := workers.Start(tc, acts, c.Rates)
+	ws, err := workers.Start(tc, acts)
 	if err != nil {
 		return err
 	}

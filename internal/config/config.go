@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"github.com/takedown-oss/takedown/internal/policy"
 	"github.com/takedown-oss/takedown/internal/quota"
 	"github.com/takedown-oss/takedown/internal/takedown"
-	"github.com/takedown-oss/takedown/internal/workers"
 )
 
 // Env reads configuration through Getenv and collects what is wrong with it,
@@ -85,7 +85,7 @@ func (e *Env) Float(key string, def float64) float64 {
 		return def
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 {
+	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 		e.errs = append(e.errs, fmt.Errorf("%s: %q is not a non-negative number", key, v))
 	}
 	return f
@@ -109,7 +109,7 @@ type Common struct {
 	DatabaseURL string
 	Temporal    string
 	Namespace   string
-	Rates       workers.Rates
+	Rates       quota.Rates
 	// PayloadKey and Codec seal the payloads the engine stores (nil when
 	// no key is set).
 	PayloadKey []byte
@@ -130,7 +130,7 @@ func LoadCommon(e *Env) Common {
 		DatabaseURL: e.Secret("DATABASE_URL"),
 		Temporal:    e.Str("TEMPORAL_ADDRESS", ""),
 		Namespace:   e.Str("TEMPORAL_NAMESPACE", "default"),
-		Rates:       workers.Rates{Send: map[takedown.Platform]float64{}, Probe: map[takedown.Platform]float64{}},
+		Rates:       quota.Rates{Send: map[takedown.Platform]float64{}, Probe: map[takedown.Platform]float64{}},
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(e.Str("TAKEDOWN_LOG_LEVEL", "info"))); err != nil {
 		e.errs = append(e.errs, fmt.Errorf("TAKEDOWN_LOG_LEVEL: %w", err))

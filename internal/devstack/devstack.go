@@ -281,7 +281,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	ws, err := workers.Start(c, acts, workers.Rates{})
+	ws, err := workers.Start(c, acts)
 	if err != nil {
 		return nil, err
 	}

@@ -103,3 +103,24 @@ func (s *Store) QuotaWindows(ctx context.Context, after time.Time) ([]quota.Wind
 	}
 	return out, nil
 }
+
+// ReserveTurn gives a call the platform's next free turn for the purpose,
+// or now if that has passed, and moves the next free turn one interval
+// after it. The row lock serialises workers reserving at once; the turn
+// never moves backwards, whatever a worker's clock says.
+func (s *Store) ReserveTurn(ctx context.Context, p takedown.Platform, purpose quota.Purpose, interval time.Duration, now time.Time) (time.Time, error) {
+	if interval <= 0 || (purpose != quota.Report && purpose != quota.Probe) {
+		return time.Time{}, fmt.Errorf("reserve a turn: %w: %s every %s", takedown.ErrInvalid, purpose, interval)
+	}
+	var at time.Time
+	err := s.pool.QueryRow(ctx, `INSERT INTO pace AS p (platform, purpose, next_at)
+			VALUES ($1, $2, $3::timestamptz + $4::bigint * interval '1 microsecond')
+		ON CONFLICT (platform, purpose) DO UPDATE
+			SET next_at = greatest(p.next_at, $3::timestamptz) + $4::bigint * interval '1 microsecond'
+		RETURNING next_at - $4::bigint * interval '1 microsecond'`,
+		string(p), string(purpose), now, interval.Microseconds()).Scan(&at)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reserve a %s turn on %s: %w", purpose, p, dbError(err))
+	}
+	return at.UTC(), nil
+}

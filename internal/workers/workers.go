@@ -1,7 +1,7 @@
-// Package workers runs the Temporal workers of a takedown deployment: one for
-// workflows and bookkeeping, and one per platform for sends and one for
-// probes, so that each platform's rate limit is enforced by the engine across
-// every worker process.
+// Package workers runs the Temporal workers of a takedown deployment: one
+// for the workflows and every activity they run, and one per platform for
+// sends and one for probes, which serve the runs started before
+// workflows.Revision 2 (they paced a platform by a queue of its own).
 package workers
 
 import (
@@ -18,18 +18,11 @@ import (
 	"github.com/takedown-oss/takedown/workflows"
 )
 
-// Rates caps how fast each platform is called, in activities per second
-// across all workers (0 = unlimited).
-type Rates struct {
-	Send  map[takedown.Platform]float64
-	Probe map[takedown.Platform]float64
-}
-
 // Set is a group of running workers.
 type Set struct{ ws []worker.Worker }
 
 // Start registers the workflows and activities and starts polling.
-func Start(c client.Client, acts *activities.Activities, rates Rates) (*Set, error) {
+func Start(c client.Client, acts *activities.Activities) (*Set, error) {
 	s := &Set{}
 	main := worker.New(c, workflows.TaskQueue, worker.Options{
 		// A bug in workflow code must fail loudly in tests, but in production
@@ -39,22 +32,27 @@ func Start(c client.Client, acts *activities.Activities, rates Rates) (*Set, err
 	})
 	main.RegisterWorkflowWithOptions(workflows.Takedown, workflow.RegisterOptions{Name: "Takedown"})
 	main.RegisterActivity(acts.RecordEvent)
+	// On the workflow's own queue the engine hands a send or a probe to
+	// this worker with the workflow task that scheduled it, without a trip
+	// through matching; a platform's rate is the activities' (acts.Pacer).
+	main.RegisterActivity(acts.SendNotice)
+	main.RegisterActivity(acts.Probe)
 	main.RegisterActivity(acts.SendBlockingOrder)
 	main.RegisterActivity(acts.CheckBlocked)
 	main.RegisterActivity(acts.BlockingConfigured)
 	s.ws = append(s.ws, main)
 
+	// The older runs' queues. Their rate is kept by the activities too,
+	// so these workers need none of the engine's.
 	for _, p := range takedown.Platforms {
 		send := worker.New(c, workflows.SendQueue(p), worker.Options{
-			TaskQueueActivitiesPerSecond: rates.Send[p],
-			DisableWorkflowWorker:        true,
-			WorkerStopTimeout:            StopTimeout,
+			DisableWorkflowWorker: true,
+			WorkerStopTimeout:     StopTimeout,
 		})
 		send.RegisterActivity(acts.SendNotice)
 		probe := worker.New(c, workflows.ProbeQueue(p), worker.Options{
-			TaskQueueActivitiesPerSecond: rates.Probe[p],
-			DisableWorkflowWorker:        true,
-			WorkerStopTimeout:            StopTimeout,
+			DisableWorkflowWorker: true,
+			WorkerStopTimeout:     StopTimeout,
 		})
 		probe.RegisterActivity(acts.Probe)
 		s.ws = append(s.ws, send, probe)
