@@ -201,4 +201,3 @@ func TestProbeKeepsItsSightingWhileWaitingForATurn(t *testing.T) {
 		t.Errorf("X asked %d times, want twice", asked())
 	}
 }
-
