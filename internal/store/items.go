@@ -144,6 +144,16 @@ func (s *Store) EnsureTakedown(ctx context.Context, c takedown.Confirm) error {
 		return fmt.Errorf("ensure takedown: %w", err)
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// Lock the item before inserting, in the order ConfirmItem takes
+		// its locks. The workflow starts eagerly and gets here while the
+		// API's confirmation may still be running: inserting first would
+		// hold the takedown's key while waiting for the item that the
+		// confirmation holds while waiting for that key, a deadlock that
+		// the server breaks only after its deadlock_timeout, by failing
+		// one of the two.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM items WHERE id = $1 FOR UPDATE`, c.ItemID); err != nil {
+			return dbError(err)
+		}
 		rows, err := tx.Query(ctx, insertTakedownSQL+` ON CONFLICT DO NOTHING RETURNING created_at`,
 			c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy, s.now())
 		if err != nil {

@@ -150,8 +150,10 @@ func permanentConnectError(err error) bool {
 	return false
 }
 
-// Unavailable reports whether err means the database could not be reached
-// or did not answer in time, as opposed to refusing a statement: callers
+// Unavailable reports whether err means the database could not be reached,
+// did not answer in time, or rolled the transaction back to break a
+// deadlock or a serialization conflict, as opposed to refusing a statement:
+// nothing was written and the same request may succeed again, so callers
 // answer 503 rather than 500.
 func Unavailable(err error) bool {
 	if err == nil {
@@ -163,8 +165,14 @@ func Unavailable(err error) bool {
 	switch {
 	case errors.As(err, &pgErr):
 		// 57P01-03: the server is shutting down or restarting; 08: the
-		// connection broke; 57014: statement_timeout cancelled the query.
-		return pgErr.Code == "57014" || strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08")
+		// connection broke; 57014: statement_timeout cancelled the query;
+		// 40001 and 40P01: the server rolled back a serialization conflict
+		// or one side of a deadlock.
+		switch pgErr.Code {
+		case "57014", "40001", "40P01":
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08")
 	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
 		return true
 	}

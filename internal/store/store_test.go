@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/takedown-oss/takedown/internal/pgtest"
 	"github.com/takedown-oss/takedown/internal/store"
@@ -417,6 +418,74 @@ func TestEnsureTakedown(t *testing.T) {
 				t.Errorf("EnsureTakedown error = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// The API's confirmation and the workflow's EnsureTakedown of one item
+// meet in the database: the workflow starts eagerly and writes within
+// milliseconds. Both succeed and leave one takedown, whichever order their
+// statements interleave in. A third transaction holds the item so that the
+// confirmation takes its lock first and EnsureTakedown arrives while it
+// runs, the order that used to deadlock.
+func TestConfirmRacingEnsureTakedown(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := newUser(t, s, "alice", takedown.RoleStaff)
+	it := newItem(t, s, u.ID, takedown.Telegram, "racechan/1")
+	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
+
+	hold, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback(ctx)
+	if _, err := hold.Exec(ctx, `SELECT 1 FROM items WHERE id = $1 FOR UPDATE`, it.ID); err != nil {
+		t.Fatal(err)
+	}
+	confirmed := make(chan error, 1)
+	go func() {
+		_, err := s.ConfirmItem(ctx, c, nil)
+		confirmed <- err
+	}()
+	waitForLockWaiters(t, s, 1)
+	ensured := make(chan error, 1)
+	go func() { ensured <- s.EnsureTakedown(ctx, c) }()
+	waitForLockWaiters(t, s, 2)
+	if err := hold.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-confirmed; err != nil {
+		t.Errorf("ConfirmItem: %v", err)
+	}
+	if err := <-ensured; err != nil {
+		t.Errorf("EnsureTakedown: %v", err)
+	}
+	td, err := s.GetTakedown(ctx, c.TakedownID)
+	if err != nil {
+		t.Fatalf("GetTakedown: %v", err)
+	}
+	if len(td.Events) != 1 {
+		t.Errorf("takedown has %d events, want the one confirmation", len(td.Events))
+	}
+}
+
+// waitForLockWaiters waits until n sessions of this database wait for a lock.
+func waitForLockWaiters(t *testing.T, s *store.Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := s.Pool().QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions wait for a lock after 10 s, want %d", waiting, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -1102,5 +1171,28 @@ func TestRecordTransitionIfStatus(t *testing.T) {
 	// Refusals that retrying cannot change are marked as such.
 	if _, err := s.RecordTransition(ctx, takedown.Transition{TakedownID: td2.ID, EventKey: "x", Kind: "x", Status: "nonsense"}); !errors.Is(err, takedown.ErrInvalid) {
 		t.Errorf("unknown status: %v", err)
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "40P01"}, true}, // deadlock_detected
+		{&pgconn.PgError{Code: "40001"}, true}, // serialization_failure
+		{&pgconn.PgError{Code: "57P01"}, true}, // admin_shutdown
+		{&pgconn.PgError{Code: "57014"}, true}, // query_canceled
+		{&pgconn.PgError{Code: "08006"}, true}, // connection_failure
+		{fmt.Errorf("confirm: %w", &pgconn.PgError{Code: "40P01"}), true},
+		{&pgconn.PgError{Code: "23505"}, false}, // unique_violation
+		{&pgconn.PgError{Code: "42P01"}, false}, // undefined_table
+		{errors.New("something else"), false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := store.Unavailable(tt.err); got != tt.want {
+			t.Errorf("Unavailable(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }
