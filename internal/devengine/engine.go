@@ -155,8 +155,12 @@ func Start(cfg Config) (*Engine, error) {
 
 	dc := dynamicconfig.StaticClient{
 		// One process, one shard: let the engine take the load it can.
-		dynamicconfig.FrontendRPS.Key():                             10000,
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		dynamicconfig.FrontendRPS.Key(): 10000,
+		// The search attributes are written with the namespace before the
+		// services start, so every service's cache begins with them; forcing
+		// a refresh on each read (as the CLI's dev server does, for
+		// attributes added while it runs) would read the cluster metadata
+		// from SQLite on every start and every upsert.
 		// Partitions spread a task queue over matching hosts; in one process
 		// they only make a new workflow's first task wait, now and then for
 		// seconds, in a partition no poller is on (measured in BENCHMARKS.md:
