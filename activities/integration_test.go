@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/takedown-oss/takedown/activities"
@@ -580,3 +581,34 @@ func TestHangIsTransient(t *testing.T) {
 }
 
 func errOnly[T any](_ T, err error) error { return err }
+
+// The workflow started, but the API's transaction never wrote the takedown
+// (the API crashed or its commit failed): the first notice writes the
+// takedown from the confirmation it carries, then sends, once.
+func TestSendWritesTheTakedownTheAPIDidNot(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessConfig{})
+	c, err := takedown.ParseURL("https://t.me/neverwritten/7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := h.store.CreateItem(t.Context(), store.NewItem{
+		URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: takedown.DeepfakeSexual, CreatedBy: h.staff,
+	})
+	if err != nil {
+		t.Fatalf("CreateItem: %v", err)
+	}
+	id := uuid.New()
+	conf := takedown.Confirm{ItemID: it.ID, TakedownID: id, WorkflowID: takedown.WorkflowID(id), ConfirmedBy: h.staff}
+
+	h.mustSend(noticeInput(conf, c, 1))
+	if st := h.takedownStatus(id); st != takedown.StatusNoticeSent {
+		t.Errorf("takedown is %s, want %s", st, takedown.StatusNoticeSent)
+	}
+	if got, _ := h.store.GetItem(t.Context(), it.ID); got.Status != takedown.ItemConfirmed {
+		t.Errorf("item is %s, want %s", got.Status, takedown.ItemConfirmed)
+	}
+	if n := h.sim.NoticeCount(c.Platform, c.ID); n != 1 {
+		t.Errorf("the platform holds %d notices, want 1", n)
+	}
+}

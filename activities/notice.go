@@ -75,15 +75,20 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 	}); err != nil {
 		return SendNoticeResult{}, err
 	}
-	// The workflow may have been started while the API's transaction failed;
-	// make sure the projection exists before writing to it.
-	if err := a.Store.EnsureTakedown(ctx, in.Confirm); err != nil {
-		return SendNoticeResult{}, fmt.Errorf("ensure takedown %s: %w", in.Confirm.TakedownID, err)
-	}
-
-	rec, claimed, err := a.Store.ClaimNotice(ctx, takedown.NoticeClaim{
+	claim := takedown.NoticeClaim{
 		Key: n.Key, TakedownID: in.Confirm.TakedownID, Attempt: n.Attempt, Priority: n.Priority,
-	})
+	}
+	rec, claimed, err := a.Store.ClaimNotice(ctx, claim)
+	if errors.Is(err, takedown.ErrNotFound) && in.Confirm.TakedownID != uuid.Nil {
+		// The workflow was started but the API's transaction has not
+		// written the takedown (it failed, or has yet to commit): write it
+		// from the confirmation, then claim. Claiming first spares the
+		// usual case, where the row is there, a transaction.
+		if err := a.Store.EnsureTakedown(ctx, in.Confirm); err != nil {
+			return SendNoticeResult{}, fmt.Errorf("ensure takedown %s: %w", in.Confirm.TakedownID, err)
+		}
+		rec, claimed, err = a.Store.ClaimNotice(ctx, claim)
+	}
 	if err != nil {
 		return SendNoticeResult{}, fmt.Errorf("claim notice %s: %w", n.Key, err)
 	}

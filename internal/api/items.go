@@ -50,6 +50,7 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request) error {
 	u := userFrom(r.Context())
 	it, err := s.store.CreateItem(r.Context(), store.NewItem{
 		URL: c.URL, Platform: c.Platform, ContentID: c.ID, Category: cat, Note: req.Note, CreatedBy: u.ID,
+		Audit: s.auditEntry(u, "item.create", "", "", map[string]any{"platform": c.Platform, "category": cat}),
 	})
 	var dup *store.DuplicateItemError
 	if errors.As(err, &dup) {
@@ -59,7 +60,6 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.audit(r.Context(), u, "item.create", "item", it.ID.String(), map[string]any{"platform": it.Platform, "category": it.Category})
 	writeJSON(w, http.StatusCreated, it)
 	return nil
 }
@@ -156,22 +156,24 @@ func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urg
 	}, urgency); err != nil {
 		return takedown.Takedown{}, err
 	}
+	entry := s.auditEntry(u, "item.confirm", "item", id.String(), map[string]any{"takedown_id": tdID})
 	td, err := s.store.ConfirmItem(ctx, takedown.Confirm{
 		ItemID: id, TakedownID: tdID, WorkflowID: wfID, ConfirmedBy: u.ID,
-	}, nil)
+	}, nil, *entry)
 	if errors.Is(err, takedown.ErrConflict) {
 		// The workflow we just started may have written the rows itself
 		// (EnsureTakedown, before its first notice) ahead of this commit:
-		// that is this confirmation's takedown, not another's.
+		// that is this confirmation's takedown, not another's, and the
+		// confirmation is still this caller's to log.
 		existing, gerr := s.store.GetTakedown(ctx, tdID)
 		if gerr == nil && existing.ItemID == id {
 			td, err = existing, nil
+			s.audit(ctx, u, entry.Action, entry.SubjectType, entry.SubjectID, entry.Detail)
 		}
 	}
 	if err != nil {
 		return td, err
 	}
-	s.audit(ctx, u, "item.confirm", "item", id.String(), map[string]any{"takedown_id": td.ID})
 	return td, nil
 }
 
@@ -261,6 +263,15 @@ func pathID(r *http.Request) (uuid.UUID, error) {
 		return uuid.Nil, errorf(http.StatusNotFound, "not_found", "no such id")
 	}
 	return id, nil
+}
+
+// auditEntry is what the caller did, for the store to write in the same
+// transaction as the change itself.
+func (s *Server) auditEntry(u takedown.User, action, subjectType, subjectID string, detail map[string]any) *store.AuditEntry {
+	uid := u.ID
+	return &store.AuditEntry{
+		ActorID: &uid, ActorRole: string(u.Role), Action: action, SubjectType: subjectType, SubjectID: subjectID, Detail: detail,
+	}
 }
 
 func (s *Server) audit(ctx context.Context, u takedown.User, action, subjectType, subjectID string, detail map[string]any) {

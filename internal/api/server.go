@@ -42,7 +42,7 @@ type Store interface {
 	AddEvidence(ctx context.Context, itemID, by uuid.UUID, contentType string, data []byte) (store.Evidence, bool, error)
 	ListEvidence(ctx context.Context, itemID uuid.UUID) ([]store.Evidence, error)
 	EvidenceFile(ctx context.Context, id uuid.UUID) (store.Evidence, []byte, error)
-	ConfirmItem(ctx context.Context, c takedown.Confirm, start func(context.Context, takedown.Takedown) error) (takedown.Takedown, error)
+	ConfirmItem(ctx context.Context, c takedown.Confirm, start func(context.Context, takedown.Takedown) error, audit ...store.AuditEntry) (takedown.Takedown, error)
 	GetTakedown(ctx context.Context, id uuid.UUID) (takedown.Takedown, error)
 	ListTakedowns(ctx context.Context, f store.TakedownFilter) ([]takedown.Takedown, string, error)
 	AppendAudit(ctx context.Context, e store.AuditEntry) error

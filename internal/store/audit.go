@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // AuditEntry is one thing a person (or the system, with no actor) did.
@@ -23,10 +24,19 @@ type AuditEntry struct {
 // AppendAudit adds an entry to the audit log, which the database keeps
 // append-only.
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
+	return appendAudit(ctx, s.pool, e)
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func appendAudit(ctx context.Context, db execer, e AuditEntry) error {
 	if e.Action == "" {
 		return errors.New("append audit: action is required")
 	}
-	_, err := s.pool.Exec(ctx, `
+	_, err := db.Exec(ctx, `
 		INSERT INTO audit_log (actor_id, actor_role, action, subject_type, subject_id, detail)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		e.ActorID, e.ActorRole, e.Action, e.SubjectType, e.SubjectID, jsonObject(e.Detail))

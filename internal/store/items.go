@@ -20,6 +20,10 @@ type NewItem struct {
 	Category  takedown.Category
 	Note      string
 	CreatedBy uuid.UUID
+	// Audit, if not nil, is written in the same statement as the item,
+	// with the item as its subject: a report is never stored without the
+	// entry that says who made it, nor the entry without the report.
+	Audit *AuditEntry
 }
 
 // DuplicateItemError says the content was reported before, and where: a
@@ -41,12 +45,25 @@ func (s *Store) CreateItem(ctx context.Context, n NewItem) (takedown.Item, error
 	if n.URL == "" || n.Platform == "" || n.ContentID == "" || n.Category == "" {
 		return takedown.Item{}, errors.New("create item: url, platform, content id and category are required")
 	}
+	a := AuditEntry{}
+	if n.Audit != nil {
+		a = *n.Audit
+		if a.Action == "" {
+			return takedown.Item{}, errors.New("create item: audit entry without an action")
+		}
+	}
 	rows, err := s.pool.Query(ctx, `
-		INSERT INTO items (id, url, platform, content_id, category, note, created_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-		ON CONFLICT (platform, content_id) DO NOTHING
-		RETURNING id, url, platform, content_id, category, note, status, created_by, created_at, updated_at, NULL::uuid`,
-		uuid.New(), n.URL, n.Platform, n.ContentID, n.Category, n.Note, n.CreatedBy, s.now())
+		WITH ins AS (
+			INSERT INTO items (id, url, platform, content_id, category, note, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+			ON CONFLICT (platform, content_id) DO NOTHING
+			RETURNING id, url, platform, content_id, category, note, status, created_by, created_at, updated_at),
+		audit AS (
+			INSERT INTO audit_log (at, actor_id, actor_role, action, subject_type, subject_id, detail)
+			SELECT ins.created_at, $9, $10, $11, 'item', ins.id::text, $12 FROM ins WHERE $11::text <> '')
+		SELECT id, url, platform, content_id, category, note, status, created_by, created_at, updated_at, NULL::uuid FROM ins`,
+		uuid.New(), n.URL, n.Platform, n.ContentID, n.Category, n.Note, n.CreatedBy, s.now(),
+		a.ActorID, a.ActorRole, a.Action, jsonObject(a.Detail))
 	if err != nil {
 		return takedown.Item{}, fmt.Errorf("create item: %w", dbError(err))
 	}
@@ -90,7 +107,10 @@ func (s *Store) GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error
 // before calling ConfirmItem, so that no connection is held while the
 // engine is called; if this commit then fails, the workflow finds its row
 // missing and writes it with EnsureTakedown.
-func (s *Store) ConfirmItem(ctx context.Context, c takedown.Confirm, start func(ctx context.Context, t takedown.Takedown) error) (takedown.Takedown, error) {
+//
+// audit entries are written in the same transaction, so that the log says
+// who confirmed every takedown there is, and no more.
+func (s *Store) ConfirmItem(ctx context.Context, c takedown.Confirm, start func(ctx context.Context, t takedown.Takedown) error, audit ...AuditEntry) (takedown.Takedown, error) {
 	c, err := checkConfirm(c)
 	if err != nil {
 		return takedown.Takedown{}, fmt.Errorf("confirm item: %w", err)
@@ -124,6 +144,11 @@ func (s *Store) ConfirmItem(ctx context.Context, c takedown.Confirm, start func(
 			return err
 		}
 		td.Events = []takedown.Event{ev}
+		for _, e := range audit {
+			if err := appendAudit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
 		if start == nil {
 			return nil
 		}

@@ -1196,3 +1196,52 @@ func TestUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// A report's and a confirmation's audit entries are written with them, or
+// not at all: a duplicate report and a confirmation that rolls back leave
+// no entry behind.
+func TestAuditWrittenWithTheChange(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := newUser(t, s, "alice", takedown.RoleStaff)
+	entry := func(action string) *store.AuditEntry {
+		return &store.AuditEntry{ActorID: &u.ID, ActorRole: string(u.Role), Action: action, Detail: map[string]any{"k": "v"}}
+	}
+	n := store.NewItem{URL: "https://t.me/auditchan/1", Platform: takedown.Telegram, ContentID: "auditchan/1",
+		Category: takedown.NCII, CreatedBy: u.ID, Audit: entry("item.create")}
+	it, err := s.CreateItem(ctx, n)
+	if err != nil {
+		t.Fatalf("CreateItem: %v", err)
+	}
+	if _, err := s.CreateItem(ctx, n); !errors.Is(err, takedown.ErrDuplicate) {
+		t.Fatalf("second CreateItem: %v, want a duplicate", err)
+	}
+	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
+	confirm := *entry("item.confirm")
+	confirm.SubjectType, confirm.SubjectID = "item", it.ID.String()
+	failing := func(context.Context, takedown.Takedown) error { return errors.New("engine down") }
+	if _, err := s.ConfirmItem(ctx, c, failing, confirm); err == nil {
+		t.Fatal("ConfirmItem with a failing start succeeded")
+	}
+	if _, err := s.ConfirmItem(ctx, c, nil, confirm); err != nil {
+		t.Fatalf("ConfirmItem: %v", err)
+	}
+	list, _, err := s.ListAudit(ctx, store.AuditFilter{SubjectType: "item", SubjectID: it.ID.String()})
+	if err != nil {
+		t.Fatalf("ListAudit: %v", err)
+	}
+	var got []string
+	for _, a := range list {
+		got = append(got, a.Action)
+		if a.ActorID == nil || *a.ActorID != u.ID || a.ActorRole != "staff" || a.Detail["k"] != "v" {
+			t.Errorf("entry %+v", a)
+		}
+	}
+	if strings.Join(got, ",") != "item.create,item.confirm" {
+		t.Errorf("audit of the item: %v, want one item.create and one item.confirm", got)
+	}
+	if _, err := s.CreateItem(ctx, store.NewItem{URL: "https://t.me/auditchan/2", Platform: takedown.Telegram,
+		ContentID: "auditchan/2", Category: takedown.NCII, CreatedBy: u.ID, Audit: &store.AuditEntry{}}); err == nil {
+		t.Error("an audit entry without an action was accepted")
+	}
+}
