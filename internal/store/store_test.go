@@ -1245,3 +1245,58 @@ func TestAuditWrittenWithTheChange(t *testing.T) {
 		t.Error("an audit entry without an action was accepted")
 	}
 }
+
+// Retries of one step racing each other record it once; different steps
+// racing each other all apply, in the order their events are numbered.
+func TestRecordTransitionRacing(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	td := newTakedown(t, s)
+	const n = 8
+	type outcome struct {
+		applied bool
+		err     error
+	}
+	out := make(chan outcome, 2*n)
+	for i := range 2 * n {
+		go func() {
+			tr := takedown.Transition{TakedownID: td.ID, EventKey: "reminder", Kind: takedown.EventSupervisorAlerted}
+			if i%2 == 1 {
+				lvl := takedown.Level(i)
+				tr = takedown.Transition{TakedownID: td.ID, EventKey: fmt.Sprintf("step:%d", i), Kind: takedown.EventLadderStarted,
+					EscalationLevel: &lvl, Detail: map[string]any{"level": i}}
+			}
+			ok, err := s.RecordTransition(ctx, tr)
+			out <- outcome{ok, err}
+		}()
+	}
+	applied := 0
+	for range 2 * n {
+		o := <-out
+		if o.err != nil {
+			t.Errorf("RecordTransition: %v", o.err)
+		}
+		if o.applied {
+			applied++
+		}
+	}
+	if applied != n+1 {
+		t.Errorf("%d transitions applied, want %d: the repeated step once and each other step", applied, n+1)
+	}
+	after, err := s.GetTakedown(ctx, td.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Events) != n+2 { // and the confirmation
+		t.Fatalf("%d events, want %d", len(after.Events), n+2)
+	}
+	var last takedown.Event
+	for _, e := range after.Events {
+		if e.Kind == takedown.EventLadderStarted && e.Seq > last.Seq {
+			last = e
+		}
+	}
+	if lvl, _ := last.Detail["level"].(float64); int(lvl) != int(after.EscalationLevel) {
+		t.Errorf("the last step's event says level %v, the takedown is at %d", last.Detail["level"], after.EscalationLevel)
+	}
+}

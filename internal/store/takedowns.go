@@ -166,45 +166,51 @@ func (s *Store) RecordTransition(ctx context.Context, t takedown.Transition) (ap
 	if t.Status != "" && !t.Status.Valid() {
 		return false, fmt.Errorf("record transition: unknown status %q: %w", t.Status, takedown.ErrInvalid)
 	}
-	var platform takedown.Platform
-	var noticeSentAt *time.Time
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		// One step of a takedown at a time, so that two retries of the same
-		// step cannot both find their event missing.
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM takedowns WHERE id = $1 FOR UPDATE`, t.TakedownID).Scan(&one); err != nil {
-			return dbError(err)
-		}
-		ev, inserted, err := appendEvent(ctx, tx, t)
-		if err != nil || !inserted {
-			return err
-		}
-		// A value given explicitly wins over clearing the same column.
-		err = tx.QueryRow(ctx, `
+	// One statement, so one round trip and its own transaction: the row
+	// lock makes one step of a takedown at a time (two retries of the same
+	// step cannot both find their event missing, and events are numbered in
+	// the order their changes apply), the event is inserted unless its key
+	// exists, and the columns change only if it was.
+	var (
+		found        bool
+		platform     *takedown.Platform
+		noticeSentAt *time.Time
+	)
+	err = s.pool.QueryRow(ctx, `
+		WITH locked AS (
+			SELECT id FROM takedowns WHERE id = $1 FOR UPDATE
+		), ev AS (
+			INSERT INTO takedown_events (takedown_id, event_key, at, kind, status, detail)
+			SELECT id, $11, coalesce($12, now()), $13, $2, $14 FROM locked
+			ON CONFLICT (takedown_id, event_key) DO NOTHING
+			RETURNING at
+		), upd AS (
 			UPDATE takedowns SET
-				status = CASE WHEN $11::text IS NULL OR status = $11 THEN coalesce($2::text, status) ELSE status END,
-				deadline = CASE WHEN $11::text IS NOT NULL AND status <> $11 THEN deadline
+				status = CASE WHEN $10::text IS NULL OR status = $10 THEN coalesce($2::text, status) ELSE status END,
+				deadline = CASE WHEN $10::text IS NOT NULL AND status <> $10 THEN deadline
 					WHEN $4::timestamptz IS NOT NULL THEN $4 WHEN $3::boolean THEN NULL ELSE deadline END,
 				escalation_level = coalesce($5::integer, escalation_level),
 				notice_sent_at = least(notice_sent_at, $6::timestamptz),
-				removed_at = CASE WHEN $7::timestamptz IS NOT NULL THEN $7 WHEN $10::boolean THEN NULL ELSE removed_at END,
-				closed_at = CASE WHEN $8::boolean THEN $9::timestamptz WHEN $10 THEN NULL ELSE closed_at END,
+				removed_at = CASE WHEN $7::timestamptz IS NOT NULL THEN $7 WHEN $9::boolean THEN NULL ELSE removed_at END,
+				closed_at = CASE WHEN $8::boolean THEN ev.at WHEN $9 THEN NULL ELSE closed_at END,
 				updated_at = now()
-			WHERE id = $1
-			RETURNING platform, notice_sent_at`,
-			t.TakedownID, nullIfEmpty(t.Status), t.ClearDeadline, t.Deadline, t.EscalationLevel,
-			t.NoticeSentAt, t.RemovedAt, t.Closed, ev.At, t.Reopened, nullIfEmpty(t.IfStatus)).Scan(&platform, &noticeSentAt)
-		if err != nil {
-			return dbError(err)
-		}
-		applied = true
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("record %s for takedown %s: %w", t.Kind, t.TakedownID, err)
+			FROM ev
+			WHERE takedowns.id = $1
+			RETURNING platform, notice_sent_at
+		)
+		SELECT EXISTS (SELECT 1 FROM locked), (SELECT platform FROM upd), (SELECT notice_sent_at FROM upd)`,
+		t.TakedownID, nullIfEmpty(t.Status), t.ClearDeadline, t.Deadline, t.EscalationLevel,
+		t.NoticeSentAt, t.RemovedAt, t.Closed, t.Reopened, nullIfEmpty(t.IfStatus),
+		t.EventKey, nullIfZero(t.At), t.Kind, jsonObject(t.Detail)).Scan(&found, &platform, &noticeSentAt)
+	if err == nil && !found {
+		err = takedown.ErrNotFound
 	}
+	if err != nil {
+		return false, fmt.Errorf("record %s for takedown %s: %w", t.Kind, t.TakedownID, dbError(err))
+	}
+	applied = platform != nil
 	if applied && t.RemovedAt != nil && noticeSentAt != nil {
-		s.observer.Removed(platform, t.RemovedAt.Sub(*noticeSentAt))
+		s.observer.Removed(*platform, t.RemovedAt.Sub(*noticeSentAt))
 	}
 	return applied, nil
 }
