@@ -30,8 +30,11 @@ const warmUp = 20
 // Each of Concurrency clients creates, confirms and awaits one takedown at a
 // time (a closed loop, as the engine's figures in TEMPORAL.md were taken).
 type Throughput struct {
-	Takedowns   int     `json:"takedowns"`
-	Concurrency int     `json:"concurrency"`
+	Takedowns   int `json:"takedowns"`
+	Concurrency int `json:"concurrency"`
+	// Rounds is how many measured rounds the takedowns ran in; the figures
+	// are their sums.
+	Rounds      int     `json:"rounds"`
 	Removed     int     `json:"removed"`
 	Failed      int     `json:"failed"`
 	WallSeconds float64 `json:"wall_s"`
@@ -79,6 +82,7 @@ type EngineCeiling struct {
 	Workflows   int     `json:"workflows"`
 	Concurrency int     `json:"concurrency"`
 	Activities  int     `json:"activities_per_workflow"`
+	Rounds      int     `json:"rounds"`
 	Failed      int     `json:"failed"`
 	WallSeconds float64 `json:"wall_s"`
 	PerSecond   float64 `json:"workflows_per_s"`
@@ -185,72 +189,111 @@ func closedLoop(ctx context.Context, from, n, concurrency int, do func(ctx conte
 	return time.Since(start), failed, errs
 }
 
-func runOurs(ctx context.Context, cfg Config, st *stack) (*Throughput, []sample, error) {
-	run := newRun()
-	progress(cfg, "throughput: warming up with %d takedowns", min(warmUp, cfg.Takedowns))
-	if _, _, errs := closedLoop(ctx, 0, min(warmUp, cfg.Takedowns), cfg.Concurrency, func(ctx context.Context, i int) error {
-		_, err := st.takedown(ctx, run, i)
+// ours is the throughput loop, measured in rounds (see measurePair): it
+// keeps the sums of every round.
+type ours struct {
+	cfg     Config
+	st      *stack
+	run     string
+	next    int // index of the next takedown
+	rounds  int
+	samples []sample
+	failed  int
+	errs    []error
+	wall    time.Duration
+	cpu     time.Duration
+	pgCPU   time.Duration
+	pool    PoolUse
+	acqDur  time.Duration
+}
+
+// newOurs warms the path up with a few takedowns that are not measured.
+func newOurs(ctx context.Context, cfg Config, st *stack) (*ours, error) {
+	o := &ours{cfg: cfg, st: st, run: newRun(), next: min(warmUp, cfg.Takedowns)}
+	progress(cfg, "throughput: warming up with %d takedowns", o.next)
+	if _, _, errs := closedLoop(ctx, 0, o.next, cfg.Concurrency, func(ctx context.Context, i int) error {
+		_, err := st.takedown(ctx, o.run, i)
 		return err
 	}); len(errs) > 0 {
-		return nil, nil, fmt.Errorf("warm-up: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("warm-up: %w", errors.Join(errs...))
 	}
+	o.pool.MaxConns = int(st.store.Pool().Stat().MaxConns())
+	return o, nil
+}
 
-	settle(ctx, cfg, st)
-	progress(cfg, "throughput: %d takedowns through the API at concurrency %d", cfg.Takedowns, cfg.Concurrency)
-	stopProfile := cfg.profile("throughput")
-	pool0, cpu0, pg0 := st.store.Pool().Stat(), cpuTime(), st.postgresCPU()
-	samples := make([]sample, cfg.Takedowns)
-	ok := make([]bool, cfg.Takedowns)
+// round measures n takedowns through the API at the configured concurrency.
+func (o *ours) round(ctx context.Context, n int) {
+	settle(ctx, o.cfg, o.st)
+	progress(o.cfg, "throughput: %d takedowns through the API at concurrency %d", n, o.cfg.Concurrency)
+	stop := func() {}
+	if o.rounds == 0 {
+		stop = o.cfg.profile("throughput")
+	}
+	o.rounds++
+	from := o.next
+	o.next += n
+	got := make([]sample, n)
+	ok := make([]bool, n)
 	var done atomic.Int64
-	wall, failed, errs := closedLoop(ctx, warmUp, cfg.Takedowns, cfg.Concurrency, func(ctx context.Context, i int) error {
-		s, err := st.takedown(ctx, run, i)
+	pool0, cpu0, pg0 := o.st.store.Pool().Stat(), cpuTime(), o.st.postgresCPU()
+	wall, failed, errs := closedLoop(ctx, from, n, o.cfg.Concurrency, func(ctx context.Context, i int) error {
+		s, err := o.st.takedown(ctx, o.run, i)
 		if err != nil {
 			return err
 		}
-		samples[i-warmUp], ok[i-warmUp] = s, true
-		if n := done.Add(1); n%500 == 0 {
-			progress(cfg, "throughput: %d removed", n)
+		got[i-from], ok[i-from] = s, true
+		if d := done.Add(1); d%500 == 0 {
+			progress(o.cfg, "throughput: %d removed", d)
 		}
 		return nil
 	})
-	cpu, pgCPU := cpuTime()-cpu0, st.postgresCPU()-pg0
-	stopProfile()
-	pool1 := st.store.Pool().Stat()
-	if ctx.Err() != nil {
-		return nil, nil, ctx.Err()
-	}
-	var got []sample
-	for i, s := range samples {
+	o.cpu += cpuTime() - cpu0
+	o.pgCPU += o.st.postgresCPU() - pg0
+	stop()
+	pool1 := o.st.store.Pool().Stat()
+	o.pool.Acquires += int(pool1.AcquireCount() - pool0.AcquireCount())
+	o.pool.Waited += int(pool1.EmptyAcquireCount() - pool0.EmptyAcquireCount())
+	o.acqDur += pool1.AcquireDuration() - pool0.AcquireDuration()
+	o.wall += wall
+	o.failed += failed
+	o.errs = append(o.errs, errs...)
+	for i, s := range got {
 		if ok[i] {
-			got = append(got, s)
+			o.samples = append(o.samples, s)
 		}
 	}
+}
+
+// result sums the rounds: throughput is every removed takedown over the
+// rounds' summed wall time.
+func (o *ours) result(ctx context.Context) (*Throughput, error) {
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	measured := o.next - min(warmUp, o.cfg.Takedowns)
+	got := o.samples
 	tp := &Throughput{
-		Takedowns: cfg.Takedowns, Concurrency: cfg.Concurrency,
-		Removed: len(got), Failed: failed,
-		WallSeconds: seconds(wall), PerSecond: rate(len(got), wall),
+		Takedowns: measured, Concurrency: o.cfg.Concurrency, Rounds: o.rounds,
+		Removed: len(got), Failed: o.failed,
+		WallSeconds: seconds(o.wall), PerSecond: rate(len(got), o.wall),
 		ByPlatform: map[string]int{},
-		CPUSeconds: seconds(cpu), PostgresCPUSeconds: seconds(pgCPU),
-		Pool: PoolUse{
-			MaxConns: int(pool1.MaxConns()),
-			Acquires: int(pool1.AcquireCount() - pool0.AcquireCount()),
-			Waited:   int(pool1.EmptyAcquireCount() - pool0.EmptyAcquireCount()),
-		},
+		CPUSeconds: seconds(o.cpu), PostgresCPUSeconds: seconds(o.pgCPU),
+		Pool: o.pool,
 	}
 	if len(got) > 0 {
-		tp.CPUPerTakedownMs = round3(ms(cpu) / float64(len(got)))
-		tp.PostgresCPUPerTakedownMs = round3(ms(pgCPU) / float64(len(got)))
+		tp.CPUPerTakedownMs = round3(ms(o.cpu) / float64(len(got)))
+		tp.PostgresCPUPerTakedownMs = round3(ms(o.pgCPU) / float64(len(got)))
 	}
 	if tp.Pool.Acquires > 0 {
-		tp.Pool.MeanWaitMs = round3(ms(pool1.AcquireDuration()-pool0.AcquireDuration()) / float64(tp.Pool.Acquires))
+		tp.Pool.MeanWaitMs = round3(ms(o.acqDur) / float64(tp.Pool.Acquires))
 	}
-	if err := st.measureSamples(ctx, got, tp); err != nil {
-		return nil, nil, err
+	if err := o.st.measureSamples(ctx, got, tp); err != nil {
+		return nil, err
 	}
-	if failed > 0 {
-		return tp, got, fmt.Errorf("%d of %d takedowns failed: %w", failed, cfg.Takedowns, errors.Join(errs...))
+	if o.failed > 0 {
+		return tp, fmt.Errorf("%d of %d takedowns failed: %w", o.failed, measured, errors.Join(o.errs...))
 	}
-	return tp, got, nil
+	return tp, nil
 }
 
 // takedown runs one takedown through the API and waits for its workflow.
@@ -388,58 +431,93 @@ func routeOf(path string) string {
 // minutes.
 func bareWorkflows(takedowns int) int { return min(takedowns, 1000) }
 
-func runBare(ctx context.Context, cfg Config, st *stack, acts int) (*EngineCeiling, error) {
-	run := newRun()
-	var mu sync.Mutex
-	var lat []time.Duration
-	one := func(ctx context.Context, i int) error {
-		t0 := time.Now()
-		wr, err := st.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: "bench-bare-" + run + "-" + strconv.Itoa(i), TaskQueue: bareQueue,
-		}, bareWorkflow, acts)
-		if err != nil {
-			return fmt.Errorf("start bare workflow: %w", err)
-		}
-		if err := wr.Get(ctx, nil); err != nil {
-			return fmt.Errorf("bare workflow: %w", err)
-		}
-		if i >= warmUp {
-			mu.Lock()
-			lat = append(lat, time.Since(t0))
-			mu.Unlock()
-		}
-		return nil
+// bare is the engine-ceiling loop, measured in rounds like ours.
+type bare struct {
+	cfg    Config
+	st     *stack
+	run    string
+	acts   int
+	next   int
+	rounds int
+	mu     sync.Mutex
+	lat    []time.Duration
+	failed int
+	errs   []error
+	wall   time.Duration
+	cpu    time.Duration
+}
+
+func (b *bare) one(ctx context.Context, i int) error {
+	t0 := time.Now()
+	wr, err := b.st.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: "bench-bare-" + b.run + "-" + strconv.Itoa(i), TaskQueue: bareQueue,
+	}, bareWorkflow, b.acts)
+	if err != nil {
+		return fmt.Errorf("start bare workflow: %w", err)
 	}
+	if err := wr.Get(ctx, nil); err != nil {
+		return fmt.Errorf("bare workflow: %w", err)
+	}
+	if i >= warmUp {
+		b.mu.Lock()
+		b.lat = append(b.lat, time.Since(t0))
+		b.mu.Unlock()
+	}
+	return nil
+}
+
+// newBare warms the bare workflow up with a few runs that are not measured.
+func newBare(ctx context.Context, cfg Config, st *stack, acts int) (*bare, error) {
+	b := &bare{cfg: cfg, st: st, run: newRun(), acts: acts, next: min(warmUp, cfg.Takedowns)}
 	progress(cfg, "engine ceiling: warming up")
-	if _, _, errs := closedLoop(ctx, 0, min(warmUp, cfg.Takedowns), cfg.Concurrency, one); len(errs) > 0 {
+	if _, _, errs := closedLoop(ctx, 0, b.next, cfg.Concurrency, b.one); len(errs) > 0 {
 		return nil, fmt.Errorf("warm-up: %w", errors.Join(errs...))
 	}
-	settle(ctx, cfg, st)
-	n := bareWorkflows(cfg.Takedowns)
-	progress(cfg, "engine ceiling: %d bare workflows of %d activities at concurrency %d", n, acts, cfg.Concurrency)
-	stopProfile := cfg.profile("engine-ceiling")
+	return b, nil
+}
+
+func (b *bare) round(ctx context.Context, n int) {
+	settle(ctx, b.cfg, b.st)
+	progress(b.cfg, "engine ceiling: %d bare workflows of %d activities at concurrency %d", n, b.acts, b.cfg.Concurrency)
+	stop := func() {}
+	if b.rounds == 0 {
+		stop = b.cfg.profile("engine-ceiling")
+	}
+	b.rounds++
+	from := b.next
+	b.next += n
 	cpu0 := cpuTime()
-	wall, failed, errs := closedLoop(ctx, warmUp, n, cfg.Concurrency, one)
-	cpu := cpuTime() - cpu0
-	stopProfile()
+	wall, failed, errs := closedLoop(ctx, from, n, b.cfg.Concurrency, b.one)
+	b.cpu += cpuTime() - cpu0
+	stop()
+	b.wall += wall
+	b.failed += failed
+	b.errs = append(b.errs, errs...)
+}
+
+func (b *bare) result(ctx context.Context) (*EngineCeiling, error) {
+	n := b.next - min(warmUp, b.cfg.Takedowns)
 	ec := &EngineCeiling{
-		Workflows: n, Concurrency: cfg.Concurrency, Activities: acts, Failed: failed,
-		WallSeconds: seconds(wall), PerSecond: rate(n-failed, wall), Latency: Summarize(lat),
-		CPUSeconds: seconds(cpu),
+		Workflows: n, Concurrency: b.cfg.Concurrency, Activities: b.acts, Rounds: b.rounds, Failed: b.failed,
+		WallSeconds: seconds(b.wall), PerSecond: rate(n-b.failed, b.wall), Latency: Summarize(b.lat),
+		CPUSeconds: seconds(b.cpu),
 	}
-	if done := n - failed; done > 0 {
-		ec.CPUPerWorkflowMs = round3(ms(cpu) / float64(done))
+	if done := n - b.failed; done > 0 {
+		ec.CPUPerWorkflowMs = round3(ms(b.cpu) / float64(done))
 	}
-	desc, err := st.client.DescribeWorkflowExecution(ctx, "bench-bare-"+run+"-"+strconv.Itoa(warmUp), "")
+	desc, err := b.st.client.DescribeWorkflowExecution(ctx, "bench-bare-"+b.run+"-"+strconv.Itoa(warmUp), "")
 	if err != nil {
 		return ec, fmt.Errorf("describe a bare workflow: %w", err)
 	}
 	ec.EventsPerWorkflow = int(desc.GetWorkflowExecutionInfo().GetHistoryLength())
-	if failed > 0 {
-		return ec, fmt.Errorf("%d of %d bare workflows failed: %w", failed, n, errors.Join(errs...))
+	if b.failed > 0 {
+		return ec, fmt.Errorf("%d of %d bare workflows failed: %w", b.failed, n, errors.Join(b.errs...))
 	}
 	return ec, nil
 }
+
+// halves splits n into two rounds.
+func halves(n int) (int, int) { return n / 2, n - n/2 }
 
 // settle waits until the engine has worked off what earlier runs left it
 // (visibility writes, above all, lag behind the workflows they describe),
