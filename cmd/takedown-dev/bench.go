@@ -22,8 +22,9 @@ import (
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	n := fs.Int("n", 0, "takedowns through the API (default 2000; 400 with -quick)")
+	n := fs.Int("n", 0, "takedowns through the API, and as many bare workflows (default 2000; 400 with -quick)")
 	concurrency := fs.Int("concurrency", 50, "takedowns in flight at once")
+	pairs := fs.Int("pairs", 0, "rounds of ours and of the bare workflow, alternating (default 4; 2 with -quick)")
 	quick := fs.Bool("quick", false, "a run of well under a minute, for CI")
 	seedRows := fs.Int("seed-rows", 0, "takedowns in the query database (default 1000000; 20000 with -quick)")
 	waiting := fs.Int("waiting", 0, "takedowns waiting on deadlines while memory is measured (default 10000; 200 with -quick)")
@@ -92,7 +93,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	rep, runErr := bench.Run(ctx, bench.Config{
 		Takedowns: *n, Concurrency: *concurrency, SeedRows: *seedRows, Waiting: *waiting,
-		Replays: *replays, QueryRuns: *queryRuns, Quick: *quick, PoolConns: *poolConns,
+		Replays: *replays, QueryRuns: *queryRuns, Quick: *quick, PoolConns: *poolConns, Pairs: *pairs,
 		Dir:        dir,
 		ProfileDir: *profileDir,
 		Command:    strings.TrimSpace("takedown-dev bench " + strings.Join(args, " ")),

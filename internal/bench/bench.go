@@ -29,8 +29,12 @@ import (
 // Config says how much to measure. Zero fields take the defaults of a full
 // run; Quick replaces them with figures that finish in well under a minute.
 type Config struct {
-	// Takedowns is how many takedowns go through the API (default 2000).
+	// Takedowns is how many takedowns go through the API (default 2000),
+	// and as many bare workflows run.
 	Takedowns int
+	// Pairs is how many rounds of ours and of the bare workflow the
+	// takedowns are split into (default 4; -quick 2).
+	Pairs int
 	// Concurrency is how many takedowns are in flight at once, each one
 	// created, confirmed and awaited by its own client (default 50).
 	Concurrency int
@@ -93,7 +97,9 @@ func (c Config) withDefaults() Config {
 		c.Waiting = cmp.Or(c.Waiting, 200)
 		c.Replays = cmp.Or(c.Replays, 20)
 		c.QueryRuns = cmp.Or(c.QueryRuns, 50)
+		c.Pairs = cmp.Or(c.Pairs, 2)
 	}
+	c.Pairs = cmp.Or(c.Pairs, 4)
 	c.Takedowns = cmp.Or(c.Takedowns, 2000)
 	c.Concurrency = cmp.Or(c.Concurrency, 50)
 	c.SeedRows = cmp.Or(c.SeedRows, 1_000_000)
@@ -110,6 +116,7 @@ func (c Config) withDefaults() Config {
 // Settings records what was asked for, in the report.
 type Settings struct {
 	Takedowns   int  `json:"takedowns"`
+	Pairs       int  `json:"pairs"`
 	Concurrency int  `json:"concurrency"`
 	SeedRows    int  `json:"seed_rows"`
 	Waiting     int  `json:"waiting"`
@@ -165,11 +172,16 @@ type Report struct {
 	EngineCeiling *EngineCeiling `json:"engine_ceiling,omitempty"`
 	// RatioOursOverBare is our takedowns/s over the bare workflow's
 	// workflows/s, both at the same concurrency on the same engine.
-	RatioOursOverBare float64      `json:"ratio_ours_over_bare"`
-	History           *HistoryCost `json:"history,omitempty"`
-	Queries           *Queries     `json:"queries,omitempty"`
-	Memory            *Memory      `json:"memory,omitempty"`
-	Replay            *Replay      `json:"replay,omitempty"`
+	RatioOursOverBare float64 `json:"ratio_ours_over_bare"`
+	// RatioByPair is the same ratio within each pair of rounds (ours and
+	// the bare workflow one after the other), and RatioMedian their median:
+	// how far the machine's speed moved the ratio during the run.
+	RatioByPair []float64    `json:"ratio_by_pair,omitempty"`
+	RatioMedian float64      `json:"ratio_median_of_pairs,omitempty"`
+	History     *HistoryCost `json:"history,omitempty"`
+	Queries     *Queries     `json:"queries,omitempty"`
+	Memory      *Memory      `json:"memory,omitempty"`
+	Replay      *Replay      `json:"replay,omitempty"`
 	// Probes are the probe schedules of the metered platforms played on a
 	// simulated clock (internal/probesim): what probing costs in quota and
 	// how soon a removal is seen.
@@ -193,7 +205,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Command:   cfg.Command,
 		Machine:   readMachine(),
 		Settings: Settings{
-			Takedowns: cfg.Takedowns, Concurrency: cfg.Concurrency, SeedRows: cfg.SeedRows,
+			Takedowns: cfg.Takedowns, Pairs: cfg.Pairs, Concurrency: cfg.Concurrency, SeedRows: cfg.SeedRows,
 			Waiting: cfg.Waiting, Replays: cfg.Replays, QueryRuns: cfg.QueryRuns, Quick: cfg.Quick, PoolConns: cfg.PoolConns,
 			Policy:               summarize(benchPolicy().For("", "")),
 			WaitingPolicy:        summarize(waitingPolicy().For("", "")),
@@ -231,12 +243,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Settings.EngineJournal = engineJournal(cfg.Dir)
 	progress(cfg, "stack up in %.1fs", rep.StartupSeconds)
 
-	// Ours and the bare workflow run in halves, in the order ours, bare,
-	// bare, ours: whatever drifts during the run (the engine's database
-	// grows, the host's other tenants come and go) weighs on both alike,
-	// and the ratio compares the two at the same moments on average.
-	// Measured one after the other, the ratio of one build moved between
-	// 0.82 and 0.96 from run to run.
+	// Ours and the bare workflow run in pairs of rounds of the same size,
+	// in the order ours, bare, bare, ours, ours, bare…: whatever drifts
+	// during the run (the engine's database grows, the host's other
+	// tenants come and go) weighs on both alike, and the ratio compares
+	// the two at the same moments on average. Measured one after the
+	// other, the ratio of one build moved between 0.82 and 0.96 from run
+	// to run; rounds of the same size give both loops the same share of
+	// ramp-up and drain.
 	var (
 		tp *Throughput
 		ec *EngineCeiling
@@ -247,28 +261,40 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		fail("throughput", err)
 	} else {
-		first, second := halves(cfg.Takedowns)
-		o.round(ctx, first)
-		// The bare workflow runs as many activities as a real takedown did.
-		if len(o.samples) > 0 {
-			if hp, err = describeHappyPath(ctx, cfg, st, o.samples); err != nil {
-				fail("history of the happy path", err)
-			} else {
-				acts = hp.Activities
+		var b *bare
+		bareRound := func(n int) {
+			if b == nil {
+				// The bare workflow runs as many activities as a real
+				// takedown did.
+				if hp == nil && len(o.samples) > 0 {
+					if hp, err = describeHappyPath(ctx, cfg, st, o.samples); err != nil {
+						fail("history of the happy path", err)
+					} else {
+						acts = hp.Activities
+					}
+				}
+				if b, err = newBare(ctx, cfg, st, acts); err != nil {
+					fail("engine ceiling", err)
+				}
+			}
+			if b != nil {
+				b.round(ctx, n)
 			}
 		}
-		b, err := newBare(ctx, cfg, st, acts)
-		if err != nil {
-			fail("engine ceiling", err)
-		} else {
-			bFirst, bSecond := halves(bareWorkflows(cfg.Takedowns))
-			b.round(ctx, bFirst)
-			b.round(ctx, bSecond)
+		for k, n := range roundSizes(cfg.Takedowns, cfg.Pairs) {
+			if k%2 == 0 {
+				o.round(ctx, n)
+				bareRound(n)
+			} else {
+				bareRound(n)
+				o.round(ctx, n)
+			}
+		}
+		if b != nil {
 			if ec, err = b.result(ctx); err != nil {
 				fail("engine ceiling", err)
 			}
 		}
-		o.round(ctx, second)
 		if tp, err = o.result(ctx); err != nil {
 			fail("throughput", err)
 		}
@@ -276,6 +302,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Throughput, rep.EngineCeiling = tp, ec
 	if tp != nil && ec != nil && ec.PerSecond > 0 {
 		rep.RatioOursOverBare = round3(tp.PerSecond / ec.PerSecond)
+		rep.RatioByPair, rep.RatioMedian = pairRatios(tp.ByRound, ec.ByRound)
 	}
 
 	if hp != nil {

@@ -164,10 +164,10 @@ func TestReportJSON(t *testing.T) {
 		Machine:   Machine{CPUs: 2},
 		Throughput: &Throughput{
 			Takedowns: 10, PerSecond: 5, ConfirmToNotice: Latency{Count: 10, P50: 1.5},
-			ByPlatform: map[string]int{"x": 10},
+			ByPlatform: map[string]int{"x": 10}, ByRound: []Round{{N: 10, PerSecond: 5}},
 		},
-		EngineCeiling:     &EngineCeiling{PerSecond: 10},
-		RatioOursOverBare: 0.5,
+		EngineCeiling:     &EngineCeiling{PerSecond: 10, ByRound: []Round{{N: 10, PerSecond: 10}}},
+		RatioOursOverBare: 0.5, RatioByPair: []float64{0.5}, RatioMedian: 0.5,
 		History:           &HistoryCost{HappyPath: &HappyPath{EventsMean: 27}, NinetyDays: &NinetyDays{EventsPerRun: 140}},
 		Queries:           &Queries{Overdue: QueryTiming{Plan: []string{"Index Scan"}}},
 		Memory:            &Memory{Waiting: 3},
@@ -185,6 +185,7 @@ func TestReportJSON(t *testing.T) {
 		"benchmark", "date", "command", "machine.nproc", "machine.go", "settings.takedowns", "settings.policy",
 		"throughput.takedowns_per_s", "throughput.confirm_to_notice_sent.p50_ms", "throughput.confirm_to_removed.p99_ms",
 		"engine_ceiling.workflows_per_s", "ratio_ours_over_bare",
+		"ratio_by_pair", "ratio_median_of_pairs", "throughput.by_round", "engine_ceiling.by_round", "settings.pairs",
 		"history.happy_path.events_mean", "history.ninety_days_probing.events_per_run_estimate", "history.ninety_days_probing.method",
 		"queries.overdue_list.latency.p95_ms", "queries.overdue_list.plan", "queries.compliance_30_days.meets_target",
 		"memory.after.vm_rss_mb", "memory.before.go_heap_inuse_mb", "replay.histories_per_s", "duration_s",
@@ -269,5 +270,37 @@ func TestProcessTreeCPUCountsWork(t *testing.T) {
 	after, _ := processTreeCPU(os.Getpid())
 	if d := after - before; d < 100*time.Millisecond {
 		t.Errorf("200 ms of spinning added %s to the process tree's CPU time, want at least 100 ms", d)
+	}
+}
+
+func TestRoundSizes(t *testing.T) {
+	for _, c := range []struct {
+		n, pairs int
+		want     []int
+	}{
+		{2000, 4, []int{500, 500, 500, 500}},
+		{401, 2, []int{201, 200}},
+		{3, 4, []int{1, 1, 1}},
+		{10, 0, []int{10}},
+	} {
+		if got := roundSizes(c.n, c.pairs); !slices.Equal(got, c.want) {
+			t.Errorf("roundSizes(%d, %d) = %v, want %v", c.n, c.pairs, got, c.want)
+		}
+	}
+}
+
+func TestPairRatios(t *testing.T) {
+	ours := []Round{{PerSecond: 30}, {PerSecond: 40}, {PerSecond: 45}, {PerSecond: 20}}
+	bare := []Round{{PerSecond: 40}, {PerSecond: 40}, {PerSecond: 50}, {PerSecond: 0}}
+	got, median := pairRatios(ours, bare)
+	// A bare round that completed nothing gives no ratio.
+	if !slices.Equal(got, []float64{0.75, 1, 0.9}) || median != 0.9 {
+		t.Errorf("pairRatios = %v, median %v; want [0.75 1 0.9], 0.9", got, median)
+	}
+	if got, median := pairRatios(ours[:2], bare[:2]); median != 0.875 || len(got) != 2 {
+		t.Errorf("two pairs: %v, median %v; want median 0.875", got, median)
+	}
+	if got, median := pairRatios(nil, bare); got != nil || median != 0 {
+		t.Errorf("no rounds of ours: %v, %v", got, median)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -65,6 +67,50 @@ type Throughput struct {
 	// Pool is the store's connection pool, shared by the API and the
 	// activities, during the run.
 	Pool PoolUse `json:"pg_pool"`
+	// ByRound is each round alone, in the order they ran.
+	ByRound []Round `json:"by_round"`
+}
+
+// Round is one measured round of ours or of the bare workflow.
+type Round struct {
+	N           int     `json:"n"`
+	WallSeconds float64 `json:"wall_s"`
+	PerSecond   float64 `json:"per_s"`
+	// CPUPerItemMs is this process's CPU time per takedown or workflow.
+	CPUPerItemMs float64 `json:"process_cpu_per_item_ms"`
+	// StealShare is the share of the machine's CPU time the hypervisor
+	// gave to others during the round (/proc/stat); absent where the
+	// kernel does not say.
+	StealShare *float64 `json:"steal_share,omitempty"`
+}
+
+// roundMeter measures one round: its wall time, this process's CPU time
+// and the machine's steal time.
+type roundMeter struct {
+	t0     time.Time
+	cpu0   time.Duration
+	steal0 time.Duration
+	steals bool
+}
+
+func startRound() roundMeter {
+	steal, ok := stealTime()
+	return roundMeter{t0: time.Now(), cpu0: cpuTime(), steal0: steal, steals: ok}
+}
+
+// done closes the round: n items tried, done of them completed in wall.
+func (m roundMeter) done(n, done int, wall time.Duration) Round {
+	r := Round{N: n, WallSeconds: seconds(wall), PerSecond: rate(done, wall)}
+	if done > 0 {
+		r.CPUPerItemMs = round3(ms(cpuTime()-m.cpu0) / float64(done))
+	}
+	if steal, ok := stealTime(); ok && m.steals {
+		if span := time.Since(m.t0); span > 0 {
+			share := round3(float64(steal-m.steal0) / float64(span*time.Duration(runtime.NumCPU())))
+			r.StealShare = &share
+		}
+	}
+	return r
 }
 
 // PoolUse says whether callers waited for a PostgreSQL connection.
@@ -91,6 +137,7 @@ type EngineCeiling struct {
 	EventsPerWorkflow int     `json:"events_per_workflow"`
 	CPUSeconds        float64 `json:"process_cpu_s"`
 	CPUPerWorkflowMs  float64 `json:"process_cpu_per_workflow_ms"`
+	ByRound           []Round `json:"by_round"`
 }
 
 // sample is one measured takedown.
@@ -205,6 +252,7 @@ type ours struct {
 	pgCPU   time.Duration
 	pool    PoolUse
 	acqDur  time.Duration
+	byRound []Round
 }
 
 // newOurs warms the path up with a few takedowns that are not measured.
@@ -235,6 +283,7 @@ func (o *ours) round(ctx context.Context, n int) {
 	got := make([]sample, n)
 	ok := make([]bool, n)
 	var done atomic.Int64
+	meter := startRound()
 	pool0, cpu0, pg0 := o.st.store.Pool().Stat(), cpuTime(), o.st.postgresCPU()
 	wall, failed, errs := closedLoop(ctx, from, n, o.cfg.Concurrency, func(ctx context.Context, i int) error {
 		s, err := o.st.takedown(ctx, o.run, i)
@@ -249,6 +298,7 @@ func (o *ours) round(ctx context.Context, n int) {
 	})
 	o.cpu += cpuTime() - cpu0
 	o.pgCPU += o.st.postgresCPU() - pg0
+	o.byRound = append(o.byRound, meter.done(n, n-failed, wall))
 	stop()
 	pool1 := o.st.store.Pool().Stat()
 	o.pool.Acquires += int(pool1.AcquireCount() - pool0.AcquireCount())
@@ -278,7 +328,7 @@ func (o *ours) result(ctx context.Context) (*Throughput, error) {
 		WallSeconds: seconds(o.wall), PerSecond: rate(len(got), o.wall),
 		ByPlatform: map[string]int{},
 		CPUSeconds: seconds(o.cpu), PostgresCPUSeconds: seconds(o.pgCPU),
-		Pool: o.pool,
+		Pool: o.pool, ByRound: o.byRound,
 	}
 	if len(got) > 0 {
 		tp.CPUPerTakedownMs = round3(ms(o.cpu) / float64(len(got)))
@@ -425,26 +475,21 @@ func routeOf(path string) string {
 	return "/api/v1/items/{id}/confirm"
 }
 
-// bareWorkflows is how many bare workflows measure the ceiling: as many as
-// takedowns, up to a thousand. At the engine's rate that is half a minute of
-// steady state, plenty for a rate, and it keeps the default run within ten
-// minutes.
-func bareWorkflows(takedowns int) int { return min(takedowns, 1000) }
-
 // bare is the engine-ceiling loop, measured in rounds like ours.
 type bare struct {
-	cfg    Config
-	st     *stack
-	run    string
-	acts   int
-	next   int
-	rounds int
-	mu     sync.Mutex
-	lat    []time.Duration
-	failed int
-	errs   []error
-	wall   time.Duration
-	cpu    time.Duration
+	cfg     Config
+	st      *stack
+	run     string
+	acts    int
+	next    int
+	rounds  int
+	mu      sync.Mutex
+	lat     []time.Duration
+	failed  int
+	errs    []error
+	wall    time.Duration
+	cpu     time.Duration
+	byRound []Round
 }
 
 func (b *bare) one(ctx context.Context, i int) error {
@@ -486,9 +531,11 @@ func (b *bare) round(ctx context.Context, n int) {
 	b.rounds++
 	from := b.next
 	b.next += n
+	meter := startRound()
 	cpu0 := cpuTime()
 	wall, failed, errs := closedLoop(ctx, from, n, b.cfg.Concurrency, b.one)
 	b.cpu += cpuTime() - cpu0
+	b.byRound = append(b.byRound, meter.done(n, n-failed, wall))
 	stop()
 	b.wall += wall
 	b.failed += failed
@@ -500,7 +547,7 @@ func (b *bare) result(ctx context.Context) (*EngineCeiling, error) {
 	ec := &EngineCeiling{
 		Workflows: n, Concurrency: b.cfg.Concurrency, Activities: b.acts, Rounds: b.rounds, Failed: b.failed,
 		WallSeconds: seconds(b.wall), PerSecond: rate(n-b.failed, b.wall), Latency: Summarize(b.lat),
-		CPUSeconds: seconds(b.cpu),
+		CPUSeconds: seconds(b.cpu), ByRound: b.byRound,
 	}
 	if done := n - b.failed; done > 0 {
 		ec.CPUPerWorkflowMs = round3(ms(b.cpu) / float64(done))
@@ -516,8 +563,39 @@ func (b *bare) result(ctx context.Context) (*EngineCeiling, error) {
 	return ec, nil
 }
 
-// halves splits n into two rounds.
-func halves(n int) (int, int) { return n / 2, n - n/2 }
+// roundSizes splits n into one round per pair, as even as n allows; each
+// pair runs a round of ours and one of the bare workflow of that size.
+func roundSizes(n, pairs int) []int {
+	pairs = max(min(pairs, n), 1)
+	out := make([]int, pairs)
+	for k := range out {
+		out[k] = n / pairs
+		if k < n%pairs {
+			out[k]++
+		}
+	}
+	return out
+}
+
+// pairRatios is ours over the bare workflow within each pair of rounds,
+// and their median.
+func pairRatios(ours, bare []Round) ([]float64, float64) {
+	var rs []float64
+	for k := range min(len(ours), len(bare)) {
+		if bare[k].PerSecond > 0 {
+			rs = append(rs, round3(ours[k].PerSecond/bare[k].PerSecond))
+		}
+	}
+	if len(rs) == 0 {
+		return nil, 0
+	}
+	sorted := slices.Sorted(slices.Values(rs))
+	mid := len(sorted) / 2
+	if len(sorted)%2 == 1 {
+		return rs, sorted[mid]
+	}
+	return rs, round3((sorted[mid-1] + sorted[mid]) / 2)
+}
 
 // settle waits until the engine has worked off what earlier runs left it
 // (visibility writes, above all, lag behind the workflows they describe),

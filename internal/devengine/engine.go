@@ -6,6 +6,7 @@ package devengine
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -235,13 +236,21 @@ func attrs(tags []tag.Tag) []any {
 	return out
 }
 
-func (a *slogAdapter) Debug(msg string, tags ...tag.Tag) { a.l.Debug(msg, attrs(tags)...) }
-func (a *slogAdapter) Info(msg string, tags ...tag.Tag)  { a.l.Debug(msg, attrs(tags)...) }
-func (a *slogAdapter) Warn(msg string, tags ...tag.Tag)  { a.l.Debug(msg, attrs(tags)...) }
-func (a *slogAdapter) Error(msg string, tags ...tag.Tag) { a.l.Warn(msg, attrs(tags)...) }
-func (a *slogAdapter) DPanic(msg string, tags ...tag.Tag) {
-	a.l.Error(msg, attrs(tags)...)
+// log formats the engine's tags only for a record the handler will keep:
+// the engine logs on every task at its Info and Debug levels, and
+// formatting those tags to drop them cost a busy engine about 1% of its CPU.
+func (a *slogAdapter) log(level slog.Level, msg string, tags []tag.Tag) {
+	if !a.l.Enabled(context.Background(), level) {
+		return
+	}
+	a.l.Log(context.Background(), level, msg, attrs(tags)...)
 }
+
+func (a *slogAdapter) Debug(msg string, tags ...tag.Tag)  { a.log(slog.LevelDebug, msg, tags) }
+func (a *slogAdapter) Info(msg string, tags ...tag.Tag)   { a.log(slog.LevelDebug, msg, tags) }
+func (a *slogAdapter) Warn(msg string, tags ...tag.Tag)   { a.log(slog.LevelDebug, msg, tags) }
+func (a *slogAdapter) Error(msg string, tags ...tag.Tag)  { a.log(slog.LevelWarn, msg, tags) }
+func (a *slogAdapter) DPanic(msg string, tags ...tag.Tag) { a.log(slog.LevelError, msg, tags) }
 func (a *slogAdapter) Panic(msg string, tags ...tag.Tag) {
 	a.l.Error(msg, attrs(tags)...)
 	panic(msg)
