@@ -168,10 +168,10 @@ func TestReportJSON(t *testing.T) {
 		},
 		EngineCeiling:     &EngineCeiling{PerSecond: 10, ByRound: []Round{{N: 10, PerSecond: 10}}},
 		RatioOursOverBare: 0.5, RatioByPair: []float64{0.5}, RatioMedian: 0.5,
-		History:           &HistoryCost{HappyPath: &HappyPath{EventsMean: 27}, NinetyDays: &NinetyDays{EventsPerRun: 140}},
-		Queries:           &Queries{Overdue: QueryTiming{Plan: []string{"Index Scan"}}},
-		Memory:            &Memory{Waiting: 3},
-		Replay:            &Replay{HistoriesPerSecond: 100},
+		History: &HistoryCost{HappyPath: &HappyPath{EventsMean: 27}, NinetyDays: &NinetyDays{EventsPerRun: 140}},
+		Queries: &Queries{Overdue: QueryTiming{Plan: []string{"Index Scan"}}},
+		Memory:  &Memory{Waiting: 3},
+		Replay:  &Replay{HistoriesPerSecond: 100},
 	}
 	b, err := json.Marshal(rep)
 	if err != nil {

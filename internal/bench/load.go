@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -78,38 +77,48 @@ type Round struct {
 	PerSecond   float64 `json:"per_s"`
 	// CPUPerItemMs is this process's CPU time per takedown or workflow.
 	CPUPerItemMs float64 `json:"process_cpu_per_item_ms"`
-	// StealShare is the share of the machine's CPU time the hypervisor
-	// gave to others during the round (/proc/stat); absent where the
-	// kernel does not say.
+	// BusyShare is how busy the machine's CPUs were during the round, and
+	// StealShare the share the hypervisor gave to others (/proc/stat);
+	// both absent where the kernel does not say.
+	BusyShare  *float64 `json:"busy_share,omitempty"`
 	StealShare *float64 `json:"steal_share,omitempty"`
+	// CalibrationMs is how long calibrate took just before the round and
+	// just after it (mean): the machine's speed at the time.
+	CalibrationMs float64 `json:"calibration_ms"`
 }
 
 // roundMeter measures one round: its wall time, this process's CPU time
-// and the machine's steal time.
+// and the machine's.
 type roundMeter struct {
-	t0     time.Time
-	cpu0   time.Duration
-	steal0 time.Duration
-	steals bool
+	t0                 time.Time
+	cpu0               time.Duration
+	busy0, whole0, st0 time.Duration
+	procStat           bool
+	calibrated         time.Duration
 }
 
 func startRound() roundMeter {
-	steal, ok := stealTime()
-	return roundMeter{t0: time.Now(), cpu0: cpuTime(), steal0: steal, steals: ok}
+	m := roundMeter{calibrated: calibrate()}
+	m.busy0, m.whole0, m.st0, m.procStat = cpuTimes()
+	m.t0, m.cpu0 = time.Now(), cpuTime()
+	return m
 }
 
 // done closes the round: n items tried, done of them completed in wall.
 func (m roundMeter) done(n, done int, wall time.Duration) Round {
+	cpu := cpuTime() - m.cpu0
+	busy, whole, steal, ok := cpuTimes()
 	r := Round{N: n, WallSeconds: seconds(wall), PerSecond: rate(done, wall)}
 	if done > 0 {
-		r.CPUPerItemMs = round3(ms(cpuTime()-m.cpu0) / float64(done))
+		r.CPUPerItemMs = round3(ms(cpu) / float64(done))
 	}
-	if steal, ok := stealTime(); ok && m.steals {
-		if span := time.Since(m.t0); span > 0 {
-			share := round3(float64(steal-m.steal0) / float64(span*time.Duration(runtime.NumCPU())))
-			r.StealShare = &share
+	if ok && m.procStat {
+		if all := whole - m.whole0 + steal - m.st0; all > 0 {
+			b, s := round3(float64(busy-m.busy0)/float64(all)), round3(float64(steal-m.st0)/float64(all))
+			r.BusyShare, r.StealShare = &b, &s
 		}
 	}
+	r.CalibrationMs = round3(ms(m.calibrated+calibrate()) / 2)
 	return r
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -82,27 +83,45 @@ func procBytes(path, key string) uint64 {
 	return n * 1024
 }
 
-// stealTime is the time the hypervisor ran something else while this
-// machine's CPUs wanted to run (the "steal" column of /proc/stat, summed
-// over CPUs): on a shared virtual machine it is the part of a slow round
-// that no change to the code explains. ok is false where /proc/stat has no
-// such column.
-func stealTime() (time.Duration, bool) {
+// cpuTimes is the machine's CPU time from /proc/stat, summed over CPUs:
+// busy (user, nice, system, irq, softirq), the whole (busy, idle and I/O
+// wait) and steal, the time the hypervisor ran something else while these
+// CPUs wanted to run. ok is false where /proc/stat does not say.
+func cpuTimes() (busy, whole, steal time.Duration, ok bool) {
 	const tick = 10 * time.Millisecond // USER_HZ, as in processTreeCPU
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, false
+		return 0, 0, 0, false
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal …
 	if len(f) < 9 || f[0] != "cpu" {
-		return 0, false
+		return 0, 0, 0, false
 	}
-	n, err := strconv.ParseInt(f[8], 10, 64)
-	if err != nil {
-		return 0, false
+	var v [8]int64
+	for i := range v {
+		if v[i], err = strconv.ParseInt(f[i+1], 10, 64); err != nil {
+			return 0, 0, 0, false
+		}
 	}
-	return time.Duration(n) * tick, true
+	busyT := v[0] + v[1] + v[2] + v[5] + v[6]
+	return time.Duration(busyT) * tick, time.Duration(busyT+v[3]+v[4]) * tick, time.Duration(v[7]) * tick, true
+}
+
+// calibrate times a fixed piece of CPU work on one goroutine: hashing
+// 8 MiB. On a virtual machine whose cores are shared with other tenants,
+// it takes longer when the host is busy even if no steal time is
+// accounted, so a round's figures can be set beside the machine's speed
+// at the time.
+func calibrate() time.Duration {
+	buf := make([]byte, 1<<20)
+	t0 := time.Now()
+	h := sha256.New()
+	for range 8 {
+		h.Write(buf)
+	}
+	_ = h.Sum(nil)
+	return time.Since(t0)
 }
 
 // cpuTime is the CPU time this process has used, user and system.
