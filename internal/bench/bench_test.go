@@ -167,7 +167,7 @@ func TestReportJSON(t *testing.T) {
 			ByPlatform: map[string]int{"x": 10}, ByRound: []Round{{N: 10, PerSecond: 5}},
 		},
 		EngineCeiling:     &EngineCeiling{PerSecond: 10, ByRound: []Round{{N: 10, PerSecond: 10}}},
-		RatioOursOverBare: 0.5, RatioByPair: []float64{0.5}, RatioMedian: 0.5,
+		RatioOursOverBare: 0.5, RatioByPair: []float64{0.5}, RatioMedian: 0.5, RatioBasis: "steady",
 		History: &HistoryCost{HappyPath: &HappyPath{EventsMean: 27}, NinetyDays: &NinetyDays{EventsPerRun: 140}},
 		Queries: &Queries{Overdue: QueryTiming{Plan: []string{"Index Scan"}}},
 		Memory:  &Memory{Waiting: 3},
@@ -185,7 +185,7 @@ func TestReportJSON(t *testing.T) {
 		"benchmark", "date", "command", "machine.nproc", "machine.go", "settings.takedowns", "settings.policy",
 		"throughput.takedowns_per_s", "throughput.confirm_to_notice_sent.p50_ms", "throughput.confirm_to_removed.p99_ms",
 		"engine_ceiling.workflows_per_s", "ratio_ours_over_bare",
-		"ratio_by_pair", "ratio_median_of_pairs", "throughput.by_round", "engine_ceiling.by_round", "settings.pairs",
+		"ratio_by_pair", "ratio_median_of_pairs", "ratio_basis", "throughput.steady_takedowns_per_s", "engine_ceiling.steady_workflows_per_s", "throughput.by_round", "engine_ceiling.by_round", "settings.pairs",
 		"history.happy_path.events_mean", "history.ninety_days_probing.events_per_run_estimate", "history.ninety_days_probing.method",
 		"queries.overdue_list.latency.p95_ms", "queries.overdue_list.plan", "queries.compliance_30_days.meets_target",
 		"memory.after.vm_rss_mb", "memory.before.go_heap_inuse_mb", "replay.histories_per_s", "duration_s",
@@ -302,5 +302,39 @@ func TestPairRatios(t *testing.T) {
 	}
 	if got, median := pairRatios(nil, bare); got != nil || median != 0 {
 		t.Errorf("no rounds of ours: %v, %v", got, median)
+	}
+}
+
+func TestSteadyWindow(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	// Two clients: the first two completions (at 10 and 12 ms) end the
+	// start; the last item was handed out at 40 ms, so the completions at
+	// 20, 30 and 40 ms are steady and the one at 50 ms is the drain.
+	n, w := steadyWindow(ms(30, 10, 50, 12, 20, 40), 2, 40*time.Millisecond)
+	if n != 3 || w != 28*time.Millisecond {
+		t.Errorf("steady = %d in %v, want 3 in 28ms", n, w)
+	}
+	// A round no longer than its concurrency has no steady state.
+	if n, w := steadyWindow(ms(10, 12), 2, 5*time.Millisecond); n != 0 || w != 0 {
+		t.Errorf("short round: %d in %v", n, w)
+	}
+	if n, w := steadyWindow(ms(10, 12, 20), 2, 11*time.Millisecond); n != 0 || w != 0 {
+		t.Errorf("last item handed out before the start ended: %d in %v", n, w)
+	}
+}
+
+func TestPairRatiosPreferSteadyRates(t *testing.T) {
+	ours := []Round{{PerSecond: 30, SteadyPerSecond: 45}, {PerSecond: 30}}
+	bare := []Round{{PerSecond: 40, SteadyPerSecond: 50}, {PerSecond: 40, SteadyPerSecond: 50}}
+	// The second pair's round of ours had no steady state: both fall back
+	// to whole rounds.
+	if got, _ := pairRatios(ours, bare); !slices.Equal(got, []float64{0.9, 0.75}) {
+		t.Errorf("pairRatios = %v, want [0.9 0.75]", got)
 	}
 }

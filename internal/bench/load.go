@@ -40,8 +40,11 @@ type Throughput struct {
 	Failed      int     `json:"failed"`
 	WallSeconds float64 `json:"wall_s"`
 	// PerSecond is removed takedowns per second of wall time.
-	PerSecond  float64        `json:"takedowns_per_s"`
-	ByPlatform map[string]int `json:"by_platform"`
+	PerSecond float64 `json:"takedowns_per_s"`
+	// SteadyPerSecond is the rate while every client was busy, over the
+	// rounds' steady windows (see loop): what the ratio compares.
+	SteadyPerSecond float64        `json:"steady_takedowns_per_s"`
+	ByPlatform      map[string]int `json:"by_platform"`
 	// API latencies as the client saw them. Confirming includes starting
 	// the workflow, inside the transaction that writes the takedown.
 	CreateItem Latency `json:"api_create_item"`
@@ -75,6 +78,8 @@ type Round struct {
 	N           int     `json:"n"`
 	WallSeconds float64 `json:"wall_s"`
 	PerSecond   float64 `json:"per_s"`
+	// SteadyPerSecond is the rate while every client was busy (see loop).
+	SteadyPerSecond float64 `json:"steady_per_s"`
 	// CPUPerItemMs is this process's CPU time per takedown or workflow.
 	CPUPerItemMs float64 `json:"process_cpu_per_item_ms"`
 	// BusyShare is how busy the machine's CPUs were during the round, and
@@ -104,11 +109,12 @@ func startRound() roundMeter {
 	return m
 }
 
-// done closes the round: n items tried, done of them completed in wall.
-func (m roundMeter) done(n, done int, wall time.Duration) Round {
+// done closes the round of n items that ran as l.
+func (m roundMeter) done(n int, l loop) Round {
 	cpu := cpuTime() - m.cpu0
 	busy, whole, steal, ok := cpuTimes()
-	r := Round{N: n, WallSeconds: seconds(wall), PerSecond: rate(done, wall)}
+	done := n - l.failed
+	r := Round{N: n, WallSeconds: seconds(l.wall), PerSecond: rate(done, l.wall), SteadyPerSecond: l.steadyRate()}
 	if done > 0 {
 		r.CPUPerItemMs = round3(ms(cpu) / float64(done))
 	}
@@ -141,6 +147,8 @@ type EngineCeiling struct {
 	Failed      int     `json:"failed"`
 	WallSeconds float64 `json:"wall_s"`
 	PerSecond   float64 `json:"workflows_per_s"`
+	// SteadyPerSecond is as Throughput's.
+	SteadyPerSecond float64 `json:"steady_workflows_per_s"`
 	// Latency is from the start request to the client seeing it closed.
 	Latency           Latency `json:"start_to_closed"`
 	EventsPerWorkflow int     `json:"events_per_workflow"`
@@ -211,13 +219,37 @@ func newRun() string {
 // taking the next i when its last one is done. It returns the wall time and
 // the errors (at most the first ten are kept, all are counted).
 func closedLoop(ctx context.Context, from, n, concurrency int, do func(ctx context.Context, i int) error) (time.Duration, int, []error) {
+	l := runLoop(ctx, from, n, concurrency, do)
+	return l.wall, l.failed, l.errs
+}
+
+// loop is what one closed loop did.
+type loop struct {
+	wall   time.Duration
+	failed int
+	errs   []error
+	// steady is how many calls succeeded in window: from the moment the
+	// first concurrency calls had completed to the moment the last i was
+	// handed out. In that window every client is busy and none is new, so
+	// the rate in it is the loop's steady state, without the start, when
+	// nothing completes for a latency, nor the drain, when fewer and fewer
+	// clients are left: those cost a loop with a longer latency more, and
+	// a rate over the whole round would count latency as throughput.
+	steady int
+	window time.Duration
+}
+
+func (l loop) steadyRate() float64 { return rate(l.steady, l.window) }
+
+func runLoop(ctx context.Context, from, n, concurrency int, do func(ctx context.Context, i int) error) loop {
 	var next atomic.Int64
 	next.Store(int64(from))
 	var (
-		mu     sync.Mutex
-		errs   []error
-		failed int
-		wg     sync.WaitGroup
+		mu       sync.Mutex
+		l        loop
+		done     []time.Duration // since start, of each success
+		lastGive time.Duration
+		wg       sync.WaitGroup
 	)
 	start := time.Now()
 	for range min(concurrency, n) {
@@ -227,22 +259,55 @@ func closedLoop(ctx context.Context, from, n, concurrency int, do func(ctx conte
 				if i >= from+n {
 					return
 				}
-				if err := do(ctx, i); err != nil {
+				if i == from+n-1 {
 					mu.Lock()
-					failed++
-					if len(errs) < 10 {
-						errs = append(errs, err)
-					}
+					lastGive = time.Since(start)
 					mu.Unlock()
 				}
+				err := do(ctx, i)
+				at := time.Since(start)
+				mu.Lock()
+				if err != nil {
+					l.failed++
+					if len(l.errs) < 10 {
+						l.errs = append(l.errs, err)
+					}
+				} else {
+					done = append(done, at)
+				}
+				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
+	l.wall = time.Since(start)
 	if err := ctx.Err(); err != nil {
-		return time.Since(start), failed, append(errs, err)
+		l.errs = append(l.errs, err)
+		return l
 	}
-	return time.Since(start), failed, errs
+	l.steady, l.window = steadyWindow(done, concurrency, lastGive)
+	return l
+}
+
+// steadyWindow counts the completions after the concurrency-th one and
+// up to lastGive, and the time between the two; zero when the round was
+// too short to have a steady state.
+func steadyWindow(done []time.Duration, concurrency int, lastGive time.Duration) (int, time.Duration) {
+	slices.Sort(done)
+	if concurrency < 1 || len(done) <= concurrency {
+		return 0, 0
+	}
+	from := done[concurrency-1]
+	if lastGive <= from {
+		return 0, 0
+	}
+	n := 0
+	for _, d := range done[concurrency:] {
+		if d <= lastGive {
+			n++
+		}
+	}
+	return n, lastGive - from
 }
 
 // ours is the throughput loop, measured in rounds (see measurePair): it
@@ -262,6 +327,8 @@ type ours struct {
 	pool    PoolUse
 	acqDur  time.Duration
 	byRound []Round
+	steady  int
+	window  time.Duration
 }
 
 // newOurs warms the path up with a few takedowns that are not measured.
@@ -282,11 +349,8 @@ func newOurs(ctx context.Context, cfg Config, st *stack) (*ours, error) {
 func (o *ours) round(ctx context.Context, n int) {
 	settle(ctx, o.cfg, o.st)
 	progress(o.cfg, "throughput: %d takedowns through the API at concurrency %d", n, o.cfg.Concurrency)
-	stop := func() {}
-	if o.rounds == 0 {
-		stop = o.cfg.profile("throughput")
-	}
 	o.rounds++
+	stop := o.cfg.profile("throughput-" + strconv.Itoa(o.rounds))
 	from := o.next
 	o.next += n
 	got := make([]sample, n)
@@ -294,7 +358,7 @@ func (o *ours) round(ctx context.Context, n int) {
 	var done atomic.Int64
 	meter := startRound()
 	pool0, cpu0, pg0 := o.st.store.Pool().Stat(), cpuTime(), o.st.postgresCPU()
-	wall, failed, errs := closedLoop(ctx, from, n, o.cfg.Concurrency, func(ctx context.Context, i int) error {
+	l := runLoop(ctx, from, n, o.cfg.Concurrency, func(ctx context.Context, i int) error {
 		s, err := o.st.takedown(ctx, o.run, i)
 		if err != nil {
 			return err
@@ -307,7 +371,10 @@ func (o *ours) round(ctx context.Context, n int) {
 	})
 	o.cpu += cpuTime() - cpu0
 	o.pgCPU += o.st.postgresCPU() - pg0
-	o.byRound = append(o.byRound, meter.done(n, n-failed, wall))
+	wall, failed, errs := l.wall, l.failed, l.errs
+	o.byRound = append(o.byRound, meter.done(n, l))
+	o.steady += l.steady
+	o.window += l.window
 	stop()
 	pool1 := o.st.store.Pool().Stat()
 	o.pool.Acquires += int(pool1.AcquireCount() - pool0.AcquireCount())
@@ -337,7 +404,7 @@ func (o *ours) result(ctx context.Context) (*Throughput, error) {
 		WallSeconds: seconds(o.wall), PerSecond: rate(len(got), o.wall),
 		ByPlatform: map[string]int{},
 		CPUSeconds: seconds(o.cpu), PostgresCPUSeconds: seconds(o.pgCPU),
-		Pool: o.pool, ByRound: o.byRound,
+		Pool: o.pool, ByRound: o.byRound, SteadyPerSecond: rate(o.steady, o.window),
 	}
 	if len(got) > 0 {
 		tp.CPUPerTakedownMs = round3(ms(o.cpu) / float64(len(got)))
@@ -499,6 +566,8 @@ type bare struct {
 	wall    time.Duration
 	cpu     time.Duration
 	byRound []Round
+	steady  int
+	window  time.Duration
 }
 
 func (b *bare) one(ctx context.Context, i int) error {
@@ -533,18 +602,18 @@ func newBare(ctx context.Context, cfg Config, st *stack, acts int) (*bare, error
 func (b *bare) round(ctx context.Context, n int) {
 	settle(ctx, b.cfg, b.st)
 	progress(b.cfg, "engine ceiling: %d bare workflows of %d activities at concurrency %d", n, b.acts, b.cfg.Concurrency)
-	stop := func() {}
-	if b.rounds == 0 {
-		stop = b.cfg.profile("engine-ceiling")
-	}
 	b.rounds++
+	stop := b.cfg.profile("engine-ceiling-" + strconv.Itoa(b.rounds))
 	from := b.next
 	b.next += n
 	meter := startRound()
 	cpu0 := cpuTime()
-	wall, failed, errs := closedLoop(ctx, from, n, b.cfg.Concurrency, b.one)
+	l := runLoop(ctx, from, n, b.cfg.Concurrency, b.one)
+	wall, failed, errs := l.wall, l.failed, l.errs
 	b.cpu += cpuTime() - cpu0
-	b.byRound = append(b.byRound, meter.done(n, n-failed, wall))
+	b.byRound = append(b.byRound, meter.done(n, l))
+	b.steady += l.steady
+	b.window += l.window
 	stop()
 	b.wall += wall
 	b.failed += failed
@@ -556,7 +625,7 @@ func (b *bare) result(ctx context.Context) (*EngineCeiling, error) {
 	ec := &EngineCeiling{
 		Workflows: n, Concurrency: b.cfg.Concurrency, Activities: b.acts, Rounds: b.rounds, Failed: b.failed,
 		WallSeconds: seconds(b.wall), PerSecond: rate(n-b.failed, b.wall), Latency: Summarize(b.lat),
-		CPUSeconds: seconds(b.cpu), ByRound: b.byRound,
+		CPUSeconds: seconds(b.cpu), ByRound: b.byRound, SteadyPerSecond: rate(b.steady, b.window),
 	}
 	if done := n - b.failed; done > 0 {
 		ec.CPUPerWorkflowMs = round3(ms(b.cpu) / float64(done))
@@ -587,12 +656,17 @@ func roundSizes(n, pairs int) []int {
 }
 
 // pairRatios is ours over the bare workflow within each pair of rounds,
-// and their median.
+// by their steady rates where both rounds had a steady state, and their
+// median.
 func pairRatios(ours, bare []Round) ([]float64, float64) {
 	var rs []float64
 	for k := range min(len(ours), len(bare)) {
-		if bare[k].PerSecond > 0 {
-			rs = append(rs, round3(ours[k].PerSecond/bare[k].PerSecond))
+		o, b := ours[k].SteadyPerSecond, bare[k].SteadyPerSecond
+		if o == 0 || b == 0 {
+			o, b = ours[k].PerSecond, bare[k].PerSecond
+		}
+		if b > 0 {
+			rs = append(rs, round3(o/b))
 		}
 	}
 	if len(rs) == 0 {
