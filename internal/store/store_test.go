@@ -1300,3 +1300,34 @@ func TestRecordTransitionRacing(t *testing.T) {
 		t.Errorf("the last step's event says level %v, the takedown is at %d", last.Detail["level"], after.EscalationLevel)
 	}
 }
+
+// TestPoolSize: the pool is DefaultMaxConns unless the caller or the URL
+// sizes it.
+func TestPoolSize(t *testing.T) {
+	url := pgtest.URL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	for _, c := range []struct {
+		name string
+		cfg  store.Config
+		want int32
+	}{
+		{"default", store.Config{URL: url}, store.DefaultMaxConns()},
+		{"the caller's", store.Config{URL: url, MaxConns: 3}, 3},
+		{"the URL's", store.Config{URL: url + sep + "pool_max_conns=5"}, 5},
+	} {
+		s, err := store.Open(t.Context(), c.cfg)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := s.Pool().Stat().MaxConns(); got != c.want {
+			t.Errorf("%s pool: %d connections, want %d", c.name, got, c.want)
+		}
+		s.Close()
+	}
+	if store.DefaultMaxConns() < 8 {
+		t.Errorf("DefaultMaxConns = %d, want at least 8", store.DefaultMaxConns())
+	}
+}
