@@ -12,14 +12,16 @@ import (
 	"github.com/takedown-oss/takedown/internal/takedown"
 )
 
-func TestPercentile(t *testing.T) {
-	ms := func(v ...int) []time.Duration {
-		out := make([]time.Duration, len(v))
-		for i, x := range v {
-			out[i] = time.Duration(x) * time.Millisecond
-		}
-		return out
+// millis is durations of so many milliseconds.
+func millis(v ...int) []time.Duration {
+	out := make([]time.Duration, len(v))
+	for i, x := range v {
+		out[i] = time.Duration(x) * time.Millisecond
 	}
+	return out
+}
+
+func TestPercentile(t *testing.T) {
 	tests := []struct {
 		name   string
 		sorted []time.Duration
@@ -27,16 +29,16 @@ func TestPercentile(t *testing.T) {
 		want   time.Duration
 	}{
 		{"empty", nil, 50, 0},
-		{"one value is every percentile", ms(7), 99, 7 * time.Millisecond},
-		{"median of an even count lies halfway", ms(1, 2, 3, 4), 50, 2500 * time.Microsecond},
-		{"median of an odd count is the middle", ms(1, 2, 3, 4, 5), 50, 3 * time.Millisecond},
+		{"one value is every percentile", millis(7), 99, 7 * time.Millisecond},
+		{"median of an even count lies halfway", millis(1, 2, 3, 4), 50, 2500 * time.Microsecond},
+		{"median of an odd count is the middle", millis(1, 2, 3, 4, 5), 50, 3 * time.Millisecond},
 		// rank 0.9 * 1 = 0.9: 90% of the way from 1 h to 3 h, as
 		// PostgreSQL's percentile_cont gives in the store's tests.
 		{"interpolates like percentile_cont", []time.Duration{time.Hour, 3 * time.Hour}, 90, 2*time.Hour + 48*time.Minute},
-		{"0 is the minimum", ms(3, 5, 9), 0, 3 * time.Millisecond},
-		{"100 is the maximum", ms(3, 5, 9), 100, 9 * time.Millisecond},
-		{"out of range is clamped", ms(3, 5, 9), 150, 9 * time.Millisecond},
-		{"p95 of 1..100", ms(seq(1, 100)...), 95, 95050 * time.Microsecond},
+		{"0 is the minimum", millis(3, 5, 9), 0, 3 * time.Millisecond},
+		{"100 is the maximum", millis(3, 5, 9), 100, 9 * time.Millisecond},
+		{"out of range is clamped", millis(3, 5, 9), 150, 9 * time.Millisecond},
+		{"p95 of 1..100", millis(seq(1, 100)...), 95, 95050 * time.Microsecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,25 +308,18 @@ func TestPairRatios(t *testing.T) {
 }
 
 func TestSteadyWindow(t *testing.T) {
-	ms := func(v ...int) []time.Duration {
-		out := make([]time.Duration, len(v))
-		for i, x := range v {
-			out[i] = time.Duration(x) * time.Millisecond
-		}
-		return out
-	}
 	// Two clients: the first two completions (at 10 and 12 ms) end the
 	// start; the last item was handed out at 40 ms, so the completions at
 	// 20, 30 and 40 ms are steady and the one at 50 ms is the drain.
-	n, w := steadyWindow(ms(30, 10, 50, 12, 20, 40), 2, 40*time.Millisecond)
+	n, w := steadyWindow(millis(30, 10, 50, 12, 20, 40), 2, 40*time.Millisecond)
 	if n != 3 || w != 28*time.Millisecond {
 		t.Errorf("steady = %d in %v, want 3 in 28ms", n, w)
 	}
 	// A round no longer than its concurrency has no steady state.
-	if n, w := steadyWindow(ms(10, 12), 2, 5*time.Millisecond); n != 0 || w != 0 {
+	if n, w := steadyWindow(millis(10, 12), 2, 5*time.Millisecond); n != 0 || w != 0 {
 		t.Errorf("short round: %d in %v", n, w)
 	}
-	if n, w := steadyWindow(ms(10, 12, 20), 2, 11*time.Millisecond); n != 0 || w != 0 {
+	if n, w := steadyWindow(millis(10, 12, 20), 2, 11*time.Millisecond); n != 0 || w != 0 {
 		t.Errorf("last item handed out before the start ended: %d in %v", n, w)
 	}
 }
