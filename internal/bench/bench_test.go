@@ -187,7 +187,7 @@ func TestReportJSON(t *testing.T) {
 		"benchmark", "date", "command", "machine.nproc", "machine.go", "settings.takedowns", "settings.policy",
 		"throughput.takedowns_per_s", "throughput.confirm_to_notice_sent.p50_ms", "throughput.confirm_to_removed.p99_ms",
 		"engine_ceiling.workflows_per_s", "ratio_ours_over_bare",
-		"ratio_by_pair", "ratio_median_of_pairs", "ratio_basis", "throughput.steady_takedowns_per_s", "engine_ceiling.steady_workflows_per_s", "throughput.by_round", "engine_ceiling.by_round", "settings.pairs",
+		"ratio_by_pair", "ratio_median_of_pairs", "ratio_basis", "throughput.steady_takedowns_per_s", "throughput.steady_confirm_to_notice_sent.p95_ms", "engine_ceiling.steady_workflows_per_s", "throughput.by_round", "engine_ceiling.by_round", "settings.pairs",
 		"history.happy_path.events_mean", "history.ninety_days_probing.events_per_run_estimate", "history.ninety_days_probing.method",
 		"queries.overdue_list.latency.p95_ms", "queries.overdue_list.plan", "queries.compliance_30_days.meets_target",
 		"memory.after.vm_rss_mb", "memory.before.go_heap_inuse_mb", "replay.histories_per_s", "duration_s",
@@ -331,5 +331,22 @@ func TestPairRatiosPreferSteadyRates(t *testing.T) {
 	// to whole rounds.
 	if got, _ := pairRatios(ours, bare); !slices.Equal(got, []float64{0.9, 0.75}) {
 		t.Errorf("pairRatios = %v, want [0.9 0.75]", got)
+	}
+}
+
+func TestInSteady(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	l := loop{window: 2 * time.Second, steadyFrom: t0, steadyTo: t0.Add(2 * time.Second)}
+	for _, c := range []struct {
+		at   time.Duration
+		want bool
+	}{{-time.Millisecond, false}, {0, true}, {time.Second, true}, {2 * time.Second, true}, {2*time.Second + 1, false}} {
+		if got := l.inSteady(t0.Add(c.at)); got != c.want {
+			t.Errorf("inSteady(start%+v) = %v, want %v", c.at, got, c.want)
+		}
+	}
+	// A round without a steady state has no steady samples.
+	if (loop{steadyFrom: t0, steadyTo: t0}).inSteady(t0) {
+		t.Error("a loop without a window counts a sample as steady")
 	}
 }

@@ -58,6 +58,13 @@ type Throughput struct {
 	// NoticeToRemoved is the probing: first probe, the confirmation gap,
 	// the second probe.
 	NoticeToRemoved Latency `json:"notice_to_removed"`
+	// SteadyConfirmToNotice and SteadyConfirmToRemoved are the same for
+	// the takedowns confirmed in their rounds' steady windows: without
+	// the burst of concurrency confirmations sent at the same instant
+	// when a round starts, which with eight pairs is a fifth of the
+	// takedowns.
+	SteadyConfirmToNotice  Latency `json:"steady_confirm_to_notice_sent"`
+	SteadyConfirmToRemoved Latency `json:"steady_confirm_to_removed"`
 	// CPU is this process's CPU time during the run (engine included;
 	// PostgreSQL's is not), and per removed takedown.
 	CPUSeconds       float64 `json:"process_cpu_s"`
@@ -166,6 +173,8 @@ type sample struct {
 	closedAt   time.Time
 	create     time.Duration
 	confirm    time.Duration
+	// steady: confirmed inside its round's steady window (see loop).
+	steady bool
 }
 
 // contentURL is the URL of the i-th piece of content of a run: the four
@@ -237,6 +246,13 @@ type loop struct {
 	// a rate over the whole round would count latency as throughput.
 	steady int
 	window time.Duration
+	// steadyFrom and steadyTo are the window's ends on the clock.
+	steadyFrom, steadyTo time.Time
+}
+
+// inSteady reports whether t falls in the loop's steady window.
+func (l loop) inSteady(t time.Time) bool {
+	return l.window > 0 && !t.Before(l.steadyFrom) && !t.After(l.steadyTo)
 }
 
 func (l loop) steadyRate() float64 { return rate(l.steady, l.window) }
@@ -286,6 +302,8 @@ func runLoop(ctx context.Context, from, n, concurrency int, do func(ctx context.
 		return l
 	}
 	l.steady, l.window = steadyWindow(done, concurrency, lastGive)
+	l.steadyTo = start.Add(lastGive)
+	l.steadyFrom = l.steadyTo.Add(-l.window)
 	return l
 }
 
@@ -385,6 +403,7 @@ func (o *ours) round(ctx context.Context, n int) {
 	o.errs = append(o.errs, errs...)
 	for i, s := range got {
 		if ok[i] {
+			s.steady = l.inSteady(s.confirmAt)
 			o.samples = append(o.samples, s)
 		}
 	}
@@ -483,7 +502,7 @@ func (s *stack) measureSamples(ctx context.Context, got []sample, tp *Throughput
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read takedowns: %w", err)
 	}
-	var create, confirm, toNotice, toRemoved, toClosed, probing []time.Duration
+	var create, confirm, toNotice, toRemoved, toClosed, probing, steadyNotice, steadyRemoved []time.Duration
 	for _, g := range got {
 		r, ok := byID[g.takedownID.String()]
 		if !ok || r.status != string(takedown.StatusRemoved) || r.notice == nil || r.removedT == nil {
@@ -496,7 +515,12 @@ func (s *stack) measureSamples(ctx context.Context, got []sample, tp *Throughput
 		toRemoved = append(toRemoved, r.removedT.Sub(g.confirmAt))
 		toClosed = append(toClosed, g.closedAt.Sub(g.confirmAt))
 		probing = append(probing, r.removedT.Sub(*r.notice))
+		if g.steady {
+			steadyNotice = append(steadyNotice, r.notice.Sub(g.confirmAt))
+			steadyRemoved = append(steadyRemoved, r.removedT.Sub(g.confirmAt))
+		}
 	}
+	tp.SteadyConfirmToNotice, tp.SteadyConfirmToRemoved = Summarize(steadyNotice), Summarize(steadyRemoved)
 	tp.CreateItem, tp.Confirm = Summarize(create), Summarize(confirm)
 	tp.ConfirmToNotice, tp.ConfirmToRemoved, tp.ConfirmToClosed = Summarize(toNotice), Summarize(toRemoved), Summarize(toClosed)
 	tp.NoticeToRemoved = Summarize(probing)
