@@ -67,11 +67,12 @@ type Starter struct {
 	Signer *Signer
 }
 
-// Start starts the takedown workflow for in. Starting the same takedown twice
-// is not an error: the workflow id is derived from the takedown id, and the
-// engine keeps the first run, so a retried confirmation never starts a
-// second takedown.
-func (s Starter) Start(ctx context.Context, workflowID string, in Input, u Urgency) error {
+// Start starts the takedown workflow for in and returns its run id.
+// Starting the same takedown twice is not an error: the workflow id is
+// derived from the takedown id, and the engine keeps the first run, so a
+// retried confirmation never starts a second takedown; the run id is then
+// the running one's, or "" when the takedown has already closed.
+func (s Starter) Start(ctx context.Context, workflowID string, in Input, u Urgency) (string, error) {
 	in.Revision = Revision
 	opts := client.StartWorkflowOptions{
 		ID:                       workflowID,
@@ -91,15 +92,15 @@ func (s Starter) Start(ctx context.Context, workflowID string, in Input, u Urgen
 			AttrStage.ValueSet(StageOnTrack),
 		),
 	}
-	_, err := s.Client.ExecuteWorkflow(ctx, opts, Takedown, in)
+	run, err := s.Client.ExecuteWorkflow(ctx, opts, Takedown, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		return nil
+		return "", nil
 	}
 	if err != nil {
-		return fmt.Errorf("start workflow %s: %w", workflowID, err)
+		return "", fmt.Errorf("start workflow %s: %w", workflowID, err)
 	}
-	return nil
+	return run.GetRunID(), nil
 }
 
 // RefusedError is a human decision the workflow's validator refused; its

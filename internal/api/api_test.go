@@ -37,20 +37,23 @@ type fakeEngine struct {
 	healthErr error // what Healthy answers
 }
 
-func (f *fakeEngine) Start(ctx context.Context, _ string, in workflows.Input, u workflows.Urgency) error {
+func (f *fakeEngine) Start(ctx context.Context, _ string, in workflows.Input, u workflows.Urgency) (string, error) {
 	if f.block {
 		<-ctx.Done()
-		return ctx.Err()
+		return "", ctx.Err()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
-		return f.err
+		return "", f.err
 	}
 	f.started = append(f.started, in)
 	f.urgencies = append(f.urgencies, u)
-	return nil
+	return fakeRunID(in), nil
 }
+
+// fakeRunID is the run id the fake engine gives a takedown's workflow.
+func fakeRunID(in workflows.Input) string { return "run-" + in.TakedownID.String() }
 
 func (f *fakeEngine) Update(_ context.Context, workflowID, updateID, name string, arg any) (workflows.Accepted, error) {
 	if f.update == nil {
@@ -220,11 +223,14 @@ func TestConfirmOnceThenConflict(t *testing.T) {
 	var conf struct {
 		TakedownID uuid.UUID `json:"takedown_id"`
 		WorkflowID string    `json:"workflow_id"`
+		RunID      string    `json:"run_id"`
 	}
 	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", "", &conf); code != 202 {
 		t.Fatalf("confirm: %d", code)
 	}
-	if conf.TakedownID != takedown.IDFor(it.ID) || conf.WorkflowID != takedown.WorkflowID(conf.TakedownID) {
+	// The answer names the run the engine started, for a client to follow.
+	if conf.TakedownID != takedown.IDFor(it.ID) || conf.WorkflowID != takedown.WorkflowID(conf.TakedownID) ||
+		conf.RunID != fakeRunID(workflows.Input{TakedownID: conf.TakedownID}) {
 		t.Errorf("confirm = %+v", conf)
 	}
 	var ae apiErr
@@ -432,6 +438,7 @@ func TestBatchConfirmIsIdempotentAndLowPriority(t *testing.T) {
 		Results []struct {
 			ItemID  string `json:"item_id"`
 			Outcome string `json:"outcome"`
+			RunID   string `json:"run_id"`
 		} `json:"results"`
 	}
 	if code := e.do(takedown.RoleStaff, "POST", "/api/v1/items/confirm", body, &res); code != 200 {
@@ -440,6 +447,9 @@ func TestBatchConfirmIsIdempotentAndLowPriority(t *testing.T) {
 	got := []string{res.Results[0].Outcome, res.Results[1].Outcome, res.Results[2].Outcome}
 	if strings.Join(got, ",") != "started,started,not_found" {
 		t.Fatalf("outcomes %v", got)
+	}
+	if want := fakeRunID(workflows.Input{TakedownID: takedown.IDFor(a.ID)}); res.Results[0].RunID != want || res.Results[2].RunID != "" {
+		t.Errorf("run ids %q, %q; want %q for the started one and none for the missing one", res.Results[0].RunID, res.Results[2].RunID, want)
 	}
 	if len(e.engine.urgencies) != 2 || e.engine.urgencies[0] != workflows.UrgencyBatch {
 		t.Errorf("urgencies %v, want batch", e.engine.urgencies)

@@ -83,6 +83,9 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 type confirmResponse struct {
 	TakedownID uuid.UUID `json:"takedown_id"`
 	WorkflowID string    `json:"workflow_id"`
+	// RunID names the run that was started, so that a client can follow
+	// or link to it without asking the engine which run is current.
+	RunID string `json:"run_id,omitempty"`
 }
 
 func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
@@ -99,7 +102,7 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	u := userFrom(r.Context())
-	td, err := s.confirm(r.Context(), u, id, workflows.UrgencySingle)
+	td, runID, err := s.confirm(r.Context(), u, id, workflows.UrgencySingle)
 	switch {
 	case errors.Is(err, takedown.ErrNotFound):
 		return errorf(http.StatusNotFound, "not_found", "no item with this id")
@@ -110,7 +113,7 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, confirmResponse{TakedownID: td.ID, WorkflowID: td.WorkflowID})
+	writeJSON(w, http.StatusAccepted, confirmResponse{TakedownID: td.ID, WorkflowID: td.WorkflowID, RunID: runID})
 	return nil
 }
 
@@ -129,21 +132,21 @@ func (s *Server) confirmItem(w http.ResponseWriter, r *http.Request) error {
 // confirm starts nothing new and writes them if they are still missing.
 // The workflow may also get there first; step 3 then finds the takedown
 // already written and answers with it.
-func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urgency workflows.Urgency) (takedown.Takedown, error) {
+func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urgency workflows.Urgency) (takedown.Takedown, string, error) {
 	tdID := takedown.IDFor(id)
 	wfID := takedown.WorkflowID(tdID)
 	it, err := s.store.GetItem(ctx, id)
 	if err != nil {
-		return takedown.Takedown{}, err
+		return takedown.Takedown{}, "", err
 	}
 	if it.Status != takedown.ItemPendingReview {
-		return takedown.Takedown{}, fmt.Errorf("item is %s: %w", it.Status, takedown.ErrConflict)
+		return takedown.Takedown{}, "", fmt.Errorf("item is %s: %w", it.Status, takedown.ErrConflict)
 	}
 	if !s.enabled[it.Platform] {
-		return takedown.Takedown{}, &disabledError{platform: it.Platform}
+		return takedown.Takedown{}, "", &disabledError{platform: it.Platform}
 	}
 	lang, ground := s.policy.Notice()
-	if err := s.engine.Start(ctx, wfID, workflows.Input{
+	runID, err := s.engine.Start(ctx, wfID, workflows.Input{
 		TakedownID:  tdID,
 		ItemID:      id,
 		Content:     takedown.Content{Platform: it.Platform, ID: it.ContentID, URL: it.URL},
@@ -153,8 +156,9 @@ func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urg
 		LegalGround: ground,
 		Language:    lang,
 		Policy:      s.policy.For(it.Platform, it.Category),
-	}, urgency); err != nil {
-		return takedown.Takedown{}, err
+	}, urgency)
+	if err != nil {
+		return takedown.Takedown{}, "", err
 	}
 	entry := s.auditEntry(u, "item.confirm", "item", id.String(), map[string]any{"takedown_id": tdID})
 	td, err := s.store.ConfirmItem(ctx, takedown.Confirm{
@@ -172,9 +176,9 @@ func (s *Server) confirm(ctx context.Context, u takedown.User, id uuid.UUID, urg
 		}
 	}
 	if err != nil {
-		return td, err
+		return td, "", err
 	}
-	return td, nil
+	return td, runID, nil
 }
 
 // disabledError refuses a takedown for a platform this deployment does not
@@ -196,6 +200,7 @@ type batchResult struct {
 	Outcome    string     `json:"outcome"` // started, already_confirmed, not_found, platform_disabled, failed
 	TakedownID *uuid.UUID `json:"takedown_id,omitempty"`
 	WorkflowID string     `json:"workflow_id,omitempty"`
+	RunID      string     `json:"run_id,omitempty"`
 }
 
 // confirmBatch confirms many items at once (hundreds from one chatroom).
@@ -229,10 +234,10 @@ func (s *Server) confirmBatch(w http.ResponseWriter, r *http.Request) error {
 	failed := 0
 	for i, id := range ids {
 		res := batchResult{ItemID: id.String()}
-		td, err := s.confirm(r.Context(), u, id, workflows.UrgencyBatch)
+		td, runID, err := s.confirm(r.Context(), u, id, workflows.UrgencyBatch)
 		switch {
 		case err == nil:
-			res.Outcome, res.TakedownID, res.WorkflowID = "started", &td.ID, td.WorkflowID
+			res.Outcome, res.TakedownID, res.WorkflowID, res.RunID = "started", &td.ID, td.WorkflowID, runID
 		case errors.Is(err, takedown.ErrNotFound):
 			res.Outcome = "not_found"
 		case errors.Is(err, takedown.ErrConflict):

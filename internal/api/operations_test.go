@@ -140,11 +140,12 @@ type raceEngine struct {
 	}
 }
 
-func (r raceEngine) Start(ctx context.Context, wfID string, in workflows.Input, u workflows.Urgency) error {
-	if err := r.fakeEngine.Start(ctx, wfID, in, u); err != nil {
-		return err
+func (r raceEngine) Start(ctx context.Context, wfID string, in workflows.Input, u workflows.Urgency) (string, error) {
+	runID, err := r.fakeEngine.Start(ctx, wfID, in, u)
+	if err != nil {
+		return "", err
 	}
-	return r.store.EnsureTakedown(ctx, takedown.Confirm{ItemID: in.ItemID, TakedownID: in.TakedownID, WorkflowID: wfID, ConfirmedBy: in.ConfirmedBy})
+	return runID, r.store.EnsureTakedown(ctx, takedown.Confirm{ItemID: in.ItemID, TakedownID: in.TakedownID, WorkflowID: wfID, ConfirmedBy: in.ConfirmedBy})
 }
 
 func TestConfirmWhenTheWorkflowWroteFirst(t *testing.T) {

@@ -54,7 +54,8 @@ type Store interface {
 // Engine starts workflows, passes human decisions to them, and answers
 // whether the engine is up.
 type Engine interface {
-	Start(ctx context.Context, workflowID string, in workflows.Input, u workflows.Urgency) error
+	// Start returns the run's id ("" for a takedown that already closed).
+	Start(ctx context.Context, workflowID string, in workflows.Input, u workflows.Urgency) (runID string, err error)
 	Update(ctx context.Context, workflowID, updateID, name string, arg any) (workflows.Accepted, error)
 	Healthy(ctx context.Context) error
 }

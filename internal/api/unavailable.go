@@ -29,10 +29,11 @@ type boundedEngine struct {
 	timeout time.Duration
 }
 
-func (b boundedEngine) Start(ctx context.Context, workflowID string, in workflows.Input, u workflows.Urgency) error {
+func (b boundedEngine) Start(ctx context.Context, workflowID string, in workflows.Input, u workflows.Urgency) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
-	return markEngine(b.Engine.Start(ctx, workflowID, in, u))
+	runID, err := b.Engine.Start(ctx, workflowID, in, u)
+	return runID, markEngine(err)
 }
 
 // Update is bounded by the request's deadline only: it waits for the

@@ -453,6 +453,7 @@ func (s *stack) takedown(ctx context.Context, run string, i int) (sample, error)
 	var conf struct {
 		TakedownID uuid.UUID `json:"takedown_id"`
 		WorkflowID string    `json:"workflow_id"`
+		RunID      string    `json:"run_id"`
 	}
 	if err := s.post(ctx, "/api/v1/items/"+it.ID.String()+"/confirm", nil, http.StatusAccepted, &conf); err != nil {
 		return sample{}, err
@@ -461,7 +462,9 @@ func (s *stack) takedown(ctx context.Context, run string, i int) (sample, error)
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	var res workflows.Result
-	if err := s.client.GetWorkflow(wctx, conf.WorkflowID, "").Get(wctx, &res); err != nil {
+	// The run the API started, as the bare loop holds the run it started:
+	// without it the client first asks the engine for the current run.
+	if err := s.client.GetWorkflow(wctx, conf.WorkflowID, conf.RunID).Get(wctx, &res); err != nil {
 		return sample{}, fmt.Errorf("takedown %s: %w", conf.TakedownID, err)
 	}
 	t3 := time.Now()

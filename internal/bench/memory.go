@@ -103,7 +103,8 @@ func startWaiting(ctx context.Context, cfg Config, st *stack) (*waiting, error) 
 	go func() {
 		_, failed, errs := closedLoop(ctx, 0, len(inputs), cfg.Concurrency, func(ctx context.Context, i int) error {
 			in := inputs[i]
-			return starter.Start(ctx, takedown.WorkflowID(in.TakedownID), in, workflows.UrgencyBatch)
+			_, err := starter.Start(ctx, takedown.WorkflowID(in.TakedownID), in, workflows.UrgencyBatch)
+			return err
 		})
 		if failed > 0 {
 			w.started <- fmt.Errorf("%d waiting takedowns did not start: %w", failed, errors.Join(errs...))

@@ -243,7 +243,7 @@ func (w *workerRun) fill(ctx context.Context, rep *WorkerRSSReport) error {
 		// again after a 503, and starting twice starts one workflow.
 		backoff := retry.WithMaxRetries(5, retry.NewExponential(time.Second))
 		if err := retry.Do(ctx, backoff, func(ctx context.Context) error {
-			if err := starter.Start(ctx, wfID, in, workflows.UrgencyBatch); err != nil {
+			if _, err := starter.Start(ctx, wfID, in, workflows.UrgencyBatch); err != nil {
 				retried.Add(1)
 				return retry.RetryableError(err)
 			}

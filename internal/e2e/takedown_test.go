@@ -69,17 +69,19 @@ func TestTakedownEndToEndEveryPlatform(t *testing.T) {
 			var conf struct {
 				TakedownID string `json:"takedown_id"`
 				WorkflowID string `json:"workflow_id"`
+				RunID      string `json:"run_id"`
 			}
-			if code := call(t, takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", nil, &conf); code != http.StatusAccepted {
-				t.Fatalf("confirm: %d", code)
+			if code := call(t, takedown.RoleStaff, "POST", "/api/v1/items/"+it.ID.String()+"/confirm", nil, &conf); code != http.StatusAccepted || conf.RunID == "" {
+				t.Fatalf("confirm: %d, run id %q", code, conf.RunID)
 			}
 			waitStatus(t, conf.TakedownID, takedown.StatusRemoved, 90*time.Second)
 			// The workflow ends after re-checking that the content stayed gone.
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			var res workflows.Result
-			if err := stack.Client.GetWorkflow(ctx, conf.WorkflowID, "").Get(ctx, &res); err != nil {
-				t.Fatalf("workflow: %v", err)
+			// The run the API named is the one that ran.
+			if err := stack.Client.GetWorkflow(ctx, conf.WorkflowID, conf.RunID).Get(ctx, &res); err != nil {
+				t.Fatalf("workflow run %s: %v", conf.RunID, err)
 			}
 			if res.Status != takedown.StatusRemoved {
 				t.Errorf("workflow result %s", res.Status)

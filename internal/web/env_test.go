@@ -52,8 +52,8 @@ type fakeEngine struct {
 	refuse  string
 }
 
-func (f *fakeEngine) Start(context.Context, string, workflows.Input, workflows.Urgency) error {
-	return nil
+func (f *fakeEngine) Start(context.Context, string, workflows.Input, workflows.Urgency) (string, error) {
+	return "", nil
 }
 
 func (f *fakeEngine) Update(ctx context.Context, workflowID, updateID, name string, arg any) (workflows.Accepted, error) {
