@@ -262,6 +262,25 @@ func TestHead(t *testing.T) {
 
 // The process tree's CPU time counts this process's own work: spinning for
 // a while shows up in it.
+func TestCPUTimesCountWork(t *testing.T) {
+	busy0, whole0, steal0, ok := cpuTimes()
+	if !ok {
+		t.Skip("no /proc/stat on this system")
+	}
+	for start := cpuTime(); cpuTime()-start < 200*time.Millisecond; {
+	}
+	busy1, whole1, steal1, _ := cpuTimes()
+	// This goroutine's 200 ms are the machine's busy time; whatever else
+	// ran may only add to it.
+	if d := busy1 - busy0; d < 100*time.Millisecond {
+		t.Errorf("200 ms of spinning added %s of busy time, want at least 100 ms", d)
+	}
+	if busy1-busy0 > whole1-whole0 || steal1 < steal0 {
+		t.Errorf("busy %s of %s, steal %s → %s: busy must fit in the whole and steal only grow",
+			busy1-busy0, whole1-whole0, steal0, steal1)
+	}
+}
+
 func TestProcessTreeCPUCountsWork(t *testing.T) {
 	before, ok := processTreeCPU(os.Getpid())
 	if !ok {
