@@ -99,65 +99,126 @@ func (s *Store) GetItem(ctx context.Context, id uuid.UUID) (takedown.Item, error
 }
 
 // ConfirmItem turns an item pending review into a takedown: the takedown
-// row, its first event and the item's status, in one transaction. An item
-// that is not pending review gives takedown.ErrConflict.
+// row, its first event, the item's status and the first audit entry, in
+// one statement. An item that is not pending review gives
+// takedown.ErrConflict.
 //
-// start, if not nil, runs inside the transaction before it commits; if it
-// fails nothing is written. The API passes nil and starts the workflow
-// before calling ConfirmItem, so that no connection is held while the
-// engine is called; if this commit then fails, the workflow finds its row
-// missing and writes it with EnsureTakedown.
+// start, if not nil, runs inside a transaction around that statement
+// before it commits; if it fails nothing is written. The API passes nil
+// and starts the workflow before calling ConfirmItem, so that no
+// connection is held while the engine is called; if this write then fails,
+// the workflow finds its row missing and writes it with EnsureTakedown.
+// Without start, the confirmation is one round trip to the server: it runs
+// on every takedown's hot path.
 //
-// audit entries are written in the same transaction, so that the log says
+// audit entries are written with the confirmation, so that the log says
 // who confirmed every takedown there is, and no more.
 func (s *Store) ConfirmItem(ctx context.Context, c takedown.Confirm, start func(ctx context.Context, t takedown.Takedown) error, audit ...AuditEntry) (takedown.Takedown, error) {
 	c, err := checkConfirm(c)
 	if err != nil {
 		return takedown.Takedown{}, fmt.Errorf("confirm item: %w", err)
 	}
+	for _, e := range audit {
+		if e.Action == "" {
+			return takedown.Takedown{}, errors.New("confirm item: audit entry without an action")
+		}
+	}
+	var first AuditEntry
+	if len(audit) > 0 {
+		first = audit[0]
+	}
+	now := s.now()
 	var td takedown.Takedown
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		// The lock makes two confirmations of one item wait for each
-		// other, so the second sees the first's result.
-		var status takedown.ItemStatus
-		if err := tx.QueryRow(ctx, `SELECT status FROM items WHERE id = $1 FOR UPDATE`, c.ItemID).Scan(&status); err != nil {
-			return dbError(err)
-		}
-		if status != takedown.ItemPendingReview {
-			return fmt.Errorf("item is %s, not pending review: %w", status, takedown.ErrConflict)
-		}
-		rows, err := tx.Query(ctx, insertTakedownSQL+` RETURNING `+takedownColumns,
-			c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy, s.now())
-		if err != nil {
-			return dbError(err)
-		}
-		if td, err = pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (takedown.Takedown, error) {
-			return scanTakedown(r)
-		}); err != nil {
-			return dbError(err)
-		}
-		if err := markConfirmed(ctx, tx, c.ItemID); err != nil {
-			return err
-		}
-		ev, _, err := appendEvent(ctx, tx, confirmedEvent(c, td.CreatedAt))
-		if err != nil {
-			return err
-		}
-		td.Events = []takedown.Event{ev}
-		for _, e := range audit {
-			if err := appendAudit(ctx, tx, e); err != nil {
+	if start == nil && len(audit) <= 1 {
+		td, err = confirmItem(ctx, s.pool, c, now, first)
+	} else {
+		err = s.inTx(ctx, func(tx pgx.Tx) error {
+			if td, err = confirmItem(ctx, tx, c, now, first); err != nil {
 				return err
 			}
-		}
-		if start == nil {
-			return nil
-		}
-		return start(ctx, td)
-	})
+			for _, e := range audit[min(1, len(audit)):] {
+				if err := appendAudit(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+			if start == nil {
+				return nil
+			}
+			return start(ctx, td)
+		})
+	}
 	if err != nil {
 		return takedown.Takedown{}, fmt.Errorf("confirm item %s: %w", c.ItemID, err)
 	}
 	return td, nil
+}
+
+// querier is what a statement runs on: the pool, or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// confirmSQL confirms an item in one statement. The UPDATE is the lock: a
+// second confirmation of the same item waits for the first to commit,
+// then finds the item no longer pending review (the server re-checks the
+// WHERE clause on the row as committed) and inserts nothing. Every later
+// step reads the one before it, so nothing is written unless the item was
+// pending review. Parameters: takedown id, item id, workflow id,
+// deadline, confirmed by, the store's clock; the event's key, kind, status
+// and detail; the audit entry's actor, role, action (empty: none),
+// subject type, subject id and detail.
+const confirmSQL = `
+	WITH it AS (
+		UPDATE items SET status = 'confirmed', updated_at = now()
+		WHERE id = $2 AND status = 'pending_review'
+		RETURNING id, platform, content_id, url, category
+	), td AS (
+		INSERT INTO takedowns (id, item_id, workflow_id, platform, content_id, url, category, deadline, confirmed_by, created_at, updated_at)
+		SELECT $1, it.id, $3, it.platform, it.content_id, it.url, it.category, $4, $5, $6, $6 FROM it
+		RETURNING ` + takedownColumns + `
+	), ev AS (
+		INSERT INTO takedown_events (takedown_id, event_key, at, kind, status, detail)
+		SELECT td.id, $7, td.created_at, $8, $9, $10 FROM td
+		RETURNING seq, at, kind, coalesce(status, '') AS status, detail
+	), audit AS (
+		INSERT INTO audit_log (actor_id, actor_role, action, subject_type, subject_id, detail)
+		SELECT $11, $12, $13, $14, $15, $16 FROM td WHERE $13::text <> ''
+	)
+	SELECT td.*, ev.* FROM td, ev`
+
+func confirmItem(ctx context.Context, q querier, c takedown.Confirm, now time.Time, a AuditEntry) (takedown.Takedown, error) {
+	e := confirmedEvent(c, now)
+	rows, err := q.Query(ctx, confirmSQL,
+		c.TakedownID, c.ItemID, c.WorkflowID, c.Deadline, c.ConfirmedBy, now,
+		e.EventKey, e.Kind, e.Status, jsonObject(e.Detail),
+		a.ActorID, a.ActorRole, a.Action, a.SubjectType, a.SubjectID, jsonObject(a.Detail))
+	if err != nil {
+		return takedown.Takedown{}, dbError(err)
+	}
+	confirmed, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (takedown.Takedown, error) {
+		var t takedown.Takedown
+		var ev takedown.Event
+		err := r.Scan(&t.ID, &t.ItemID, &t.WorkflowID, &t.Platform, &t.ContentID, &t.URL, &t.Category, &t.Status,
+			&t.EscalationLevel, &t.Deadline, &t.ConfirmedBy, &t.CreatedAt, &t.UpdatedAt,
+			&t.NoticeSentAt, &t.RemovedAt, &t.ClosedAt,
+			&ev.Seq, &ev.At, &ev.Kind, &ev.Status, &ev.Detail)
+		t.Events = []takedown.Event{ev}
+		return t, err
+	})
+	if err != nil {
+		return takedown.Takedown{}, dbError(err)
+	}
+	if len(confirmed) == 1 {
+		return confirmed[0], nil
+	}
+	// Nothing was written: say why. The statement waited for any
+	// confirmation of the item in progress, so this one sees its outcome.
+	var status takedown.ItemStatus
+	if err := q.QueryRow(ctx, `SELECT status FROM items WHERE id = $1`, c.ItemID).Scan(&status); err != nil {
+		return takedown.Takedown{}, dbError(err)
+	}
+	return takedown.Takedown{}, fmt.Errorf("item is %s, not pending review: %w", status, takedown.ErrConflict)
 }
 
 // EnsureTakedown writes the takedown row of a confirmation if it is

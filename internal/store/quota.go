@@ -28,21 +28,16 @@ func scanWindow(row pgx.Row) (quota.Window, error) {
 // SpendQuota adds units to a platform's window when, after the spend, the
 // window stays under the limits and is not exhausted; the check and the
 // addition are one UPDATE, so workers spending at once never overspend. A
-// refusal is counted in the window instead.
+// refusal is counted in the window instead. Every report and probe call
+// spends, so the usual case, a window that exists and has room, is that
+// one statement; the window's row is created by its first spend.
 func (s *Store) SpendQuota(ctx context.Context, sp quota.Spend) (quota.Window, bool, error) {
 	if sp.Units < 0 || (sp.Purpose != quota.Report && sp.Purpose != quota.Probe) {
 		return quota.Window{}, false, fmt.Errorf("spend quota: %w: %d units for %q", takedown.ErrInvalid, sp.Units, sp.Purpose)
 	}
-	var w quota.Window
-	var spent bool
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO quota_windows (platform, window_start, window_end)
-			VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, string(sp.Platform), sp.Start, sp.End); err != nil {
-			return err
-		}
-		isProbe := sp.Purpose == quota.Probe
-		var err error
-		w, err = scanWindow(tx.QueryRow(ctx, `UPDATE quota_windows SET
+	isProbe := sp.Purpose == quota.Probe
+	spend := func() (quota.Window, error) {
+		return scanWindow(s.pool.QueryRow(ctx, `UPDATE quota_windows SET
 				report_units = report_units + CASE WHEN $3 THEN 0 ELSE $4 END,
 				probe_units = probe_units + CASE WHEN $3 THEN $4 ELSE 0 END,
 				probe_calls = probe_calls + CASE WHEN $3 THEN 1 ELSE 0 END, probe_ids = probe_ids + $5
@@ -51,24 +46,33 @@ func (s *Store) SpendQuota(ctx context.Context, sp quota.Spend) (quota.Window, b
 				AND (NOT $3 OR probe_units + $4 <= $7)
 			RETURNING `+quotaColumns,
 			string(sp.Platform), sp.Start, isProbe, sp.Units, sp.IDs, sp.MaxTotal, sp.MaxProbes))
+	}
+	w, err := spend()
+	if errors.Is(err, pgx.ErrNoRows) {
+		// No room, or no row yet for this window: make sure it exists and
+		// try once more. Whether this call or a concurrent one created the
+		// row, the second UPDATE sees it.
+		_, err = s.pool.Exec(ctx, `INSERT INTO quota_windows (platform, window_start, window_end)
+			VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, string(sp.Platform), sp.Start, sp.End)
 		if err == nil {
-			spent = true
-			return nil
+			w, err = spend()
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		w, err = scanWindow(tx.QueryRow(ctx, `UPDATE quota_windows SET
-				refused_reports = refused_reports + CASE WHEN $3 THEN 0 ELSE 1 END,
-				refused_probes = refused_probes + CASE WHEN $3 THEN 1 ELSE 0 END
-			WHERE platform = $1 AND window_start = $2 RETURNING `+quotaColumns,
-			string(sp.Platform), sp.Start, isProbe))
-		return err
-	})
-	if err != nil {
+	}
+	if err == nil {
+		return w, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
 		return quota.Window{}, false, fmt.Errorf("spend %s quota: %w", sp.Platform, dbError(err))
 	}
-	return w, spent, nil
+	w, err = scanWindow(s.pool.QueryRow(ctx, `UPDATE quota_windows SET
+			refused_reports = refused_reports + CASE WHEN $3 THEN 0 ELSE 1 END,
+			refused_probes = refused_probes + CASE WHEN $3 THEN 1 ELSE 0 END
+		WHERE platform = $1 AND window_start = $2 RETURNING `+quotaColumns,
+		string(sp.Platform), sp.Start, isProbe))
+	if err != nil {
+		return quota.Window{}, false, fmt.Errorf("spend %s quota: count the refusal: %w", sp.Platform, dbError(err))
+	}
+	return w, false, nil
 }
 
 // ExhaustQuota marks a platform's window spent: the platform said so.

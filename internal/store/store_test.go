@@ -469,6 +469,62 @@ func TestConfirmRacingEnsureTakedown(t *testing.T) {
 	}
 }
 
+// Two confirmations of one item at once, as two staff clicking together
+// do: the second waits for the first and then finds the item confirmed,
+// so one takedown is written, with one event and one audit entry, and the
+// loser is told why.
+func TestConfirmRacingConfirm(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t)
+	u := newUser(t, s, "alice", takedown.RoleStaff)
+	it := newItem(t, s, u.ID, takedown.X, "1900000000000000001")
+
+	hold, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback(ctx)
+	if _, err := hold.Exec(ctx, `SELECT 1 FROM items WHERE id = $1 FOR UPDATE`, it.ID); err != nil {
+		t.Fatal(err)
+	}
+	ids := []uuid.UUID{uuid.New(), uuid.New()}
+	errs := make(chan error, len(ids))
+	for i, id := range ids {
+		entry := store.AuditEntry{ActorID: &u.ID, ActorRole: "staff", Action: "item.confirm", SubjectType: "item", SubjectID: it.ID.String()}
+		go func() {
+			_, err := s.ConfirmItem(ctx, takedown.Confirm{ItemID: it.ID, TakedownID: id, ConfirmedBy: u.ID}, nil, entry)
+			errs <- err
+		}()
+		waitForLockWaiters(t, s, i+1)
+	}
+	if err := hold.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var won, lost int
+	for range ids {
+		switch err := <-errs; {
+		case err == nil:
+			won++
+		case errors.Is(err, takedown.ErrConflict) && strings.Contains(err.Error(), "item is confirmed"):
+			lost++
+		default:
+			t.Errorf("ConfirmItem error = %v, want nil for one and a conflict naming the status for the other", err)
+		}
+	}
+	if won != 1 || lost != 1 {
+		t.Fatalf("%d confirmations won and %d lost, want one each", won, lost)
+	}
+	var takedowns, events, audits int
+	if err := s.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM takedowns WHERE item_id = $1),
+		(SELECT count(*) FROM takedown_events e JOIN takedowns t ON t.id = e.takedown_id WHERE t.item_id = $1),
+		(SELECT count(*) FROM audit_log WHERE action = 'item.confirm' AND subject_id = $2)`, it.ID, it.ID.String()).Scan(&takedowns, &events, &audits); err != nil {
+		t.Fatal(err)
+	}
+	if takedowns != 1 || events != 1 || audits != 1 {
+		t.Errorf("%d takedowns, %d events, %d audit entries, want one of each", takedowns, events, audits)
+	}
+}
+
 // waitForLockWaiters waits until n sessions of this database wait for a lock.
 func waitForLockWaiters(t *testing.T, s *store.Store, n int) {
 	t.Helper()
