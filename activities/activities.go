@@ -22,6 +22,9 @@ type Store interface {
 	RecordTransition(ctx context.Context, t takedown.Transition) (bool, error)
 	ClaimNotice(ctx context.Context, c takedown.NoticeClaim) (takedown.NoticeRecord, bool, error)
 	MarkNoticeSent(ctx context.Context, key, channel, reference, platformReference string, sentAt time.Time, state takedown.NoticeState) error
+	// RecordNoticeSent is MarkNoticeSent and RecordTransition of the
+	// notice's step, at once.
+	RecordNoticeSent(ctx context.Context, m takedown.SentNotice, t takedown.Transition) error
 	MarkNoticeFailed(ctx context.Context, key, errText string) error
 	MarkNoticeUncertain(ctx context.Context, key string) error
 	BlockingOrderSent(ctx context.Context, c takedown.Content) (bool, error)

@@ -370,6 +370,13 @@ func (s *crashOnceStore) MarkNoticeSent(ctx context.Context, key, channel, refer
 	return s.Store.MarkNoticeSent(ctx, key, channel, reference, platformReference, sentAt, state)
 }
 
+func (s *crashOnceStore) RecordNoticeSent(ctx context.Context, m takedown.SentNotice, t takedown.Transition) error {
+	if s.crashed.CompareAndSwap(false, true) {
+		return errors.New("connection to the database lost")
+	}
+	return s.Store.RecordNoticeSent(ctx, m, t)
+}
+
 // sendRoutes names the simulator route each platform's notices arrive by.
 var sendRoutes = []struct {
 	url, route string

@@ -140,15 +140,29 @@ func (a *Activities) SendNotice(ctx context.Context, in SendNoticeInput) (SendNo
 	// Recording must not be abandoned because the activity's context ended:
 	// the notice has left the system.
 	rctx := context.WithoutCancel(ctx)
-	if err := a.Store.MarkNoticeSent(rctx, n.Key, string(sub.Channel), sub.Reference, sub.PlatformReference, sub.SentAt, state); err != nil {
+	t, res := a.noticeTransition(in, SendNoticeResult{Submission: sub})
+	sent := takedown.SentNotice{Key: n.Key, Channel: string(sub.Channel), Reference: sub.Reference,
+		PlatformReference: sub.PlatformReference, SentAt: sub.SentAt, State: state}
+	if err := a.Store.RecordNoticeSent(rctx, sent, t); err != nil {
 		return SendNoticeResult{}, fmt.Errorf("record sent notice %s: %w", n.Key, err)
 	}
-	return a.recordSent(rctx, in, SendNoticeResult{Submission: sub})
+	return res, nil
 }
 
-// recordSent projects the notice into the takedown's record. It derives
-// everything from the stored submission, so a retry records the same thing.
+// recordSent projects a notice sent by an earlier try into the takedown's
+// record.
 func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res SendNoticeResult) (SendNoticeResult, error) {
+	t, res := a.noticeTransition(in, res)
+	if _, err := a.Store.RecordTransition(ctx, t); err != nil {
+		return SendNoticeResult{}, fmt.Errorf("record notice for takedown %s: %w", in.Confirm.TakedownID, err)
+	}
+	return res, nil
+}
+
+// noticeTransition is the takedown's step for a notice. It derives
+// everything from the submission, so a retry, which reads the submission
+// back from the notice's record, records the same thing.
+func (a *Activities) noticeTransition(in SendNoticeInput, res SendNoticeResult) (takedown.Transition, SendNoticeResult) {
 	sub := res.Submission
 	status := takedown.StatusNoticeSent
 	kind := takedown.EventNoticeSent
@@ -190,10 +204,7 @@ func (a *Activities) recordSent(ctx context.Context, in SendNoticeInput, res Sen
 			detail["deadline"] = res.Deadline
 		}
 	}
-	if _, err := a.Store.RecordTransition(ctx, t); err != nil {
-		return SendNoticeResult{}, fmt.Errorf("record notice for takedown %s: %w", in.Confirm.TakedownID, err)
-	}
-	return res, nil
+	return t, res
 }
 
 // uncertain is the result for a notice whose delivery is unknown. Everything

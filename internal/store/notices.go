@@ -65,12 +65,72 @@ func (s *Store) ClaimNotice(ctx context.Context, c takedown.NoticeClaim) (n take
 // references leave recorded ones alone, so staff can add the platform's
 // case number to a portal notice later.
 func (s *Store) MarkNoticeSent(ctx context.Context, key, channel, reference, platformReference string, sentAt time.Time, state takedown.NoticeState) error {
-	if state != takedown.NoticeSent && state != takedown.NoticeAwaitingPortal {
-		return fmt.Errorf("mark notice %s sent: state must be %s or %s, not %q", key, takedown.NoticeSent, takedown.NoticeAwaitingPortal, state)
+	m := takedown.SentNotice{Key: key, Channel: channel, Reference: reference, PlatformReference: platformReference, SentAt: sentAt, State: state}
+	sql, args, err := markSentQuery(m)
+	if err != nil {
+		return err
 	}
-	// The CTE reads the row as it was, so that a retried activity marking
-	// the same notice again is not counted twice.
-	rows, err := s.pool.Query(ctx, `
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("mark notice %s sent: %w", key, dbError(err))
+	}
+	got, err := collectMarked(rows, key)
+	if err != nil {
+		return err
+	}
+	s.observeMarked(got)
+	return nil
+}
+
+// RecordNoticeSent is MarkNoticeSent and RecordTransition of the notice's
+// step (t) in one round trip and one transaction: every notice that
+// leaves is recorded so, and the moment between the platform accepting a
+// notice and the record saying so is one statement's, not two.
+func (s *Store) RecordNoticeSent(ctx context.Context, m takedown.SentNotice, t takedown.Transition) error {
+	msql, margs, err := markSentQuery(m)
+	if err != nil {
+		return err
+	}
+	tsql, targs, err := transitionQuery(t)
+	if err != nil {
+		return err
+	}
+	// A batch is sent with one Sync: the server runs both statements in
+	// one implicit transaction, and a failure of either undoes both.
+	b := &pgx.Batch{}
+	b.Queue(msql, margs...)
+	b.Queue(tsql, targs...)
+	br := s.pool.SendBatch(ctx, b)
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return fmt.Errorf("mark notice %s sent: %w", m.Key, dbError(err))
+	}
+	got, err := collectMarked(rows, m.Key)
+	if err != nil {
+		_ = br.Close()
+		return err
+	}
+	rec, err := scanRecorded(br.QueryRow(), t)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("record %s for takedown %s: %w", t.Kind, t.TakedownID, dbError(cerr))
+	}
+	if err != nil {
+		return err
+	}
+	s.observeMarked(got)
+	s.observeRecorded(rec, t)
+	return nil
+}
+
+// markSentQuery is MarkNoticeSent's statement. Its CTE reads the row as
+// it was, so that a retried activity marking the same notice again is not
+// counted twice.
+func markSentQuery(m takedown.SentNotice) (string, []any, error) {
+	if m.State != takedown.NoticeSent && m.State != takedown.NoticeAwaitingPortal {
+		return "", nil, fmt.Errorf("mark notice %s sent: state must be %s or %s, not %q", m.Key, takedown.NoticeSent, takedown.NoticeAwaitingPortal, m.State)
+	}
+	return `
 		WITH before AS (SELECT id, state FROM notices WHERE idempotency_key = $1)
 		UPDATE notices SET
 			state = $2,
@@ -83,26 +143,31 @@ func (s *Store) MarkNoticeSent(ctx context.Context, key, channel, reference, pla
 		FROM before
 		WHERE notices.id = before.id
 		RETURNING before.state, notices.channel, (SELECT platform FROM takedowns WHERE id = notices.takedown_id)`,
-		key, state, channel, reference, platformReference, nullIfZero(sentAt))
+		[]any{m.Key, m.State, m.Channel, m.Reference, m.PlatformReference, nullIfZero(m.SentAt)}, nil
+}
+
+type markedNotice struct {
+	Before   takedown.NoticeState
+	Channel  string
+	Platform takedown.Platform
+}
+
+func collectMarked(rows pgx.Rows, key string) (markedNotice, error) {
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[markedNotice])
 	if err != nil {
-		return fmt.Errorf("mark notice %s sent: %w", key, dbError(err))
-	}
-	type marked struct {
-		Before   takedown.NoticeState
-		Channel  string
-		Platform takedown.Platform
-	}
-	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[marked])
-	if err != nil {
-		return fmt.Errorf("mark notice %s sent: %w", key, dbError(err))
+		return markedNotice{}, fmt.Errorf("mark notice %s sent: %w", key, dbError(err))
 	}
 	if len(got) == 0 {
-		return fmt.Errorf("mark notice %s sent: %w", key, takedown.ErrNotFound)
+		return markedNotice{}, fmt.Errorf("mark notice %s sent: %w", key, takedown.ErrNotFound)
 	}
-	if got[0].Before != takedown.NoticeSent && got[0].Before != takedown.NoticeAwaitingPortal {
-		s.observer.NoticeSent(got[0].Platform, got[0].Channel)
+	return got[0], nil
+}
+
+// observeMarked counts a notice the first time it is recorded as sent.
+func (s *Store) observeMarked(m markedNotice) {
+	if m.Before != takedown.NoticeSent && m.Before != takedown.NoticeAwaitingPortal {
+		s.observer.NoticeSent(m.Platform, m.Channel)
 	}
-	return nil
 }
 
 // MarkNoticeFailed releases a claim whose send is known to have failed, so

@@ -160,23 +160,32 @@ func listQuery(f TakedownFilter) (listSQL, error) {
 // first notice, not from reminders (nor from the notice that follows content
 // coming back). Reopened clears removed_at and closed_at.
 func (s *Store) RecordTransition(ctx context.Context, t takedown.Transition) (applied bool, err error) {
+	sql, args, err := transitionQuery(t)
+	if err != nil {
+		return false, err
+	}
+	rec, err := scanRecorded(s.pool.QueryRow(ctx, sql, args...), t)
+	if err != nil {
+		return false, err
+	}
+	s.observeRecorded(rec, t)
+	return rec.platform != nil, nil
+}
+
+// transitionQuery is RecordTransition's statement: one statement, so one
+// round trip and its own transaction. The row lock makes one step of a
+// takedown at a time (two retries of the same step cannot both find their
+// event missing, and events are numbered in the order their changes
+// apply), the event is inserted unless its key exists, and the columns
+// change only if it was.
+func transitionQuery(t takedown.Transition) (string, []any, error) {
 	if t.EventKey == "" || t.Kind == "" {
-		return false, fmt.Errorf("record transition: event key and kind are required: %w", takedown.ErrInvalid)
+		return "", nil, fmt.Errorf("record transition: event key and kind are required: %w", takedown.ErrInvalid)
 	}
 	if t.Status != "" && !t.Status.Valid() {
-		return false, fmt.Errorf("record transition: unknown status %q: %w", t.Status, takedown.ErrInvalid)
+		return "", nil, fmt.Errorf("record transition: unknown status %q: %w", t.Status, takedown.ErrInvalid)
 	}
-	// One statement, so one round trip and its own transaction: the row
-	// lock makes one step of a takedown at a time (two retries of the same
-	// step cannot both find their event missing, and events are numbered in
-	// the order their changes apply), the event is inserted unless its key
-	// exists, and the columns change only if it was.
-	var (
-		found        bool
-		platform     *takedown.Platform
-		noticeSentAt *time.Time
-	)
-	err = s.pool.QueryRow(ctx, `
+	return `
 		WITH locked AS (
 			SELECT id FROM takedowns WHERE id = $1 FOR UPDATE
 		), ev AS (
@@ -199,20 +208,36 @@ func (s *Store) RecordTransition(ctx context.Context, t takedown.Transition) (ap
 			RETURNING platform, notice_sent_at
 		)
 		SELECT EXISTS (SELECT 1 FROM locked), (SELECT platform FROM upd), (SELECT notice_sent_at FROM upd)`,
-		t.TakedownID, nullIfEmpty(t.Status), t.ClearDeadline, t.Deadline, t.EscalationLevel,
-		t.NoticeSentAt, t.RemovedAt, t.Closed, t.Reopened, nullIfEmpty(t.IfStatus),
-		t.EventKey, nullIfZero(t.At), t.Kind, jsonObject(t.Detail)).Scan(&found, &platform, &noticeSentAt)
+		[]any{t.TakedownID, nullIfEmpty(t.Status), t.ClearDeadline, t.Deadline, t.EscalationLevel,
+			t.NoticeSentAt, t.RemovedAt, t.Closed, t.Reopened, nullIfEmpty(t.IfStatus),
+			t.EventKey, nullIfZero(t.At), t.Kind, jsonObject(t.Detail)}, nil
+}
+
+// recorded is what transitionQuery answered: platform is set when the
+// step was applied (its event was new).
+type recorded struct {
+	platform     *takedown.Platform
+	noticeSentAt *time.Time
+}
+
+func scanRecorded(row pgx.Row, t takedown.Transition) (recorded, error) {
+	var found bool
+	var rec recorded
+	err := row.Scan(&found, &rec.platform, &rec.noticeSentAt)
 	if err == nil && !found {
 		err = takedown.ErrNotFound
 	}
 	if err != nil {
-		return false, fmt.Errorf("record %s for takedown %s: %w", t.Kind, t.TakedownID, dbError(err))
+		return recorded{}, fmt.Errorf("record %s for takedown %s: %w", t.Kind, t.TakedownID, dbError(err))
 	}
-	applied = platform != nil
-	if applied && t.RemovedAt != nil && noticeSentAt != nil {
-		s.observer.Removed(*platform, t.RemovedAt.Sub(*noticeSentAt))
+	return rec, nil
+}
+
+// observeRecorded reports a removal, once, with the time it took.
+func (s *Store) observeRecorded(rec recorded, t takedown.Transition) {
+	if rec.platform != nil && t.RemovedAt != nil && rec.noticeSentAt != nil {
+		s.observer.Removed(*rec.platform, t.RemovedAt.Sub(*rec.noticeSentAt))
 	}
-	return applied, nil
 }
 
 // appendEvent inserts a takedown's event unless one with the same key

@@ -60,6 +60,17 @@ type NoticeClaim struct {
 	Priority   bool
 }
 
+// SentNotice is what sending a claimed notice returned. State is sent, or
+// awaiting_portal when a person must file it.
+type SentNotice struct {
+	Key               string
+	Channel           string
+	Reference         string
+	PlatformReference string
+	SentAt            time.Time
+	State             NoticeState
+}
+
 // NoticeRecord is the record of one outbound notice: what was claimed,
 // sent and answered (the notice itself is a Notice).
 type NoticeRecord struct {
