@@ -50,3 +50,12 @@ func MayHaveArrived(err error) bool {
 	var we *WireError
 	return errors.As(err, &we) && we.Delivery == Unanswered
 }
+
+// NeverReached reports whether a failed request certainly never reached
+// the platform: the outermost WireError in err's chain says it was not
+// sent. A platform's answer, an unanswered request, or a failure no
+// transport marked may all have reached it.
+func NeverReached(err error) bool {
+	var we *WireError
+	return errors.As(err, &we) && we.Delivery == NotSent
+}

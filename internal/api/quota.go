@@ -28,6 +28,9 @@ type quotaView struct {
 	ProbeIDs      int       `json:"probe_ids"`
 	IDsPerCall    float64   `json:"ids_per_probe_call"`
 	Exhausted     bool      `json:"exhausted"`
+	// RefundedUnits were paid for calls that never reached the platform
+	// and given back; they are no longer in report_units or probe_units.
+	RefundedUnits int `json:"refunded_units"`
 	Refused       struct {
 		Reports int `json:"reports"`
 		Probes  int `json:"probes"`
@@ -48,7 +51,8 @@ func (s *Server) quotaStatus(w http.ResponseWriter, r *http.Request) error {
 		for _, q := range st {
 			v := quotaView{Platform: string(q.Platform), WindowStart: q.Start, WindowEnd: q.End, Units: q.Budget.Units,
 				ReportUnits: q.Reports, ProbeUnits: q.Probes, ProbeShare: q.ProbeCap, ProbeShareNow: q.PacedCap,
-				ReportReserve: q.Budget.ReportReserve, Remaining: q.Remaining, ProbeCalls: q.Calls, ProbeIDs: q.IDs, Exhausted: q.Exhausted}
+				ReportReserve: q.Budget.ReportReserve, Remaining: q.Remaining, ProbeCalls: q.Calls, ProbeIDs: q.IDs, Exhausted: q.Exhausted,
+				RefundedUnits: q.Refunded}
 			if q.Calls > 0 {
 				v.IDsPerCall = float64(q.IDs) / float64(q.Calls)
 			}

@@ -18,6 +18,9 @@ type freeLedger struct{}
 func (freeLedger) Spend(context.Context, takedown.Platform, quota.Purpose, int, int) (quota.Grant, error) {
 	return quota.Grant{OK: true}, nil
 }
+func (freeLedger) Refund(context.Context, takedown.Platform, quota.Grant, quota.Purpose, int, int) error {
+	return nil
+}
 func (freeLedger) Exhausted(context.Context, takedown.Platform) (time.Time, error) {
 	return time.Time{}, nil
 }

@@ -45,6 +45,7 @@ type Coster interface {
 // Ledger is the shared allowance.
 type Ledger interface {
 	Spend(ctx context.Context, p takedown.Platform, purpose quota.Purpose, units, ids int) (quota.Grant, error)
+	Refund(ctx context.Context, p takedown.Platform, g quota.Grant, purpose quota.Purpose, units, ids int) error
 	Exhausted(ctx context.Context, p takedown.Platform) (time.Time, error)
 }
 
@@ -53,6 +54,7 @@ type Ledger interface {
 type Observer interface {
 	Spent(p takedown.Platform, purpose quota.Purpose, units int)
 	Refused(p takedown.Platform, purpose quota.Purpose)
+	Refunded(p takedown.Platform, purpose quota.Purpose, units int)
 	Batch(p takedown.Platform, ids int)
 }
 
@@ -149,12 +151,14 @@ func (a *Adapter) Send(ctx context.Context, n takedown.Notice) (platforms.Submis
 					a.cfg.Platform, cost, g.RetryAt.UTC().Format(time.RFC3339))))
 		}
 		a.observeSpent(quota.Report, cost)
+		sub, err := a.inner.Send(ctx, n)
+		if err != nil {
+			a.noteExhausted(ctx, err)
+			a.refundUnsent(ctx, g, quota.Report, cost, 0, err)
+		}
+		return sub, err
 	}
-	sub, err := a.inner.Send(ctx, n)
-	if err != nil {
-		a.noteExhausted(ctx, err)
-	}
-	return sub, err
+	return a.inner.Send(ctx, n)
 }
 
 // Probe joins the next batch call and answers what it said of c.
@@ -293,6 +297,7 @@ func (a *Adapter) probe(ctx context.Context, contents []takedown.Content) ([]tak
 	}
 	if err != nil {
 		a.noteExhausted(ctx, err)
+		a.refundUnsent(ctx, g, quota.Probe, a.cfg.ProbeCost, len(contents), err)
 		return nil, err
 	}
 	if len(results) != len(contents) {
@@ -312,6 +317,27 @@ func (a *Adapter) noteExhausted(ctx context.Context, err error) {
 	defer cancel()
 	if _, err := a.cfg.Ledger.Exhausted(ctx, a.cfg.Platform); err != nil {
 		a.cfg.Logger.WarnContext(ctx, "could not close the quota window", "platform", a.cfg.Platform, "error", err)
+	}
+}
+
+// refundUnsent gives back what a call paid when its failure says it never
+// reached the platform: the platform charged nothing for it. A call that
+// reached the platform, answered or not, stays paid for.
+func (a *Adapter) refundUnsent(ctx context.Context, g quota.Grant, purpose quota.Purpose, units, ids int, err error) {
+	if !platforms.NeverReached(err) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if rerr := a.cfg.Ledger.Refund(ctx, a.cfg.Platform, g, purpose, units, ids); rerr != nil {
+		// The ledger then holds a few units more than the platform
+		// counted: it errs on the side of spending less.
+		a.cfg.Logger.WarnContext(ctx, "could not refund an unsent call's quota", "platform", a.cfg.Platform,
+			"purpose", purpose, "units", units, "error", rerr)
+		return
+	}
+	if o := a.cfg.Observer; o != nil {
+		o.Refunded(a.cfg.Platform, purpose, units)
 	}
 }
 

@@ -46,10 +46,11 @@ type rig struct {
 }
 
 type counts struct {
-	mu      sync.Mutex
-	spent   map[quota.Purpose]int
-	refused map[quota.Purpose]int
-	batches []int
+	mu       sync.Mutex
+	spent    map[quota.Purpose]int
+	refused  map[quota.Purpose]int
+	refunded map[quota.Purpose]int
+	batches  []int
 }
 
 func (c *counts) Spent(_ takedown.Platform, p quota.Purpose, u int) {
@@ -61,6 +62,11 @@ func (c *counts) Refused(_ takedown.Platform, p quota.Purpose) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.refused[p]++
+}
+func (c *counts) Refunded(_ takedown.Platform, p quota.Purpose, u int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refunded[p] += u
 }
 func (c *counts) Batch(_ takedown.Platform, ids int) {
 	c.mu.Lock()
@@ -91,7 +97,7 @@ func newRig(t *testing.T, start time.Time) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := &counts{spent: map[quota.Purpose]int{}, refused: map[quota.Purpose]int{}}
+	obs := &counts{spent: map[quota.Purpose]int{}, refused: map[quota.Purpose]int{}, refunded: map[quota.Purpose]int{}}
 	yt, err := metered.Wrap(inner, metered.Config{Platform: takedown.YouTube, Ledger: ledger, BatchSize: youtube.BatchSize,
 		Gather: 20 * time.Millisecond, ExhaustedCodes: []string{"quotaExceeded"}, Observer: obs, Now: clk.Now})
 	if err != nil {

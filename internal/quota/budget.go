@@ -146,6 +146,10 @@ type Window struct {
 	// Refused counts spends the ledger turned down, by purpose.
 	RefusedReports int `json:"refused_reports"`
 	RefusedProbes  int `json:"refused_probes"`
+	// Refunded counts units paid for calls that never reached the
+	// platform and were given back (they are no longer in Reports or
+	// Probes).
+	Refunded int `json:"refunded_units"`
 }
 
 // Scaled turns the budgets' windows into fixed windows scale times as long,

@@ -29,6 +29,9 @@ type Store interface {
 	// limits and is not exhausted, in one statement; it answers the window
 	// as it stands and whether the spend was made (a refusal is counted).
 	SpendQuota(ctx context.Context, s Spend) (Window, bool, error)
+	// RefundQuota takes back a spend made in the window starting at
+	// Start, which must hold at least the units.
+	RefundQuota(ctx context.Context, s Spend) (Window, error)
 	// ExhaustQuota marks a window spent.
 	ExhaustQuota(ctx context.Context, p takedown.Platform, start, end time.Time) error
 	// QuotaWindows lists the windows that end after the given time.
@@ -90,6 +93,22 @@ func (l *Ledger) Spend(ctx context.Context, p takedown.Platform, purpose Purpose
 		return Grant{OK: true, Window: w}, nil
 	}
 	return Grant{RetryAt: b.RetryAt(purpose, units, w, now), Window: w}, nil
+}
+
+// Refund gives back what a granted spend paid, to the window it was paid
+// from, when the call it paid for never reached the platform: a platform
+// charges for the requests it receives (YouTube charges even for invalid
+// ones), not for those that never arrived. A grant of an unmetered
+// platform has nothing to give back.
+func (l *Ledger) Refund(ctx context.Context, p takedown.Platform, g Grant, purpose Purpose, units, ids int) error {
+	if _, ok := l.budgets[p]; !ok || !g.OK || units <= 0 {
+		return nil
+	}
+	if _, err := l.store.RefundQuota(ctx, Spend{Platform: p, Start: g.Window.Start, End: g.Window.End,
+		Purpose: purpose, Units: units, IDs: ids}); err != nil {
+		return fmt.Errorf("refund %d %s units of %s: %w", units, purpose, p, err)
+	}
+	return nil
 }
 
 // Exhausted records that the platform said its allowance is spent; the

@@ -13,13 +13,13 @@ import (
 )
 
 const quotaColumns = `platform, window_start, window_end, report_units, probe_units, probe_calls, probe_ids,
-	exhausted, refused_reports, refused_probes`
+	exhausted, refused_reports, refused_probes, refunded_units`
 
 func scanWindow(row pgx.Row) (quota.Window, error) {
 	var w quota.Window
 	var p string
 	err := row.Scan(&p, &w.Start, &w.End, &w.Reports, &w.Probes, &w.Calls, &w.IDs,
-		&w.Exhausted, &w.RefusedReports, &w.RefusedProbes)
+		&w.Exhausted, &w.RefusedReports, &w.RefusedProbes, &w.Refunded)
 	w.Platform = takedown.Platform(p)
 	w.Start, w.End = w.Start.UTC(), w.End.UTC()
 	return w, err
@@ -73,6 +73,34 @@ func (s *Store) SpendQuota(ctx context.Context, sp quota.Spend) (quota.Window, b
 		return quota.Window{}, false, fmt.Errorf("spend %s quota: count the refusal: %w", sp.Platform, dbError(err))
 	}
 	return w, false, nil
+}
+
+// RefundQuota takes a spend back out of the window it was paid from. The
+// window must hold the units (a refund never gives back more than was
+// spent for the purpose); the caller refunds once per call that failed.
+func (s *Store) RefundQuota(ctx context.Context, sp quota.Spend) (quota.Window, error) {
+	if sp.Units <= 0 || (sp.Purpose != quota.Report && sp.Purpose != quota.Probe) {
+		return quota.Window{}, fmt.Errorf("refund quota: %w: %d units for %q", takedown.ErrInvalid, sp.Units, sp.Purpose)
+	}
+	isProbe := sp.Purpose == quota.Probe
+	w, err := scanWindow(s.pool.QueryRow(ctx, `UPDATE quota_windows SET
+			report_units = report_units - CASE WHEN $3 THEN 0 ELSE $4 END,
+			probe_units = probe_units - CASE WHEN $3 THEN $4 ELSE 0 END,
+			probe_calls = probe_calls - CASE WHEN $3 THEN 1 ELSE 0 END,
+			probe_ids = greatest(probe_ids - $5, 0),
+			refunded_units = refunded_units + $4
+		WHERE platform = $1 AND window_start = $2
+			AND CASE WHEN $3 THEN probe_units >= $4 AND probe_calls >= 1 ELSE report_units >= $4 END
+		RETURNING `+quotaColumns,
+		string(sp.Platform), sp.Start, isProbe, sp.Units, sp.IDs))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return quota.Window{}, fmt.Errorf("refund %d %s units of %s: the window of %s holds less: %w",
+			sp.Units, sp.Purpose, sp.Platform, sp.Start.UTC().Format(time.RFC3339), takedown.ErrConflict)
+	}
+	if err != nil {
+		return quota.Window{}, fmt.Errorf("refund %s quota: %w", sp.Platform, dbError(err))
+	}
+	return w, nil
 }
 
 // ExhaustQuota marks a platform's window spent: the platform said so.

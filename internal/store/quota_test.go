@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,27 @@ func TestSpendQuota(t *testing.T) {
 	if w, ok := spend(quota.Report, 50); ok || w.Reports != 92 || w.RefusedReports != 1 {
 		t.Fatalf("report past the total = %+v, %v; want refused and counted", w, ok)
 	}
+	// A call paid for that never reached the platform gives its units
+	// back to the window they came from; never more than it holds.
+	refund := func(purpose quota.Purpose, units, ids int) (quota.Window, error) {
+		return s.RefundQuota(ctx, quota.Spend{Platform: takedown.YouTube, Start: start, End: end, Purpose: purpose, Units: units, IDs: ids})
+	}
+	if w, err := refund(quota.Report, 50, 0); err != nil || w.Reports != 42 || w.Probes != 8 || w.Refunded != 50 {
+		t.Fatalf("refund of a report = %+v, %v; want 42 report units left and 50 refunded", w, err)
+	}
+	if w, err := refund(quota.Probe, 8, 8); err != nil || w.Probes != 0 || w.Calls != 0 || w.IDs != 0 || w.Refunded != 58 {
+		t.Fatalf("refund of a probe call = %+v, %v; want no probe units, calls or ids left", w, err)
+	}
+	if _, err := refund(quota.Report, 43, 0); !errors.Is(err, takedown.ErrConflict) {
+		t.Fatalf("refund of more than the window holds: %v, want a conflict", err)
+	}
+	if w, ok := spend(quota.Report, 50); !ok || w.Reports != 92 {
+		t.Fatalf("report after the refund = %+v, %v; want the refunded units spendable again", w, ok)
+	}
+	if _, err := s.RefundQuota(ctx, quota.Spend{Platform: takedown.YouTube, Start: end, End: end.Add(time.Hour), Purpose: quota.Report, Units: 1}); !errors.Is(err, takedown.ErrConflict) {
+		t.Fatalf("refund to a window never spent from: %v, want a conflict", err)
+	}
+
 	// A spend too large for a window that does not exist yet is refused
 	// too, and the window it created stays empty.
 	start, end = end, end.Add(24*time.Hour)
