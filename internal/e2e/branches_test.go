@@ -30,6 +30,28 @@ func decide(t *testing.T, role takedown.Role, id, what string, body map[string]a
 	return d
 }
 
+// decideAfterStep makes a decision that follows a step an activity
+// recorded (a notice sent, a portal task created). The record reaches
+// PostgreSQL a moment before the activity's result reaches the workflow;
+// a decision sent in that moment is refused, and the same decision a
+// moment later is taken. A person reacting to the list never sees the
+// difference; a test polling the record can.
+func decideAfterStep(t *testing.T, role takedown.Role, id, what string, body map[string]any) decision {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var d decision
+		code := call(t, role, "POST", "/api/v1/takedowns/"+id+"/"+what, body, &d)
+		switch {
+		case code == http.StatusAccepted:
+			return d
+		case code != http.StatusConflict || time.Now().After(deadline):
+			t.Fatalf("%s: %d", what, code)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func startAs(t *testing.T, url, category string) (string, string) {
 	t.Helper()
 	var it takedown.Item
@@ -113,7 +135,7 @@ func TestClarificationThenRemoval(t *testing.T) {
 	setBehaviour(t, takedown.X, "1790000000000000901", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://x.com/someone/status/1790000000000000901")
 	waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent })
-	if d := decide(t, takedown.RoleStaff, id, "replies", map[string]any{"kind": "clarification_requested"}); d.Status != takedown.StatusClarification {
+	if d := decideAfterStep(t, takedown.RoleStaff, id, "replies", map[string]any{"kind": "clarification_requested"}); d.Status != takedown.StatusClarification {
 		t.Fatalf("after the question: %+v", d)
 	}
 	setBehaviour(t, takedown.X, "1790000000000000901", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
@@ -138,7 +160,7 @@ func TestExtensionThenRemoval(t *testing.T) {
 	id, wf := start(t, "https://www.instagram.com/p/ExtendMe1/")
 	td := waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent && td.Deadline != nil })
 	until := td.Deadline.Add(20 * time.Second)
-	decide(t, takedown.RoleSupervisor, id, "deadline", map[string]any{"until": until, "reason": "platform asked for time"})
+	decideAfterStep(t, takedown.RoleSupervisor, id, "deadline", map[string]any{"until": until, "reason": "platform asked for time"})
 	td = waitFor(t, id, 10*time.Second, "the new deadline", func(td takedown.Takedown) bool { return td.Deadline != nil && td.Deadline.Equal(until) })
 	setBehaviour(t, takedown.Meta, "instagram/ExtendMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
 	decide(t, takedown.RoleStaff, id, "information", map[string]any{"text": "Court order attached."})
@@ -157,7 +179,7 @@ func TestAppealThenRemoval(t *testing.T) {
 	setBehaviour(t, takedown.Meta, "instagram/AppealMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeNever})
 	id, wf := start(t, "https://www.instagram.com/p/AppealMe1/")
 	waitFor(t, id, 20*time.Second, "the notice", func(td takedown.Takedown) bool { return td.Status == takedown.StatusNoticeSent })
-	decide(t, takedown.RoleStaff, id, "replies", map[string]any{"kind": "rejected"})
+	decideAfterStep(t, takedown.RoleStaff, id, "replies", map[string]any{"kind": "rejected"})
 	setBehaviour(t, takedown.Meta, "instagram/AppealMe1", simulator.Behaviour{OnNotice: simulator.OnNoticeRemove})
 	if d := decide(t, takedown.RoleStaff, id, "information", map[string]any{"text": "The person depicted is a minor."}); d.Status != takedown.StatusNoticeSent {
 		t.Fatalf("after the appeal: %+v", d)
@@ -204,7 +226,7 @@ func TestPortalFilingRefusalThenBlocking(t *testing.T) {
 	waitFor(t, id, 20*time.Second, "the portal task", func(td takedown.Takedown) bool {
 		return slices.Contains(kindsOf(td), "portal_task_created")
 	})
-	decide(t, takedown.RoleStaff, id, "replies", map[string]any{"kind": "portal_submitted", "ticket": "PF-2026-17"})
+	decideAfterStep(t, takedown.RoleStaff, id, "replies", map[string]any{"kind": "portal_submitted", "ticket": "PF-2026-17"})
 	waitFor(t, id, 60*time.Second, "approval to be requested", func(td takedown.Takedown) bool { return td.Status == takedown.StatusAwaitingApproval })
 	decide(t, takedown.RoleSupervisor, id, "escalation", map[string]any{"approve": false, "reason": "wait for the flagger team"})
 	decide(t, takedown.RoleSupervisor, id, "escalation", map[string]any{"approve": true, "reason": "no response"})
