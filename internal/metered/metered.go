@@ -139,9 +139,10 @@ func (a *Adapter) Send(ctx context.Context, n takedown.Notice) (platforms.Submis
 	if c, ok := a.inner.(Coster); ok {
 		cost = c.QuotaCost(n)
 	}
+	var g quota.Grant // nothing paid, nothing to refund
 	if cost > 0 {
-		g, err := a.cfg.Ledger.Spend(ctx, a.cfg.Platform, quota.Report, cost, 0)
-		if err != nil {
+		var err error
+		if g, err = a.cfg.Ledger.Spend(ctx, a.cfg.Platform, quota.Report, cost, 0); err != nil {
 			return platforms.Submission{}, platforms.NeverSent(platforms.Transient("quota_ledger", err))
 		}
 		if !g.OK {
@@ -151,14 +152,13 @@ func (a *Adapter) Send(ctx context.Context, n takedown.Notice) (platforms.Submis
 					a.cfg.Platform, cost, g.RetryAt.UTC().Format(time.RFC3339))))
 		}
 		a.observeSpent(quota.Report, cost)
-		sub, err := a.inner.Send(ctx, n)
-		if err != nil {
-			a.noteExhausted(ctx, err)
-			a.refundUnsent(ctx, g, quota.Report, cost, 0, err)
-		}
-		return sub, err
 	}
-	return a.inner.Send(ctx, n)
+	sub, err := a.inner.Send(ctx, n)
+	if err != nil {
+		a.noteExhausted(ctx, err)
+		a.refundUnsent(ctx, g, quota.Report, cost, 0, err)
+	}
+	return sub, err
 }
 
 // Probe joins the next batch call and answers what it said of c.
@@ -324,7 +324,7 @@ func (a *Adapter) noteExhausted(ctx context.Context, err error) {
 // reached the platform: the platform charged nothing for it. A call that
 // reached the platform, answered or not, stays paid for.
 func (a *Adapter) refundUnsent(ctx context.Context, g quota.Grant, purpose quota.Purpose, units, ids int, err error) {
-	if !platforms.NeverReached(err) {
+	if !g.OK || units <= 0 || !platforms.NeverReached(err) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
