@@ -29,16 +29,23 @@ func (o *recordingObserver) Removed(_ takedown.Platform, d time.Duration) {
 	o.removed = append(o.removed, d)
 }
 
+// observedStore is a store whose observer the test reads.
+func observedStore(t *testing.T) (*store.Store, *recordingObserver) {
+	t.Helper()
+	obs := &recordingObserver{}
+	s, err := store.Open(t.Context(), store.Config{URL: pgtest.URL(t), Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, obs
+}
+
 // TestObserverCountsOnce checks that metrics hear of a notice and a removal
 // once each, however often a retried activity records them.
 func TestObserverCountsOnce(t *testing.T) {
 	ctx := t.Context()
-	obs := &recordingObserver{}
-	s, err := store.Open(ctx, store.Config{URL: pgtest.URL(t), Observer: obs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, obs := observedStore(t)
 	td := newTakedown(t, s)
 	if _, _, err := s.ClaimNotice(ctx, takedown.NoticeClaim{Key: "obs-1", TakedownID: td.ID, Attempt: 1, Channel: "email"}); err != nil {
 		t.Fatal(err)
@@ -77,12 +84,7 @@ func TestObserverCountsOnce(t *testing.T) {
 // and metrics hear of the notice only once it is recorded.
 func TestRecordNoticeSent(t *testing.T) {
 	ctx := t.Context()
-	obs := &recordingObserver{}
-	s, err := store.Open(ctx, store.Config{URL: pgtest.URL(t), Observer: obs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, obs := observedStore(t)
 	td := newTakedown(t, s)
 	if _, _, err := s.ClaimNotice(ctx, takedown.NoticeClaim{Key: "rns-1", TakedownID: td.ID, Attempt: 1, Channel: "email"}); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/takedown-oss/takedown/internal/pgtest"
@@ -434,14 +435,7 @@ func TestConfirmRacingEnsureTakedown(t *testing.T) {
 	it := newItem(t, s, u.ID, takedown.Telegram, "racechan/1")
 	c := takedown.Confirm{ItemID: it.ID, TakedownID: uuid.New(), ConfirmedBy: u.ID}
 
-	hold, err := s.Pool().Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Rollback(ctx)
-	if _, err := hold.Exec(ctx, `SELECT 1 FROM items WHERE id = $1 FOR UPDATE`, it.ID); err != nil {
-		t.Fatal(err)
-	}
+	hold := holdItem(t, s, it.ID)
 	confirmed := make(chan error, 1)
 	go func() {
 		_, err := s.ConfirmItem(ctx, c, nil)
@@ -479,14 +473,7 @@ func TestConfirmRacingConfirm(t *testing.T) {
 	u := newUser(t, s, "alice", takedown.RoleStaff)
 	it := newItem(t, s, u.ID, takedown.X, "1900000000000000001")
 
-	hold, err := s.Pool().Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Rollback(ctx)
-	if _, err := hold.Exec(ctx, `SELECT 1 FROM items WHERE id = $1 FOR UPDATE`, it.ID); err != nil {
-		t.Fatal(err)
-	}
+	hold := holdItem(t, s, it.ID)
 	ids := []uuid.UUID{uuid.New(), uuid.New()}
 	errs := make(chan error, len(ids))
 	for i, id := range ids {
@@ -523,6 +510,21 @@ func TestConfirmRacingConfirm(t *testing.T) {
 	if takedowns != 1 || events != 1 || audits != 1 {
 		t.Errorf("%d takedowns, %d events, %d audit entries, want one of each", takedowns, events, audits)
 	}
+}
+
+// holdItem locks an item's row in a transaction the test ends (by rolling
+// it back) when it wants the sessions queued behind the lock to go on.
+func holdItem(t *testing.T, s *store.Store, id uuid.UUID) pgx.Tx {
+	t.Helper()
+	hold, err := s.Pool().Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = hold.Rollback(context.Background()) })
+	if _, err := hold.Exec(t.Context(), `SELECT 1 FROM items WHERE id = $1 FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	return hold
 }
 
 // waitForLockWaiters waits until n sessions of this database wait for a lock.
