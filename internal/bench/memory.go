@@ -68,8 +68,8 @@ type MemSample struct {
 // waiting is the memory measurement under way: the takedowns are being
 // started in the background.
 type waiting struct {
-	m            *Memory
-	inputs       []workflows.Input
+	m       *Memory
+	inputs  []workflows.Input
 	t0      time.Time
 	started chan error
 }
